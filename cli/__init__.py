@@ -1,0 +1,1 @@
+"""The headless command line (../shared/CLI.md): argument parsing and printing only."""

@@ -1,0 +1,252 @@
+"""The audit trail: written in the same transaction as every change, and verified.
+
+ORM changes are recorded automatically at flush (so no service can forget);
+bulk Core inserts (imports) record one entry carrying their digest delta via
+`append_entries`. See trialcore/audit_chain.py for the hashing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, Table, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import AuditEntry, Base, utcnow
+from trialcore.audit_chain import (
+    DIGEST_MODULUS,
+    GENESIS,
+    canonical_json,
+    entry_hash,
+    row_fingerprint,
+)
+
+# Appends are serialized because each entry's hash covers the previous one:
+# two writers reading the same head would fork the chain. PostgreSQL takes this
+# transaction-scoped advisory lock; SQLite transactions are already exclusive
+# for writers (BEGIN IMMEDIATE, db/engine.py).
+AUDIT_CHAIN_LOCK = 0x7D5A0D17
+
+SKIP_COLUMNS = ("id", "version")
+
+
+def audited_tables() -> list[Table]:
+    return [t for t in Base.metadata.sorted_tables if t.name != AuditEntry.__tablename__]
+
+
+def _canon(column: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return bool(value)
+    if isinstance(kind, Integer):
+        return int(value)
+    if isinstance(kind, Float):
+        return float(value)
+    if isinstance(kind, DateTime):
+        return value.isoformat()
+    if isinstance(kind, Date):
+        return (value.date() if isinstance(value, dt.datetime) else value).isoformat()
+    return str(value)
+
+
+def canonical_row(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A row's audited content: every column but the surrogate id and version counter."""
+    return {c.name: _canon(c, values.get(c.name)) for c in table.columns
+            if c.name not in SKIP_COLUMNS}
+
+
+@dataclass
+class Entry:
+    action: str
+    entity: str
+    entity_key: str
+    participant: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    reason: str | None = None
+    digest_delta: dict[str, int] = field(default_factory=dict)
+
+
+def append_entries(conn: Connection, actor: str, entries: Sequence[Entry]) -> str:
+    """Chain `entries` onto the log inside the caller's transaction; return the new head."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({AUDIT_CHAIN_LOCK})")
+    head = conn.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
+    rows = []
+    for e in entries:
+        seq += 1
+        at = utcnow()
+        after = dict(e.after) if e.after is not None else None
+        if e.digest_delta:
+            after = {**(after or {}), "digest_delta": {k: format(v % DIGEST_MODULUS, "x")
+                                                       for k, v in e.digest_delta.items()}}
+        row = {
+            "seq": seq, "at": at, "actor": actor, "action": e.action, "entity": e.entity,
+            "entity_key": e.entity_key, "participant": e.participant,
+            "before": canonical_json(e.before) if e.before is not None else None,
+            "after": canonical_json(after) if after is not None else None,
+            "reason": e.reason, "prev_hash": prev,
+        }
+        row["hash"] = prev = entry_hash(prev, _hashed_fields(row))
+        rows.append(row)
+    if rows:
+        conn.execute(AuditEntry.__table__.insert(), rows)
+    return prev
+
+
+def _hashed_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    fields = {k: row[k] for k in ("seq", "actor", "action", "entity", "entity_key",
+                                  "participant", "before", "after", "reason")}
+    fields["at"] = row["at"].isoformat()
+    return fields
+
+
+def head_hash(session: Session) -> str:
+    return session.scalar(select(AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)) \
+        or GENESIS
+
+
+# -- automatic entries for ORM changes ------------------------------------------------
+
+def _values(obj: Base, committed: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    table = obj.__table__
+    state = obj.__dict__
+    out = {c.name: state.get(c.key) for c in table.columns}
+    if committed:
+        out.update({k: v for k, v in committed.items() if k in out})
+    return canonical_row(table, out)
+
+
+def _collect(session: Session, _ctx: Any, _instances: Any) -> None:
+    from sqlalchemy import inspect
+
+    pending = session.info.setdefault("_audit_pending", [])
+    for obj in session.new:
+        if isinstance(obj, AuditEntry):
+            continue
+        pending.append(("insert", obj, None))
+    for obj in session.dirty:
+        if isinstance(obj, AuditEntry) or not session.is_modified(obj,
+                                                                   include_collections=False):
+            continue
+        pending.append(("update", obj, _values(obj, inspect(obj).committed_state)))
+    for obj in session.deleted:
+        if not isinstance(obj, AuditEntry):
+            pending.append(("delete", obj, _values(obj)))
+
+
+def _write(session: Session, _ctx: Any) -> None:
+    pending = session.info.pop("_audit_pending", [])
+    if not pending:
+        return
+    actor = session.info.get("actor")
+    if not actor:
+        raise RuntimeError("a change was flushed outside a unit of work: no actor to audit")
+    entries = []
+    for op, obj, before in pending:
+        after = None if op == "delete" else _values(obj)
+        if op == "update" and before == after:
+            continue
+        table = obj.__table__.name
+        d = (row_fingerprint(after) if after else 0) - (row_fingerprint(before) if before else 0)
+        entries.append(Entry(
+            action=session.info.get("action", op), entity=table, entity_key=obj.audit_key(),
+            participant=obj.audit_participant(), before=before, after=after,
+            reason=session.info.get("reason"), digest_delta={table: d},
+        ))
+    append_entries(session.connection(), actor, entries)
+
+
+def install(factory: sessionmaker) -> None:
+    event.listen(factory, "before_flush", _collect)
+    event.listen(factory, "after_flush", _write)
+
+
+# -- verification ---------------------------------------------------------------------
+
+@dataclass
+class VerifyResult:
+    entries: int
+    head: str
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(session: Session) -> VerifyResult:
+    """Check the chain entry by entry, then each audited table against the trail."""
+    problems: list[str] = []
+    expected: dict[str, int] = defaultdict(int)
+    replay: dict[str, dict[str, dict[str, Any] | None]] = defaultdict(dict)
+    bulk: set[str] = set()
+    prev, count = GENESIS, 0
+    for e in session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars():
+        count += 1
+        row = {c.name: getattr(e, c.key) for c in AuditEntry.__table__.columns}
+        if e.seq != count:
+            problems.append(f"audit entry {count}: missing (the next entry is {e.seq}); "
+                            "entries were deleted")
+            break
+        if e.prev_hash != prev or entry_hash(prev, _hashed_fields(row)) != e.hash:
+            problems.append(f"audit entry {e.seq} ({e.action} {e.entity} {e.entity_key}, "
+                            f"{e.at:%Y-%m-%d %H:%M:%S} UTC): its hash does not match, so it "
+                            "or an entry before it was altered")
+            break
+        prev = e.hash
+        after = json.loads(e.after) if e.after else None
+        deltas = after.pop("digest_delta", {}) if after else {}
+        for table, hexdelta in deltas.items():
+            expected[table] = (expected[table] + int(hexdelta, 16)) % DIGEST_MODULUS
+            if table != e.entity:
+                bulk.add(table)
+        if e.entity in deltas:
+            replay[e.entity][e.entity_key] = after
+    if problems:
+        return VerifyResult(count, prev, problems)
+    for table in audited_tables():
+        if _table_digest(session, table) != expected.get(table.name, 0):
+            trail = {} if table.name in bulk else replay.get(table.name, {})
+            problems.append(_locate(session, table, trail))
+    return VerifyResult(count, prev, problems)
+
+
+def _table_rows(session: Session, table: Table) -> Iterable[dict[str, Any]]:
+    result = session.connection().execution_options(yield_per=5000).execute(select(table))
+    for row in result.mappings():
+        yield canonical_row(table, row)
+
+
+def _table_digest(session: Session, table: Table) -> int:
+    return sum(row_fingerprint(r) for r in _table_rows(session, table)) % DIGEST_MODULUS
+
+
+def _locate(session: Session, table: Table,
+            trail: Mapping[str, dict[str, Any] | None]) -> str:
+    """Name the rows that differ from what the trail says they should be."""
+    if trail:
+        expected = {row_fingerprint(v): k for k, v in trail.items() if v is not None}
+        seen: set[int] = set()
+        for r in _table_rows(session, table):
+            fp = row_fingerprint(r)
+            if fp not in expected:
+                return (f"table {table.name}: row {canonical_json(r)[:160]} is not what the "
+                        "audit trail recorded (changed or inserted outside TrialDesk)")
+            seen.add(fp)
+        missing = [k for fp, k in expected.items() if fp not in seen]
+        if missing:
+            return (f"table {table.name}: row {missing[0]} is in the audit trail but not in "
+                    "the table (deleted outside TrialDesk)")
+    return (f"table {table.name}: its content does not match the audit trail "
+            "(rows changed, inserted or deleted outside TrialDesk)")

@@ -1,0 +1,80 @@
+"""Opening a database: SQLite by default, PostgreSQL for a shared site database."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+SUPPORTED = ("sqlite", "postgresql")
+
+
+class DatabaseUrlError(ValueError):
+    pass
+
+
+def default_url() -> str:
+    folder = Path(platformdirs.user_data_dir("TrialDesk", appauthor=False))
+    return f"sqlite:///{folder / 'trialdesk.sqlite'}"
+
+
+def resolve_url(url: str | None) -> str:
+    """--db, else TRIALDESK_DB, else the SQLite file in the user data folder."""
+    url = url or os.environ.get("TRIALDESK_DB") or default_url()
+    if "://" not in url:
+        url = f"sqlite:///{Path(url).expanduser().resolve()}"
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseUrlError(f"{url!r} is not a database URL: {exc}") from exc
+    if parsed.get_backend_name() not in SUPPORTED:
+        raise DatabaseUrlError(
+            f"{parsed.get_backend_name()!r} databases are not supported; use an SQLite file "
+            "or postgresql+psycopg://user:password@host/database"
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = str(parsed.set(drivername="postgresql+psycopg").render_as_string(False))
+    return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str) -> Engine:
+    url = resolve_url(url)
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url, pool_pre_ping=path is None)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise DatabaseUrlError(f"cannot use {url!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        # IMMEDIATE takes the write lock up front, so two writers queue instead of
+        # failing with "database is locked" when a reader tries to become a writer.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

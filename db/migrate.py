@@ -1,0 +1,70 @@
+"""Bring a database to the current schema when it is opened.
+
+An older SQLite file is copied beside itself before it is migrated, so a failed
+or unwanted upgrade can be undone by hand; a database written by a newer
+TrialDesk is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+
+from db.engine import sqlite_path
+from db.models import utcnow
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class SchemaTooNewError(RuntimeError):
+    pass
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> Path | None:
+    """Migrate to head; return the backup file made first, if any."""
+    script = ScriptDirectory.from_config(alembic_config())
+    current = current_revision(engine)
+    head = script.get_current_head()
+    if current == head:
+        return None
+    if current is not None and current not in {r.revision for r in script.walk_revisions()}:
+        raise SchemaTooNewError(
+            f"this database was written by a newer TrialDesk (schema {current}); this version "
+            f"knows schemas up to {head}. Update TrialDesk to open it."
+        )
+    backup = None
+    path = sqlite_path(str(engine.url))
+    if current is not None and path is not None and path.exists():
+        backup = path.with_name(f"{path.name}.before-{head}-{utcnow():%Y%m%dT%H%M%S}.bak")
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copy2(path, backup)
+    if current is None and inspect(engine).get_table_names():
+        raise SchemaTooNewError("this database has tables but no TrialDesk schema version; "
+                                "it is not a TrialDesk database")
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    return backup

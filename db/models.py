@@ -1,0 +1,293 @@
+"""Typed SQLAlchemy models: one database holds one study.
+
+Conventions that the audit trail relies on (db/audit.py):
+- every table except the audit log itself is audited;
+- `version` columns are optimistic-concurrency counters, not content;
+- `audit_key()` names a row the way people do (P007, P007/dose1) and
+  `audit_participant()` says which participant a row belongs to, if any.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC: both SQLite and PostgreSQL store it identically, so digests agree."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    def audit_key(self) -> str:
+        return str(getattr(self, "id", ""))
+
+    def audit_participant(self) -> str | None:
+        return None
+
+
+class Versioned:
+    """Optimistic concurrency: a stale save raises instead of overwriting."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class Study(Versioned, Base):
+    __tablename__ = "study"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    protocol_toml: Mapped[str] = mapped_column(Text)
+    protocol_sha256: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(16), default="setup")
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+    def audit_key(self) -> str:
+        return "study"
+
+
+class User(Versioned, Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+    def audit_key(self) -> str:
+        return self.name
+
+
+class Participant(Versioned, Base):
+    __tablename__ = "participants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    label: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="registered")
+    stratum: Mapped[str | None] = mapped_column(String(64))
+    stratum_source: Mapped[str | None] = mapped_column(String(16))
+    stratum_reason: Mapped[str | None] = mapped_column(Text)
+    registered_on: Mapped[dt.date] = mapped_column(Date)
+    enrolled_on: Mapped[dt.date | None] = mapped_column(Date)
+    withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    emergency_unblinded: Mapped[bool] = mapped_column(Boolean, default=False)
+    visits: Mapped[list[Visit]] = relationship(
+        back_populates="participant", order_by="Visit.id", cascade="all, delete-orphan"
+    )
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+    def audit_key(self) -> str:
+        return self.label
+
+    def audit_participant(self) -> str | None:
+        return self.label
+
+
+class Visit(Versioned, Base):
+    __tablename__ = "visits"
+    __table_args__ = (UniqueConstraint("participant_id", "visit"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    visit: Mapped[str] = mapped_column(String(64))
+    target_date: Mapped[dt.date | None] = mapped_column(Date)
+    window_start: Mapped[dt.date | None] = mapped_column(Date)
+    window_end: Mapped[dt.date | None] = mapped_column(Date)
+    booked_date: Mapped[dt.date | None] = mapped_column(Date)
+    actual_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    reason: Mapped[str | None] = mapped_column(Text)
+    deviation_days: Mapped[int | None] = mapped_column(Integer)
+    deviation_reason: Mapped[str | None] = mapped_column(Text)
+    kit_code: Mapped[str | None] = mapped_column(String(16))
+    participant: Mapped[Participant] = relationship(back_populates="visits", lazy="joined")
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+    def audit_key(self) -> str:
+        return f"{self.participant.label}/{self.visit}"
+
+    def audit_participant(self) -> str | None:
+        return self.participant.label
+
+
+class Allocation(Base):
+    """The public facts of the allocation list; the list itself is sealed."""
+
+    __tablename__ = "allocation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    algorithm_version: Mapped[int] = mapped_column(Integer)
+    design: Mapped[str] = mapped_column(String(16))
+    generated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    generated_by: Mapped[str] = mapped_column(String(64))
+
+    def audit_key(self) -> str:
+        return "allocation"
+
+
+class AllocationSlot(Base):
+    """A place in a stratum's list. Holds no sequence: that is in the sealed key."""
+
+    __tablename__ = "allocation_slots"
+    __table_args__ = (UniqueConstraint("stratum", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stratum: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id"), unique=True
+    )
+
+    def audit_key(self) -> str:
+        return f"{self.stratum}#{self.position}"
+
+
+class DoseCode(Base):
+    __tablename__ = "dose_codes"
+    __table_args__ = (UniqueConstraint("slot_id", "visit"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("allocation_slots.id"), index=True)
+    visit: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+
+    def audit_key(self) -> str:
+        return self.code
+
+
+class SealedKey(Base):
+    """Encrypted blobs: the allocation key (statistician) and emergency envelopes."""
+
+    __tablename__ = "sealed_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("allocation_slots.id"), unique=True)
+    box: Mapped[str] = mapped_column(Text)
+
+    def audit_key(self) -> str:
+        return f"{self.kind}:{self.slot_id or ''}"
+
+
+class Unblinding(Base):
+    __tablename__ = "unblindings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)
+    meaning: Mapped[str] = mapped_column(Text)
+
+
+class RevealedCondition(Base):
+    """Written once, at whole-study unblinding: which condition each dosing visit had."""
+
+    __tablename__ = "revealed_conditions"
+    __table_args__ = (UniqueConstraint("participant_id", "visit"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    visit: Mapped[str] = mapped_column(String(64))
+    period: Mapped[int] = mapped_column(Integer)
+    condition: Mapped[str] = mapped_column(String(32))
+
+
+class ImportRecord(Base):
+    __tablename__ = "imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(32))
+    options: Mapped[str] = mapped_column(Text, default="{}")
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+
+    def audit_key(self) -> str:
+        return f"import {self.id}"
+
+
+class Observation(Versioned, Base):
+    """One value of one measure at one visit (scan measure or scored scale)."""
+
+    __tablename__ = "observations"
+    __table_args__ = (UniqueConstraint("participant_id", "visit", "measure"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    visit: Mapped[str] = mapped_column(String(64))
+    measure: Mapped[str] = mapped_column(String(64), index=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
+
+
+class ItemResponse(Versioned, Base):
+    """A raw questionnaire item answer, kept so scores can be re-derived and checked."""
+
+    __tablename__ = "item_responses"
+    __table_args__ = (UniqueConstraint("participant_id", "visit", "item"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    visit: Mapped[str] = mapped_column(String(64))
+    item: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
+
+
+class MappingProfile(Base):
+    __tablename__ = "mapping_profiles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    mapping: Mapped[str] = mapped_column(Text)
+
+    def audit_key(self) -> str:
+        return self.name
+
+
+class StudyLock(Base):
+    __tablename__ = "study_locks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    locked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    signer: Mapped[str] = mapped_column(String(64))
+    meaning: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    data_digest: Mapped[str] = mapped_column(String(64))
+    audit_head: Mapped[str] = mapped_column(String(64))
+    voided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    voided_by: Mapped[str | None] = mapped_column(String(64))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """Append-only and hash-chained; see db/audit.py. Never audited itself."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_key: Mapped[str] = mapped_column(String(200))
+    participant: Mapped[str | None] = mapped_column(String(32), index=True)
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,1 @@
+"""Readers that turn messy scan and questionnaire files into validated tables."""

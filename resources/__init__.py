@@ -1,0 +1,1 @@
+"""Bundled study files: the reference protocol."""

@@ -1,0 +1,26 @@
+"""Refusals that carry a message fit for the user (CLI exit 1, a GUI message box)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Refused(Exception):
+    """A rule, bad input or a wrong credential: nothing was written."""
+
+    def __init__(self, message: str, details: list[Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class PermissionDenied(Refused):
+    pass
+
+
+class NotFound(Refused):
+    pass
+
+
+class Conflict(Refused):
+    """Someone else saved the same record first; the caller must reload."""
