@@ -13,6 +13,8 @@ from trialcore.roles import ROLES
 
 def login(app: App, name: str, password: str) -> Actor:
     """The same answer for an unknown name and a wrong password: no account probing."""
+    if not app.has_study():
+        raise Refused(f"{app.safe_url} holds no study yet: run `init PROTOCOL.toml` or `demo`")
     with app.read() as s:
         user = s.scalar(select(User).where(User.name == name))
     if user is None or not user.active or not check_password(password, user.password_hash):

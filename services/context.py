@@ -30,13 +30,11 @@ class App:
     """One open TrialDesk database, migrated to the current schema."""
 
     def __init__(self, url: str | None = None):
-        self.url = resolve_url(url)
         try:
+            self.url = resolve_url(url)
             self.engine = make_engine(self.url)
             self.backup = upgrade(self.engine)
-        except DatabaseUrlError as exc:
-            raise Refused(str(exc)) from exc
-        except SchemaTooNewError as exc:
+        except (DatabaseUrlError, SchemaTooNewError) as exc:
             raise Refused(str(exc)) from exc
         except OperationalError as exc:
             raise Refused(f"cannot open the database {self.safe_url}: "

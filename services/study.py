@@ -30,7 +30,8 @@ def init_study(app: App, protocol_path: str | Path, admin: str, admin_password: 
                    reason=f"created from {Path(protocol_path).name}") as s:
         bootstrap_admin(s, admin, admin_password)
         s.add(Study(
-            title=f"{protocol.title} [SYNTHETIC DEMO DATA]" if synthetic else protocol.title, protocol_toml=protocol.source,
+            title=f"{protocol.title} [SYNTHETIC DEMO DATA]" if synthetic
+            else protocol.title, protocol_toml=protocol.source,
             protocol_sha256=hashlib.sha256(protocol.source.encode()).hexdigest(),
             stage="setup", synthetic=synthetic,
         ))
@@ -52,7 +53,7 @@ def show(app: App, actor: Actor) -> dict[str, Any]:
     with app.read() as s:
         study = s.scalar(select(Study))
         counts = dict(s.execute(select(Participant.status, func.count())
-                                .group_by(Participant.status)).tuples().all())
+                                .group_by(Participant.status)).all())
     return {
         "title": study.title,
         "stage": study.stage,

@@ -38,6 +38,7 @@ def digest_of(rows: Iterable[Mapping[str, Any]]) -> int:
     return sum(row_fingerprint(r) for r in rows) % DIGEST_MODULUS
 
 
-def delta(added: Iterable[Mapping[str, Any]] = (), removed: Iterable[Mapping[str, Any]] = ()) -> int:
+def delta(added: Iterable[Mapping[str, Any]] = (),
+          removed: Iterable[Mapping[str, Any]] = ()) -> int:
     """The change to a table digest when `removed` rows become `added` rows."""
     return (digest_of(added) - digest_of(removed)) % DIGEST_MODULUS

@@ -1,0 +1,390 @@
+"""The sealed allocation list: generated once, reported on and printed with the passphrase.
+
+What the database holds in plain is only what enrolment needs: the slots of each
+stratum (stratum, position, who took it) and the dose codes of each slot. Which
+sequence a slot has, and so which condition a code stands for, is sealed twice:
+whole, under the statistician's passphrase (the allocation key, with the seed so
+the list can be regenerated and checked), and per slot, under the investigator's
+emergency passphrase. Neither passphrase is stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.audit import Entry, append_entries
+from db.models import Allocation, AllocationSlot, DoseCode, SealedKey, Study
+from services.context import Actor, App, need_reason, require
+from services.errors import Refused
+from services.lifecycle import require_open
+from trialcore import codes, rng, sealing
+from trialcore.allocation import (
+    AllocationList,
+    Slot,
+    balance_by_stratum,
+    balance_warning,
+    generate_allocation,
+    unit_size,
+)
+from trialcore.protocol import Protocol
+
+ALLOCATION_AAD = b"trialdesk:allocation"
+MIN_PASSPHRASE = 10
+
+
+class Unbalanced(Refused):
+    """The protocol's numbers cannot balance the design; generate again to confirm."""
+
+
+def envelope_aad(stratum: str, position: int) -> bytes:
+    """Binds an emergency envelope to its slot: a box copied to another slot will not open."""
+    return f"trialdesk:envelope:{stratum}#{position}".encode()
+
+
+@dataclass(frozen=True)
+class OpenedKey:
+    """The allocation key in plain: the list (with its seed) and code -> condition."""
+
+    allocation: AllocationList
+    conditions: Mapping[str, str]
+
+
+def slot_conditions(protocol: Protocol, slot: Slot) -> dict[str, str]:
+    """Dosing visit -> condition code: periods in visit order (parallel: one condition)."""
+    dosing = [v.id for v in protocol.dosing_visits]
+    if len(slot.sequence) == 1:
+        return dict.fromkeys(dosing, slot.sequence[0])
+    return dict(zip(dosing, slot.sequence, strict=True))
+
+
+def balance_warnings(protocol: Protocol) -> list[str]:
+    """Why the protocol's stratum targets or slot count cannot give a balanced list."""
+    n, design, ratio = len(protocol.conditions), protocol.design, protocol.ratio
+    slots = protocol.slots_per_stratum
+    by_message: dict[str, list[str]] = defaultdict(list)
+    for stratum in protocol.strata:
+        target = protocol.stratum_targets.get(stratum)
+        if target is not None:
+            warning = balance_warning(design, n, target, ratio)
+            if warning:
+                by_message[f"target: {warning}"].append(stratum)
+            if target > slots:
+                by_message[f"target {target} exceeds the {slots} slots of the list; "
+                           f"enrolment stops at {slots}"].append(stratum)
+    warning = balance_warning(design, n, slots, ratio)
+    if warning:
+        by_message[f"slots: {warning}"] = list(protocol.strata)
+    return [f"{'stratum' if len(s) == 1 else 'strata'} {', '.join(s)} {message}"
+            for message, s in by_message.items()]
+
+
+def _used_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(AllocationSlot)
+                          .where(AllocationSlot.participant_id.is_not(None))) or 0
+
+
+def preview(app: App, actor: Actor) -> dict[str, Any]:
+    """What `generate` would make, and its warnings, before any passphrase is asked for."""
+    require(actor, "allocation.generate")
+    protocol = app.protocol
+    with app.read() as s:
+        exists = s.scalar(select(Allocation.id)) is not None
+        used = _used_count(s)
+    return {
+        "design": protocol.design,
+        "conditions": len(protocol.conditions),
+        "unit": unit_size(protocol.design, len(protocol.conditions), protocol.ratio),
+        "strata": [{"stratum": st, "slots": protocol.slots_per_stratum,
+                    "target": protocol.stratum_targets.get(st)} for st in protocol.strata],
+        "block_multiples": list(protocol.block_multiples),
+        "dosing_visits": [v.id for v in protocol.dosing_visits],
+        "exists": exists,
+        "enrolled": used,
+        "warnings": balance_warnings(protocol),
+    }
+
+
+def _check_replacement(session: Session, replace: bool) -> None:
+    if session.scalar(select(Allocation.id)) is None:
+        return
+    used = _used_count(session)
+    if used:
+        raise Refused(f"the allocation list is in use ({used} participants enrolled): it can "
+                      "never be replaced or extended")
+    if not replace:
+        raise Refused("an allocation list already exists; nobody is enrolled yet, so it may "
+                      "be replaced, but only on purpose (replace, with a reason)")
+
+
+def preflight(app: App, actor: Actor, *, confirm_unbalanced: bool = False,
+              replace: bool = False, reason: str | None = None) -> list[str]:
+    """Every refusal that needs no passphrase, so nobody types one in vain; returns warnings."""
+    require(actor, "allocation.generate")
+    require_open(app)
+    if replace:
+        need_reason(reason, "replacing the allocation list")
+    with app.read() as s:
+        _check_replacement(s, replace)
+    warnings = balance_warnings(app.protocol)
+    if warnings and not confirm_unbalanced:
+        raise Unbalanced("the allocation list would not be balanced; confirm to generate it "
+                         "anyway", warnings)
+    return warnings
+
+
+def _check_passphrases(passphrase: str, emergency_passphrase: str) -> None:
+    for value, what in ((passphrase, "sealing"), (emergency_passphrase, "emergency")):
+        if len(value.strip()) < MIN_PASSPHRASE:
+            raise Refused(f"the {what} passphrase needs at least {MIN_PASSPHRASE} characters")
+    if passphrase == emergency_passphrase:
+        raise Refused("the emergency passphrase must differ from the sealing passphrase: "
+                      "it opens one participant's envelope, never the whole list")
+
+
+def _padded(payloads: Mapping[Any, bytes]) -> dict[Any, bytes]:
+    """Equal lengths, so no envelope's size gives away its conditions' names."""
+    width = max(len(p) for p in payloads.values())
+    return {k: p.ljust(width) for k, p in payloads.items()}
+
+
+def _envelopes(protocol: Protocol, alloc: AllocationList,
+               emergency_passphrase: str) -> dict[tuple[str, int], str]:
+    """One box per slot, under one key derivation (scrypt is slow on purpose)."""
+    plain = {(sl.stratum, sl.position): json.dumps(
+        {"stratum": sl.stratum, "position": sl.position,
+         "conditions": slot_conditions(protocol, sl)}, sort_keys=True).encode()
+        for sl in alloc.slots}
+    sealer = sealing.Sealer.create(emergency_passphrase)
+    return {k: json.dumps(sealer.seal(p, envelope_aad(*k)).to_dict())
+            for k, p in _padded(plain).items()}
+
+
+def _new_list(protocol: Protocol) -> AllocationList:
+    return generate_allocation(
+        seed=rng.new_seed(), design=protocol.design,
+        conditions=[c.code for c in protocol.conditions], strata=protocol.strata,
+        slots_per_stratum=protocol.slots_per_stratum,
+        block_multiples=protocol.block_multiples, ratio=protocol.ratio)
+
+
+def _drop_unused_list(session: Session) -> None:
+    """Replace before enrolment: delete in dependency order, every row audited."""
+    for model in (DoseCode, SealedKey, AllocationSlot, Allocation):
+        for row in session.scalars(select(model)):
+            session.delete(row)
+        session.flush()
+
+
+def generate(app: App, actor: Actor, passphrase: str, emergency_passphrase: str, *,
+             confirm_unbalanced: bool = False, replace: bool = False,
+             reason: str | None = None) -> dict[str, Any]:
+    """Make the list, its dose codes, the sealed key and the envelopes; start the study."""
+    warnings = preflight(app, actor, confirm_unbalanced=confirm_unbalanced, replace=replace,
+                         reason=reason)
+    _check_passphrases(passphrase, emergency_passphrase)
+    protocol = app.protocol
+    alloc = _new_list(protocol)
+    taken: set[str] = set()
+    slot_codes: dict[tuple[str, int], dict[str, str]] = {}
+    conditions: dict[str, str] = {}
+    for sl in alloc.slots:
+        given = slot_codes[sl.stratum, sl.position] = {}
+        for visit, condition in slot_conditions(protocol, sl).items():
+            code = given[visit] = codes.new_code(taken)
+            taken.add(code)
+            conditions[code] = condition
+    key = sealing.seal(json.dumps({"allocation": alloc.to_json(), "codes": conditions},
+                                  sort_keys=True).encode(), passphrase, aad=ALLOCATION_AAD)
+    envelopes = _envelopes(protocol, alloc, emergency_passphrase)
+    with app.write(actor, "allocation.generate", reason) as s:
+        _check_replacement(s, replace)
+        _drop_unused_list(s)
+        s.add(Allocation(algorithm_version=alloc.algorithm_version, design=alloc.design,
+                         generated_by=actor.name))
+        s.add(SealedKey(kind="allocation", box=json.dumps(key.to_dict())))
+        for (stratum, position), given in slot_codes.items():
+            slot = AllocationSlot(stratum=stratum, position=position)
+            s.add(slot)
+            s.flush()
+            s.add(SealedKey(kind="emergency", slot_id=slot.id,
+                            box=envelopes[stratum, position]))
+            s.add_all(DoseCode(slot_id=slot.id, visit=v, code=c) for v, c in given.items())
+        study = s.scalar(select(Study))
+        if study.stage == "setup":
+            study.stage = "running"
+    return {
+        "design": alloc.design, "algorithm_version": alloc.algorithm_version,
+        "generated_by": actor.name,
+        "strata": [{"stratum": st, "slots": len(alloc.slots_for(st))} for st in alloc.strata],
+        "dose_codes": len(conditions), "envelopes": len(envelopes), "stage": "running",
+        "warnings": warnings,
+    }
+
+
+# -- opening the key ------------------------------------------------------------------
+
+def _box_text(session: Session, kind: str = "allocation", slot_id: int | None = None) -> str:
+    box = session.scalar(select(SealedKey.box).where(SealedKey.kind == kind,
+                                                     SealedKey.slot_id == slot_id))
+    if box is None:
+        raise Refused("no allocation list yet: the statistician generates it first "
+                      "(allocation generate)")
+    return box
+
+
+def open_box(box_text: str, passphrase: str, aad: bytes, what: str) -> bytes:
+    """Open a stored box; a wrong or empty passphrase is a refusal that shows nothing."""
+    if not passphrase:
+        raise Refused(f"no {what} passphrase was given")
+    box = sealing.SealedBox.from_dict(json.loads(box_text))
+    try:
+        return sealing.open_sealed(box, passphrase, aad)
+    except sealing.WrongPassphrase:
+        raise Refused(f"wrong {what} passphrase: the sealed key did not open; nothing was "
+                      "shown or written") from None
+
+
+def open_key(app: App, passphrase: str) -> OpenedKey:
+    """The allocation key in plain. Callers check the role: this reveals everything."""
+    with app.read() as s:
+        box = _box_text(s)
+    data = json.loads(open_box(box, passphrase, ALLOCATION_AAD, "sealing"))
+    return OpenedKey(AllocationList.from_json(data["allocation"]), data["codes"])
+
+
+def _used_positions(session: Session) -> dict[str, set[int]]:
+    used: dict[str, set[int]] = defaultdict(set)
+    for stratum, position in session.execute(
+            select(AllocationSlot.stratum, AllocationSlot.position)
+            .where(AllocationSlot.participant_id.is_not(None))):
+        used[stratum].add(position)
+    return used
+
+
+def _labelled(protocol: Protocol, alloc: AllocationList, raw: dict[str, Any]) -> dict[str, Any]:
+    """Balance matrices keyed by visit and condition code instead of by index."""
+    cond = alloc.conditions
+    visits = [v.id for v in protocol.dosing_visits]
+    periods = visits if protocol.design == "crossover" else ["allocation"]
+    out = {"sequences": raw["n_sequences"], "period_balanced": raw["period_balanced"],
+           "period_counts": {p: dict(zip(cond, row, strict=True))
+                             for p, row in zip(periods, raw["period_counts"], strict=True)}}
+    if protocol.design == "crossover":
+        out["carryover_balanced"] = raw["carryover_balanced"]
+        out["carryover_counts"] = {a: {b: n for b, n in zip(cond, row, strict=True) if a != b}
+                                   for a, row in zip(cond, raw["carryover_counts"],
+                                                     strict=True)}
+    return out
+
+
+def report(app: App, actor: Actor, passphrase: str) -> dict[str, Any]:
+    """Per stratum: slots, used, and period / carry-over balance of all and of used slots."""
+    require(actor, "allocation.report")
+    protocol = app.protocol
+    opened = open_key(app, passphrase)
+    alloc = opened.allocation
+    with app.read() as s:
+        used = _used_positions(s)
+        meta = s.scalar(select(Allocation))
+    again = generate_allocation(
+        seed=bytes.fromhex(alloc.seed_hex), design=alloc.design, conditions=alloc.conditions,
+        strata=alloc.strata, slots_per_stratum=protocol.slots_per_stratum,
+        block_multiples=protocol.block_multiples, ratio=protocol.ratio)
+    balance = balance_by_stratum(alloc, used)
+    return {
+        "design": alloc.design, "algorithm_version": alloc.algorithm_version,
+        "generated_by": meta.generated_by, "generated_at": meta.generated_at.isoformat() + "Z",
+        "conditions": list(alloc.conditions),
+        "regenerates_from_seed": again == alloc,
+        "strata": [{"stratum": st, "slots": b["slots"], "used": b["used"],
+                    "free": b["slots"] - b["used"],
+                    "all": _labelled(protocol, alloc, b["all"]),
+                    "used_slots": _labelled(protocol, alloc, b["used_slots"])}
+                   for st, b in balance.items()],
+    }
+
+
+# -- the pharmacist's dispensing list --------------------------------------------------
+
+DISPENSING_COLUMNS = ("code", "stratum", "slot", "visit", "condition", "label", "dose_mg")
+
+
+def _dispensing_rows(app: App, opened: OpenedKey) -> list[dict[str, Any]]:
+    """Kit preparation order: stratum, slot, then visit in protocol order."""
+    protocol = app.protocol
+    order = {v.id: i for i, v in enumerate(protocol.visits)}
+    with app.read() as s:
+        found = s.execute(select(DoseCode.code, DoseCode.visit, AllocationSlot.stratum,
+                                 AllocationSlot.position)
+                          .join(AllocationSlot, DoseCode.slot_id == AllocationSlot.id)).all()
+    rows = []
+    for code, visit, stratum, position in sorted(
+            found, key=lambda r: (r.stratum, r.position, order.get(r.visit, 0))):
+        condition = protocol.condition(opened.conditions[code])
+        rows.append({"code": code, "stratum": stratum, "slot": position, "visit": visit,
+                     "condition": condition.code, "label": condition.label,
+                     "dose_mg": f"{condition.dose_mg:g}"})
+    return rows
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=DISPENSING_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _html(title: str, printed_by: str, rows: list[dict[str, Any]]) -> str:
+    """A page to print and sign: self-contained, no scripts, large monospaced codes."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in DISPENSING_COLUMNS)
+    body = "\n".join("<tr>" + "".join(f"<td>{html.escape(str(r[c]))}</td>"
+                                       for c in DISPENSING_COLUMNS) + "</tr>" for r in rows)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Dispensing list</title>
+<style>body{{font-family:sans-serif}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #444;padding:3px 8px}} td:first-child{{font-family:monospace;
+font-size:120%}} .warn{{color:#a00;font-weight:bold}}</style></head><body>
+<h1>Dispensing list</h1><p>{html.escape(title)}</p>
+<p class="warn">UNBLINDED: for the pharmacist only. Keep locked away; never show it to the
+study team.</p><p>Printed by {html.escape(printed_by)}. {len(rows)} kits.</p>
+<table><thead><tr>{head}</tr></thead><tbody>
+{body}
+</tbody></table><p>Prepared by: ______________________ Date: ____________</p>
+</body></html>
+"""
+
+
+def dispensing(app: App, actor: Actor, passphrase: str, path: str | Path) -> dict[str, Any]:
+    """Write code -> condition as CSV or a printable .html page; the printing is audited."""
+    require(actor, "allocation.dispensing")
+    path = Path(path)
+    kind = {".csv": "csv", ".html": "html", ".htm": "html"}.get(path.suffix.lower())
+    if kind is None:
+        raise Refused(f"{path.name}: the dispensing list is written as .csv or .html")
+    opened = open_key(app, passphrase)
+    rows = _dispensing_rows(app, opened)
+    with app.read() as s:
+        title = s.scalar(select(Study.title))
+    content = _csv(rows) if kind == "csv" else _html(title, actor.name, rows)
+    reason = "dispensing list printed for kit preparation"
+    with app.write(actor, "allocation.dispensing", reason) as s:
+        append_entries(s.connection(), actor.name, [Entry(
+            action="allocation.dispensing", entity="allocation", entity_key="dispensing list",
+            after={"file": path.name, "format": kind, "kits": len(rows)}, reason=reason)])
+        try:
+            path.write_text(content, encoding="utf-8", newline="")
+        except OSError as exc:
+            raise Refused(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return {"file": str(path), "format": kind, "kits": len(rows)}

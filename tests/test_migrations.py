@@ -1,0 +1,35 @@
+"""The schema: models and migrations agree; newer databases are refused."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from db.models import Base
+from services.context import App
+from services.errors import Refused
+
+
+def test_models_and_migrations_agree(app: App) -> None:
+    with app.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_database_from_a_newer_trialdesk_is_refused(app: App, db_url: str) -> None:
+    with app.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    app.close()
+    with pytest.raises(Refused, match="newer TrialDesk"):
+        App(db_url)
+
+
+def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = App(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    with app.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+    app.close()
