@@ -223,7 +223,10 @@ def verify(session: Session) -> VerifyResult:
 
 
 def _table_rows(session: Session, table: Table) -> Iterable[dict[str, Any]]:
-    result = session.connection().execution_options(yield_per=5000).execute(select(table))
+    # A statement option, not Connection.execution_options(): that one changes the
+    # session's connection in place, and later writes in the same unit of work would
+    # then run on a server-side cursor (PostgreSQL refuses INSERT ... RETURNING there).
+    result = session.connection().execute(select(table).execution_options(yield_per=5000))
     for row in result.mappings():
         yield canonical_row(table, row)
 

@@ -75,6 +75,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        # IMMEDIATE takes the write lock up front, so two writers queue instead of
-        # failing with "database is locked" when a reader tries to become a writer.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A unit of work asks for IMMEDIATE (WRITE_OPTIONS): it takes the write lock
+        # up front, so two writers queue instead of failing with "database is
+        # locked" when a reader tries to become a writer. Reads stay deferred and,
+        # with WAL, never wait for a writer.
+        immediate = conn.get_execution_options().get("sqlite_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_OPTIONS = {"sqlite_write": True}

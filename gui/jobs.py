@@ -122,6 +122,7 @@ class _Run(QObject):
         self.runner.report(self.job, exc)
 
     def _close(self) -> None:
+        self.dialog.canceled.disconnect(self._cancel)  # closing it emits canceled
         self.dialog.close()
         self.dialog.deleteLater()
 

@@ -20,11 +20,15 @@ def show_message(parent: QWidget | None, title: str, text: str, *,
     return box
 
 
-def describe(exc: Refused) -> str:
-    """The refusal's message and one line per detail (protocol key, file row and column)."""
+def describe(exc: Refused, headline: str | None = None) -> str:
+    """The refusal's message and one line per detail (protocol key, file row and column).
+
+    A caller that knows the details repeat the message passes a shorter headline.
+    """
     if not exc.details:
         return exc.message
-    return exc.message + "\n\n" + "\n".join(f"• {_detail(d)}" for d in exc.details)
+    lines = "\n".join(f"• {_detail(d)}" for d in exc.details)
+    return f"{headline or exc.message}\n{lines}"
 
 
 def _detail(detail: Any) -> str:

@@ -112,8 +112,8 @@ class RowTableModel(QAbstractTableModel):
 
 
 class FilterProxy(QSortFilterProxyModel):
-    """Sorts by SORT_ROLE (through the source model); keeps rows matching every typed word in any column, or a
-    row predicate (such as 'is participant 7') when the view sets one."""
+    """Sorts by SORT_ROLE (through the source model). Keeps the rows that hold every
+    typed word in some column, or that pass a predicate the view sets instead."""
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)

@@ -78,13 +78,13 @@ def balance_warnings(protocol: Protocol) -> list[str]:
         if target is not None:
             warning = balance_warning(design, n, target, ratio)
             if warning:
-                by_message[f"target: {warning}"].append(stratum)
+                by_message[f"(target): {warning}"].append(stratum)
             if target > slots:
-                by_message[f"target {target} exceeds the {slots} slots of the list; "
-                           f"enrolment stops at {slots}"].append(stratum)
+                by_message[f"(target): {target} participants exceed the {slots} slots of "
+                           f"the list; enrolment stops at {slots}"].append(stratum)
     warning = balance_warning(design, n, slots, ratio)
     if warning:
-        by_message[f"slots: {warning}"] = list(protocol.strata)
+        by_message[f"(slots): {warning}"] = list(protocol.strata)
     return [f"{'stratum' if len(s) == 1 else 'strata'} {', '.join(s)} {message}"
             for message, s in by_message.items()]
 
@@ -138,8 +138,8 @@ def preflight(app: App, actor: Actor, *, confirm_unbalanced: bool = False,
         _check_replacement(s, replace)
     warnings = balance_warnings(app.protocol)
     if warnings and not confirm_unbalanced:
-        raise Unbalanced("the allocation list would not be balanced; confirm to generate it "
-                         "anyway", warnings)
+        raise Unbalanced("the protocol's numbers cannot give a balanced allocation list",
+                         warnings)
     return warnings
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import audit
-from db.engine import DatabaseUrlError, make_engine, resolve_url
+from db.engine import WRITE_OPTIONS, DatabaseUrlError, make_engine, resolve_url
 from db.migrate import SchemaTooNewError, upgrade
 from db.models import Study
 from services.errors import PermissionDenied, Refused
@@ -77,6 +77,7 @@ class App:
     def write(self, actor: Actor, action: str, reason: str | None = None) -> Iterator[Session]:
         """A unit of work: commits whole with its audit entries, or not at all."""
         with self.sessions() as session, session.begin():
+            session.connection(execution_options=WRITE_OPTIONS)
             session.info.update(actor=actor.name, action=action, reason=reason)
             yield session
 

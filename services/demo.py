@@ -11,11 +11,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from db.migrate import upgrade
 from db.models import Base
-from services import accounts, participants
+from services import accounts, allocation, enrolment, imports, participants, visits
 from services.context import Actor, App
 from services.errors import Refused
 from services.study import init_study
@@ -79,6 +79,10 @@ def build(app: App, stage: str = "running", today: dt.date | None = None) -> Dem
         accounts.add_user(app, admin, name, role, password)
         demo.accounts.append({"user": name, "role": role, "password": password})
     _register(demo)
+    if STAGES.index(stage) >= STAGES.index("running"):
+        _allocate_and_enrol(demo)
+        _log_past_visits(demo)
+        _import_results(demo)
     return demo
 
 
@@ -93,3 +97,110 @@ def _register(demo: DemoStudy) -> None:
             stratum_reason="synthetic demo: stratum from a simulated baseline scan",
             registered_on=demo.today - dt.timedelta(days=60 - 3 * i),
         )
+
+
+def _allocate_and_enrol(demo: DemoStudy) -> None:
+    """The sealed list (two key derivations), then everyone enrolled ten days after
+    registration. The reference targets (8 per stratum, 6 sequences) cannot balance,
+    which the demo accepts as the reference study did."""
+    allocation.generate(demo.app, demo.actor("statistician"), PASSPHRASE, EMERGENCY_PASSPHRASE,
+                        confirm_unbalanced=True)
+    coordinator = demo.actor("coordinator")
+    for row in participants.list_participants(demo.app, coordinator):
+        enrolment.enrol(demo.app, coordinator, row.label,
+                        on=row.registered_on + dt.timedelta(days=10))
+
+
+def _log_past_visits(demo: DemoStudy) -> None:
+    """Every visit whose date has passed is logged, each dose with the kit code on its
+    label; P003 missed Dosing 2 and P005 came to Dosing 1 late, so the lists and the
+    dashboard show a missed visit and a deviation with their reasons."""
+    coordinator = demo.actor("coordinator")
+    protocol = demo.app.protocol
+    for i, p in enumerate(participants.list_participants(demo.app, coordinator)):
+        for spec in protocol.visits:
+            row = next(r for r in visits.list_visits(demo.app, coordinator, p.label)
+                       if r.visit == spec.id)
+            if row.target is None or row.window_end is None:
+                break
+            on = min(row.target + dt.timedelta(days=i % 3), row.window_end)
+            if (p.label, spec.id) == ("P005", "dose1"):
+                on = row.window_end + dt.timedelta(days=2)
+            if on >= demo.today:
+                break
+            if (p.label, spec.id) == ("P003", "dose2"):
+                visits.log(demo.app, coordinator, p.label, spec.id, date=on, status="missed",
+                           reason="synthetic demo: participant ill with influenza")
+                continue
+            visits.log(demo.app, coordinator, p.label, spec.id, date=on, code=row.code,
+                       deviation_reason="synthetic demo: scanner out of service for two days"
+                       if (p.label, spec.id) == ("P005", "dose1") else None)
+
+
+SYNTHETIC_SEED = 20240517
+
+
+def _visit_conditions(demo: DemoStudy) -> dict[tuple[int, str], tuple[str, int]]:
+    """(participant id, dosing visit) -> (condition, period), read from the sealed key:
+    only the demo may do this, to make synthetic outcomes that depend on the dose."""
+    from db.models import AllocationSlot
+
+    protocol = demo.app.protocol
+    opened = allocation.open_key(demo.app, PASSPHRASE)
+    with demo.app.read() as s:
+        slots = s.execute(select(AllocationSlot.participant_id, AllocationSlot.stratum,
+                                 AllocationSlot.position)
+                          .where(AllocationSlot.participant_id.is_not(None))).all()
+    out = {}
+    for pid, stratum, position in slots:
+        listed = opened.allocation.slots_for(stratum)[position - 1]
+        conditions = allocation.slot_conditions(protocol, listed)
+        for period, (visit, condition) in enumerate(conditions.items(), start=1):
+            out[(pid, visit)] = (condition, period)
+    return out
+
+
+def _import_results(demo: DemoStudy) -> None:
+    """Scan summaries (BIDS-named TSV) and questionnaires (a REDCap export) of every visit
+    done so far, written to a temporary folder and imported as a coordinator would."""
+    import tempfile
+
+    import pandas as pd
+
+    from db.models import Participant, Visit
+    from trialcore.synthetic import synthetic_item_responses, synthetic_scan_values
+
+    app, protocol = demo.app, demo.app.protocol
+    conditions = _visit_conditions(demo)
+    with app.read() as s:
+        done = s.execute(select(Participant.id, Participant.label, Participant.stratum,
+                                Visit.visit).join(Visit).where(Visit.status == "done")
+                         .order_by(Participant.number, Visit.id)).all()
+    rows = [{"participant": label, "stratum": stratum, "visit": visit,
+             "condition": conditions.get((pid, visit), (None, None))[0],
+             "period": conditions.get((pid, visit), (None, None))[1]}
+            for pid, label, stratum, visit in done]
+    scans = pd.DataFrame(synthetic_scan_values(rows, seed=SYNTHETIC_SEED))
+    number = scans.pop("participant").str.removeprefix(protocol.id_prefix)
+    scans.insert(0, "bids_name", "sub-" + number + "_ses-" + scans.pop("visit")
+                 + "_task-faces_bold")
+    scales = [m for m in protocol.measures if m.kind == "questionnaire"]
+    answers = pd.DataFrame(synthetic_item_responses(
+        [r for r in rows if r["condition"] is not None],
+        items={m.name: list(m.items) for m in scales},
+        ranges={m.name: (int(m.min), int(m.max)) for m in scales},
+        reverse={i for m in scales for i in m.reverse}, seed=SYNTHETIC_SEED))
+    answers.insert(0, "record_id", answers.pop("participant"))
+    answers.insert(1, "redcap_event_name", answers.pop("visit") + "_arm_1")
+    answers["subjective_effects_complete"] = 2
+    coordinator = demo.actor("coordinator")
+    with tempfile.TemporaryDirectory(prefix="trialdesk-demo-") as folder:
+        files = {"scans": Path(folder) / "scan_summaries.tsv",
+                 "questionnaire": Path(folder) / "redcap_export.csv"}
+        scans.to_csv(files["scans"], sep="\t", index=False)
+        answers.to_csv(files["questionnaire"], index=False)
+        for kind, path in files.items():
+            report = imports.commit(app, coordinator, imports.ImportOptions(kind, str(path)))
+            if not report.committed:
+                raise Refused(f"demo {kind} import failed: "
+                              + "; ".join(p.text(path.name) for p in report.errors[:5]))

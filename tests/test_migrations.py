@@ -33,3 +33,26 @@ def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
     app.close()
+
+
+def test_older_sqlite_file_is_copied_then_migrated(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from db.migrate import alembic_config, current_revision, head_revision
+
+    path = tmp_path / "old.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    engine.dispose()
+    app = App(f"sqlite:///{path}")
+    assert app.backup is not None and app.backup.exists()
+    assert app.backup.name.startswith("old.sqlite.before-")
+    assert current_revision(app.engine) == head_revision()
+    old = create_engine(f"sqlite:///{app.backup}")
+    assert current_revision(old) == "0001"
+    old.dispose()
+    app.close()

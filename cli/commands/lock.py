@@ -1,0 +1,71 @@
+"""`lock --reason R` (also `--check`, `--show`) and `unlock --reason R`."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli.runner import Cli, Result
+from services import lock
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lock", help="lock the study: data become final (investigator; "
+                       "password re-entered)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--reason", help="why the study is locked now")
+    what.add_argument("--check", action="store_true", help="only show the lock checklist")
+    what.add_argument("--show", action="store_true", help="show the lock certificate")
+    p.set_defaults(handler=handle_lock)
+    u = sub.add_parser("unlock", help="void the lock signature and reopen the study "
+                       "(investigator; never after unblinding)")
+    u.add_argument("--reason", required=True, help="why the study is reopened")
+    u.set_defaults(handler=handle_unlock)
+
+
+def _checklist_text(items: list[lock.CheckItem]) -> str:
+    lines = []
+    for item in items:
+        lines.append(f"[{'ok' if item.ok else 'FAIL':<4}] {item.title}: {item.note}")
+        lines += [f"         {p.record}: {p.message}" for p in item.problems]
+    return "\n".join(lines)
+
+
+def _record_text(title: str, r: dict[str, object]) -> str:
+    rows = [("signed by", r["signer"]), ("at (UTC)", r["locked_at"]), ("meaning", r["meaning"]),
+            ("reason", r["reason"]), ("data SHA-256", r["data_digest"]),
+            ("audit head", r["audit_head"])]
+    if r.get("voided_at"):
+        rows += [("voided by", r["voided_by"]), ("voided at", r["voided_at"]),
+                 ("void reason", r["void_reason"])]
+    if "data_unchanged" in r:
+        rows.append(("data now", "unchanged since the lock" if r["data_unchanged"]
+                     else f"CHANGED: digest is now {r['current_digest']}"))
+    return "\n".join([title, *(f"  {k:<13} {v}" for k, v in rows)])
+
+
+def handle_lock(cli: Cli) -> Result:
+    a, app = cli.args, cli.app
+    if a.check:
+        items = lock.checklist(app, cli.actor)
+        ok = all(i.ok for i in items)
+        return Result({"ready": ok, "items": [i.as_dict() for i in items]},
+                      _checklist_text(items), exit_code=0 if ok else 1)
+    if a.show:
+        cert = lock.certificate(app, cli.actor)
+        if cert is None:
+            return Result({"locked": False}, "the study is not locked")
+        return Result({"locked": True, **cert}, _record_text(f"Lock certificate: {cert['study']}",
+                                                             cert))
+    actor = cli.actor
+    password = cli.secret("TRIALDESK_PASSWORD",
+                          f"{actor.name}, re-enter your password to sign \"{lock.MEANING}\"")
+    record = lock.lock(app, actor, a.reason, password).as_dict()
+    return Result(record, _record_text("Study locked: its data are final.", record))
+
+
+def handle_unlock(cli: Cli) -> Result:
+    actor = cli.actor
+    password = cli.secret("TRIALDESK_PASSWORD",
+                          f"{actor.name}, re-enter your password to void the lock signature")
+    record = lock.unlock(cli.app, actor, cli.args.reason, password).as_dict()
+    return Result(record, _record_text("Study unlocked: the lock signature is void.", record))

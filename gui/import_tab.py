@@ -1,0 +1,67 @@
+"""The "Imports" tab: every import record (file, checksum, who, when, counts) and the wizard.
+
+The list is what a monitor asks for: which file each value came from. Only roles
+that may import see the button; the service checks the role again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from gui.import_wizard import ImportWizard
+from gui.table_model import Column, FilterProxy, RowTableModel
+from gui.widgets import row_table
+from services import imports
+from services.context import Actor, App
+from trialcore.roles import allowed
+
+COLUMNS = [
+    Column("#", lambda r: str(r["id"]), lambda r: r["id"]),
+    Column("Time (UTC)", lambda r: r["at"][:19].replace("T", " "), lambda r: r["at"]),
+    Column("User", lambda r: r["by"]),
+    Column("Kind", lambda r: r["kind"]),
+    Column("File", lambda r: r["file"], tooltip=lambda r: f"SHA-256 {r['sha256']}, "
+           f"{r['size']:,} bytes"),
+    Column("Format", lambda r: r["format"]),
+    Column("Rows", lambda r: str(r["rows"]), lambda r: r["rows"]),
+    Column("New", lambda r: str(r["inserted"]), lambda r: r["inserted"]),
+    Column("Updated", lambda r: str(r["updated"]), lambda r: r["updated"]),
+    Column("Unchanged", lambda r: str(r["unchanged"]), lambda r: r["unchanged"]),
+    Column("SHA-256", lambda r: r["sha256"][:16] + "…", tooltip=lambda r: r["sha256"]),
+]
+
+
+class ImportsTab(QWidget):
+    def __init__(self, app: App, actor: Actor, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.app, self.actor = app, actor
+        self.wizard: ImportWizard | None = None
+        self.model = RowTableModel(COLUMNS, self)
+        self.proxy = FilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = row_table(self.proxy, 0)
+        self.filter = QLineEdit(placeholderText="Find: file, user, kind…",
+                                clearButtonEnabled=True)
+        self.filter.textChanged.connect(self.proxy.set_filter)
+        bar = QHBoxLayout()
+        if allowed(actor.role, "imports.write"):
+            bar.addWidget(QPushButton("&Import a file…", clicked=self.open_wizard))
+        bar.addWidget(self.filter, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        self.refresh()
+
+    def rows(self) -> list[dict[str, Any]]:
+        return list(self.model.rows)
+
+    def refresh(self) -> None:
+        self.model.set_rows(imports.list_imports(self.app, self.actor))
+        self.table.resizeColumnsToContents()
+
+    def open_wizard(self) -> None:
+        self.wizard = ImportWizard(self.app, self.actor, self)
+        self.wizard.finished.connect(lambda _result: self.refresh())
+        self.wizard.open()

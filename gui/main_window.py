@@ -1,0 +1,128 @@
+"""The main window: menus, the tabs of gui/tabs.py, and a status bar that always says who
+is signed in, to which database, at which stage, and whether the audit trail is intact."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from PySide6.QtCore import Signal, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from gui.audit_jobs import VerifyAuditJob, VerifyResult, export_audit, verify_text
+from gui.audit_view import AuditView
+from gui.jobs import JobRunner
+from gui.messages import show_message
+from gui.study_files import StudyFiles
+from gui.tabs import TABS
+from services.context import Actor, App
+from services.sign_in import study_banner
+from trialcore.roles import allowed
+
+
+class MainWindow(QMainWindow):
+    """One signed-in user on one database. Opening another database or creating a study
+    is the launcher's business: the window only passes the choice on (self.files)."""
+
+    closed = Signal(object)  # this window, once closed
+
+    def __init__(self, app: App, actor: Actor, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.app, self.actor = app, actor
+        self.can_read_audit = allowed(actor.role, "audit.read")
+        self.runner = JobRunner(self)
+        self.files = StudyFiles(self)
+        self.message: QMessageBox | None = None
+        self.export_dialog: QFileDialog | None = None
+        self.tabs = QTabWidget(documentMode=True)
+        for title, factory in TABS:
+            self.tabs.addTab(factory(app, actor, self), title)
+        self.tabs.currentChanged.connect(self._tab_shown)
+        self.setCentralWidget(self.tabs)
+        for view in self.findChildren(AuditView):
+            view.verified.connect(self.show_audit_status)
+        self._build_menus()
+        self._build_status_bar()
+        self.refresh_status()
+        self.resize(1180, 720)
+        self.verify_audit()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&New study from protocol…", self.files.new_study,
+                     QKeySequence.StandardKey.New)
+        self._action(file_menu, "&Open database…", self.files.open_database,
+                     QKeySequence.StandardKey.Open)
+        file_menu.addSeparator()
+        export = self._action(file_menu, "&Export audit trail…", self.export_audit_trail)
+        export.setEnabled(self.can_read_audit)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About TrialDesk", self.about)
+
+    def _action(self, menu: QWidget, text: str, slot: object,
+                shortcut: QKeySequence.StandardKey | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_status_bar(self) -> None:
+        self.user_label = QLabel(f"{self.actor.name} ({self.actor.role})")
+        self.database_label = QLabel(self.app.safe_url)
+        self.stage_label = QLabel()
+        self.audit_label = QLabel()
+        bar = self.statusBar()
+        bar.addWidget(self.user_label)
+        bar.addWidget(self.database_label)
+        bar.addPermanentWidget(self.stage_label)
+        bar.addPermanentWidget(self.audit_label)
+
+    def refresh_status(self) -> None:
+        """Title and stage, re-read whenever a tab is shown (another user may lock)."""
+        banner = study_banner(self.app)
+        self.setWindowTitle(f"{banner.title} — {self.app.safe_url} — TrialDesk")
+        self.stage_label.setText(f"Stage: {banner.stage}")
+
+    def _tab_shown(self, index: int) -> None:
+        self.refresh_status()
+        refresh = getattr(self.tabs.widget(index), "refresh", None)
+        if refresh:
+            refresh()
+
+    def verify_audit(self) -> None:
+        if not self.can_read_audit:
+            self.audit_label.setText(f"Audit trail: not shown to the {self.actor.role} role")
+            return
+        self.audit_label.setText("Verifying the audit trail…")
+        self.runner.start(VerifyAuditJob(self.app, self.actor, self.show_audit_status))
+
+    def show_audit_status(self, result: VerifyResult) -> None:
+        self.audit_label.setText(verify_text(result))
+        self.audit_label.setToolTip("\n".join(result.problems))
+        self.audit_label.setStyleSheet("" if result.ok else "color: #b3261e; font-weight: bold;")
+
+    def export_audit_trail(self) -> None:
+        self.export_dialog = export_audit(self.runner, self.app, self.actor, self,
+                                          lambda text: self.statusBar().showMessage(text, 10000))
+
+    def about(self) -> None:
+        try:
+            release = version("trialdesk")
+        except PackageNotFoundError:
+            release = "development"
+        self.message = show_message(
+            self, "About TrialDesk",
+            f"TrialDesk {release}\n\nRuns randomized, double-blind trials: participants, "
+            f"allocation, dose codes, visits, imports, lock, unblinding and an audit trail.\n\n"
+            f"Database: {self.app.safe_url}\nQt {qVersion()}",
+            icon=QMessageBox.Icon.Information)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for runner in self.findChildren(JobRunner):  # the tabs' runners too
+            runner.cancel_all()
+        super().closeEvent(event)
+        self.closed.emit(self)

@@ -1,0 +1,129 @@
+"""Building blocks: markers with tooltips that report clicks, and the base of every plot.
+
+A FigurePlot keeps its items and redraws with setData; it can make a replica
+holding the same data (for exports at any size), and its right-click menu
+offers export and copy, which the owning view carries out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
+
+from gui.plots import style
+
+T = TypeVar("T")
+
+
+class Points(pg.ScatterPlotItem):
+    """Markers whose tooltip is their own text and whose click names their visit."""
+
+    clicked_visit = Signal(str)
+
+    def __init__(self, **opts: Any):
+        super().__init__(hoverable=True, tip=self._tip, pxMode=True, **opts)
+        self.sigClicked.connect(self._clicked)
+
+    @staticmethod
+    def _tip(x: float, y: float, data: Any) -> str:
+        return data[1] if data is not None else ""
+
+    def _clicked(self, _item: object, points: Sequence[Any], _event: object) -> None:
+        if len(points) and points[0].data() is not None:
+            self.clicked_visit.emit(points[0].data()[0])
+
+    def show_points(self, x: np.ndarray, y: np.ndarray, visits: Sequence[str],
+                    tips: Sequence[str], **opts: Any) -> None:
+        """setData with (visit, tooltip) attached to each marker."""
+        data = np.empty(len(x), dtype=object)
+        data[:] = list(zip(visits, tips, strict=True))
+        self.setData(x=x, y=y, data=data, **opts)
+
+
+def legend(columns: int) -> pg.LegendItem:
+    """A legend laid out in a row above the data, where it can never cover a point."""
+    return pg.LegendItem(colCount=columns, labelTextSize=f"{style.FONT_POINTS}pt",
+                         horSpacing=14, verSpacing=-4)
+
+
+class EmptyNote(pg.TextItem):
+    """Grey text in the middle of a plot's data area, shown when there is nothing to draw."""
+
+    def __init__(self, plot: pg.PlotItem, text: str):
+        super().__init__(text, color=style.GREY, anchor=(0.5, 0.5))
+        self.box = plot.getViewBox()
+        self.setParentItem(self.box)
+        self.box.sigResized.connect(self._centre)
+        self.hide()
+
+    def show_if(self, empty: bool) -> None:
+        self.setVisible(empty)
+        self._centre()
+
+    def _centre(self) -> None:
+        self.setPos(self.box.boundingRect().center())
+
+
+class FigurePlot(pg.PlotItem, Generic[T]):
+    """A plot that draws one kind of data; subclasses implement draw() and fresh()."""
+
+    visit_clicked = Signal(str)
+    export_requested = Signal(object)  # this plot
+    copy_requested = Signal(object)
+
+    figure_title = "Plot"
+
+    def __init__(self, legend_columns: int = 0, **plot_options: Any):
+        super().__init__(**plot_options)
+        self.data: T | None = None
+        self.key: pg.LegendItem | None = None
+        if legend_columns:
+            self.key = legend(legend_columns)
+            # The top axis is never shown here: its cell, above the data, holds the legend.
+            self.layout.removeItem(self.getAxis("top"))
+            self.layout.addItem(self.key, 1, 1)
+        self._actions = [QAction("Export this plot…", self), QAction("Copy this plot", self)]
+        self._actions[0].triggered.connect(lambda: self.export_requested.emit(self))
+        self._actions[1].triggered.connect(lambda: self.copy_requested.emit(self))
+
+    def getContextMenus(self, event: object) -> list[QAction]:
+        """Replaces pyqtgraph's 'Plot Options' with export and copy."""
+        return self._actions
+
+    def set_data(self, data: T) -> None:
+        self.data = data
+        self.draw(data)
+
+    def draw(self, data: T) -> None:
+        raise NotImplementedError
+
+    def fresh(self) -> FigurePlot[T]:
+        """An empty plot made like this one."""
+        raise NotImplementedError
+
+    def replica(self) -> FigurePlot[T]:
+        copy = self.fresh()
+        if self.data is not None:
+            copy.set_data(self.data)
+        return copy
+
+    def connect_points(self, *items: Points) -> None:
+        for item in items:
+            self.addItem(item)
+            item.clicked_visit.connect(self.visit_clicked)
+
+    def set_key(self, entries: Sequence[tuple[pg.GraphicsObject, str]]) -> None:
+        """Rewrite the legend only when its entries change (a legend redraw is costly)."""
+        if self.key is None:
+            return
+        names = [name for _, name in entries]
+        if [label.text for _, label in self.key.items] == names:
+            return
+        self.key.clear()
+        for sample, name in entries:
+            self.key.addItem(sample, name)

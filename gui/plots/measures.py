@@ -1,0 +1,133 @@
+"""Each chosen measure across visits, one small plot per measure, and the grid holding them.
+
+Markers are coloured (and shaped) by condition once the study is unblinded;
+until then every marker is the same neutral colour and the visit axis names
+each dosing visit by its kit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+
+from gui.plots import style
+from gui.plots.items import EmptyNote, FigurePlot, Points, legend
+from services.plot_data import KeyEntry, ParticipantPlotData, PointSeries
+
+PLOT_HEIGHT = 190
+TICK_WIDTH = 78  # pixels a visit's two-line label needs under the axis
+
+
+def columns_for(visits: int) -> int:
+    """Three plots a row when their visit labels fit beside each other, else two."""
+    return 3 if visits <= 3 else 2
+Drawn = tuple[PointSeries, tuple[str, ...], tuple[KeyEntry, ...]]
+
+
+def visit_ticks(labels: Sequence[str]) -> list[list[tuple[int, str]]]:
+    """'dose1 · K7QX-M4PA' on two lines, so four visits fit under a small plot."""
+    return [[(i, label.replace(" · ", "\n")) for i, label in enumerate(labels)]]
+
+
+def key_samples(key: Sequence[KeyEntry]) -> list[tuple[pg.GraphicsObject, str]]:
+    return [(pg.ScatterPlotItem(symbol=style.condition_symbol(k.slot), size=9, pen=None,
+                                brush=style.brush(style.condition_colour(k.slot))), k.label)
+            for k in key]
+
+
+class MeasurePlot(FigurePlot[Drawn]):
+    def __init__(self, with_key: bool = False):
+        super().__init__(legend_columns=4 if with_key else 0)
+        self.with_key = with_key
+        style.style_plot(self, "")
+        self.getAxis("bottom").setHeight(40)
+        self.getAxis("left").setWidth(52)
+        self.setMouseEnabled(x=False, y=True)
+        self.line = pg.PlotDataItem(pen=style.pen(style.GREY, 1.2, alpha=160), connect="finite")
+        self.addItem(self.line)
+        self.points = Points(size=10, pen=style.pen("white"))
+        self.connect_points(self.points)
+        self.note = EmptyNote(self, "no values recorded")
+
+    @property
+    def figure_title(self) -> str:  # type: ignore[override]
+        return self.data[0].title if self.data else "Measure"
+
+    def fresh(self) -> MeasurePlot:
+        return MeasurePlot(with_key=True)
+
+    def draw(self, data: Drawn) -> None:
+        series, labels, key = data
+        style.set_title(self, series.title)
+        style.set_left_label(self, series.unit)
+        self.line.setData(series.x, series.y)
+        slots = series.slot.tolist()
+        self.points.show_points(
+            series.x, series.y, series.visit_ids, series.tooltips,
+            brush=[style.brush(style.condition_colour(s)) for s in slots],
+            symbol=[style.condition_symbol(s) for s in slots])
+        self.getAxis("bottom").setTicks(visit_ticks(labels))
+        self.setXRange(-0.5, len(labels) - 0.5, padding=0)
+        self.note.show_if(len(series.y) == 0)
+        self.set_key(key_samples(key))
+
+
+class MeasureGrid(pg.GraphicsLayout):
+    """The chosen measures in equal columns under one colour key; plots are kept and
+    reused when the choice changes, so only setData runs on a participant switch."""
+
+    figure_title = "Measures across visits"
+    visit_clicked = Signal(str)
+    export_requested = Signal(object)
+    copy_requested = Signal(object)
+
+    def __init__(self, visits: int) -> None:
+        super().__init__()
+        self.visits = visits
+        self.columns = columns_for(visits)
+        for column in range(self.columns):
+            self.layout.setColumnStretchFactor(column, 1)
+        self.key = legend(4)
+        self.plots: dict[str, MeasurePlot] = {}
+        self.chosen: list[str] = []
+        self.data: ParticipantPlotData | None = None
+
+    def plot(self, measure: str) -> MeasurePlot:
+        if measure not in self.plots:
+            plot = self.plots[measure] = MeasurePlot()
+            plot.setMinimumHeight(PLOT_HEIGHT)
+            plot.setMinimumWidth(TICK_WIDTH * self.visits)
+            plot.visit_clicked.connect(self.visit_clicked)
+            plot.export_requested.connect(self.export_requested)
+            plot.copy_requested.connect(self.copy_requested)
+        return self.plots[measure]
+
+    def choose(self, measures: Sequence[str]) -> None:
+        self.clear()
+        self.chosen = list(measures)
+        self.addItem(self.key, row=0, col=0, colspan=self.columns)
+        for i, name in enumerate(self.chosen):
+            self.addItem(self.plot(name), row=1 + i // self.columns, col=i % self.columns)
+        if self.data is not None:
+            self.set_data(self.data)
+
+    def set_data(self, data: ParticipantPlotData) -> None:
+        self.data = data
+        if [label.text for _, label in self.key.items] != [k.label for k in data.key]:
+            self.key.clear()
+            for sample, name in key_samples(data.key):
+                self.key.addItem(sample, name)
+        for name in self.chosen:
+            self.plots[name].set_data((data.measures[name], data.visit_labels, data.key))
+
+    def replica(self) -> MeasureGrid:
+        copy = MeasureGrid(self.visits)
+        copy.choose(self.chosen)
+        if self.data is not None:
+            copy.set_data(self.data)
+        return copy
+
+    def shown(self) -> list[MeasurePlot]:
+        return [self.plots[name] for name in self.chosen]

@@ -1,0 +1,82 @@
+"""One participant's plots as one figure: a heading, the visit timeline, the chosen
+measures, and the questionnaire profile beside scan QC. Exported whole, it is a
+self-explaining page (who, which stratum, blinded or not)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+
+from gui.plots import style
+from gui.plots.items import FigurePlot
+from gui.plots.measures import MeasureGrid
+from gui.plots.profile import ProfilePlot
+from gui.plots.qc import QcPlot
+from gui.plots.timeline import TimelinePlot
+from services.plot_data import ParticipantPlotData
+from trialcore.protocol import Protocol
+
+TIMELINE_BASE, TIMELINE_ROW = 110, 32  # pixels: title and legend, then per visit
+BOTTOM_HEIGHT = 250
+
+
+class ParticipantFigure(pg.GraphicsLayout):
+    figure_title = "Participant plots"
+    visit_clicked = Signal(str)
+    export_requested = Signal(object)
+    copy_requested = Signal(object)
+
+    def __init__(self, protocol: Protocol):
+        super().__init__()
+        self.protocol = protocol
+        self.data: ParticipantPlotData | None = None
+        self.heading = pg.LabelItem("", justify="left", size=style.TITLE_SIZE)
+        self.timeline = TimelinePlot()
+        self.timeline.setMinimumHeight(TIMELINE_BASE + TIMELINE_ROW * len(protocol.visits))
+        self.grid = MeasureGrid(len(protocol.visits))
+        self.profile = ProfilePlot() if any(
+            m.kind == "questionnaire" for m in protocol.measures) else None
+        self.qc = [QcPlot() for m in protocol.measures if m.qc_max is not None]
+        self.addItem(self.heading, row=0, col=0)
+        self.addItem(self.timeline, row=1, col=0)
+        self.addItem(self.grid, row=2, col=0)
+        bottom = self.addLayout(row=3, col=0)
+        for plot in [p for p in (self.profile, *self.qc) if p is not None]:
+            plot.setMinimumHeight(BOTTOM_HEIGHT)
+            bottom.addItem(plot)
+        for source in (self.timeline, self.grid, *self.bottom_plots()):
+            source.visit_clicked.connect(self.visit_clicked)
+            source.export_requested.connect(self.export_requested)
+            source.copy_requested.connect(self.copy_requested)
+
+    def bottom_plots(self) -> list[FigurePlot]:  # type: ignore[type-arg]
+        return [p for p in (self.profile, *self.qc) if p is not None]
+
+    def plots(self) -> list[FigurePlot]:  # type: ignore[type-arg]
+        """Every plot shown, top to bottom: what the export dialog offers one by one."""
+        return [self.timeline, *self.grid.shown(), *self.bottom_plots()]
+
+    def choose(self, measures: Sequence[str]) -> None:
+        self.grid.choose(measures)
+
+    def minimum_height(self) -> int:
+        return int(self.effectiveSizeHint(Qt.SizeHint.MinimumSize).height())
+
+    def set_data(self, data: ParticipantPlotData) -> None:
+        self.data = data
+        style.set_heading(self.heading, data.participant, data.heading)
+        self.timeline.set_data(data.timeline)
+        self.grid.set_data(data)
+        if self.profile is not None:
+            self.profile.set_data((data.profile, data.unblinded))
+        for plot, qc in zip(self.qc, data.qc, strict=True):
+            plot.set_data((qc, data.visit_labels))
+
+    def replica(self) -> ParticipantFigure:
+        copy = ParticipantFigure(self.protocol)
+        copy.choose(self.grid.chosen)
+        if self.data is not None:
+            copy.set_data(self.data)
+        return copy

@@ -1,0 +1,101 @@
+"""Small widget helpers every view uses, so dates, errors and empty states look alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QAbstractItemModel, QDate, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QWidget,
+)
+
+DATE_FORMAT = "yyyy-MM-dd"  # ISO dates everywhere: no day/month confusion between sites
+
+
+def date_text(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def date_edit(value: dt.date | None = None, parent: QWidget | None = None) -> QDateEdit:
+    edit = QDateEdit(QDate(value or dt.date.today()), parent)
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat(DATE_FORMAT)
+    return edit
+
+
+def error_label(parent: QWidget | None = None) -> QLabel:
+    """Red, wrapped, hidden until there is something to say."""
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #b3261e;")
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.hide()
+    return label
+
+
+def placeholder(text: str, parent: QWidget | None = None) -> QLabel:
+    """The grey, centred text a view shows instead of an empty table."""
+    label = QLabel(text, parent)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: palette(mid); font-size: 11pt; padding: 24px;")
+    return label
+
+
+class PathField(QWidget):
+    """A file name to type or to pick with Browse… (a non-blocking file dialog)."""
+
+    def __init__(self, caption: str, name_filter: str, *, save: bool = False,
+                 suffix: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.caption, self.name_filter, self.save, self.suffix = caption, name_filter, save, suffix
+        self.edit = QLineEdit()
+        self.edit.setMinimumWidth(320)
+        self.browse = QPushButton("Browse…", clicked=self.open_browser)
+        self.file_dialog: QFileDialog | None = None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.browse)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def open_browser(self) -> None:
+        dialog = self.file_dialog = QFileDialog(self, self.caption, self.text(), self.name_filter)
+        if self.save:
+            dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            dialog.setDefaultSuffix(self.suffix)
+        else:
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.edit.setText)
+        dialog.open()
+
+
+def row_table(model: QAbstractItemModel, sort_column: int,
+              order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> QTableView:
+    """A compact, sortable, single-row-selection table: how every list in the app looks."""
+    table = QTableView()
+    table.setModel(model)
+    table.setSortingEnabled(True)
+    table.sortByColumn(sort_column, order)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    return table
+

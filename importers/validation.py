@@ -1,0 +1,289 @@
+"""Checking every value of an import at once, against the file itself and a snapshot of the study.
+
+Vectorized on purpose: a file of a million answers is checked with a few
+pandas operations per rule and Python work per distinct participant or visit,
+never per row. Each rule adds problems that name the file's row and column.
+
+Decisions a coordinator can rely on (docs in services/imports.py):
+- a visit logged as done (or with an actual date) takes data;
+- a visit still open whose booked or target date has passed takes data with a
+  warning to log it; one in the future or without a date is an error, as is a
+  visit recorded as missed or cancelled;
+- data for a withdrawn participant after the withdrawal date is a warning only;
+- before unblinding, a column whose name could reveal the treatment is refused
+  unless the user drops it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from importers.changes import STATES, compare, score
+from importers.extract import Extract
+from importers.keys import label, participant_numbers
+from importers.problems import Findings, Problem
+from trialcore.protocol import Protocol
+from trialcore.scoring import item_table
+
+STORED_COLUMNS = ["id", "participant_id", "visit", "target", "value", "import_id"]
+_LEADING_NUMBER = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*(?:[-–=:,.)]\s*|\s+)\S")
+DEFAULT_LABELS = {"checked": 1.0, "unchecked": 0.0}
+NOT_DONE_ERRORS = ("missed", "cancelled")
+
+
+@dataclass
+class Snapshot:
+    """The study state an import is checked against, read in one go by the service."""
+
+    stage: str
+    today: dt.date
+    participants: pd.DataFrame
+    visits: pd.DataFrame
+    stored: dict[str, pd.DataFrame]
+
+
+@dataclass
+class Plan:
+    """What committing would change, and every problem found."""
+
+    rows: int
+    errors: list[Problem]
+    warnings: list[Problem]
+    changes: dict[str, pd.DataFrame]
+    counts: dict[str, int]
+    values: dict[str, dict[str, int]]
+    unknown_participants: list[str] = field(default_factory=list)
+
+
+def validate(ex: Extract, snap: Snapshot, protocol: Protocol, *,
+             allow_update: bool) -> Plan:
+    """Every check of the import; the plan says what a commit would insert and update."""
+    found = Findings()
+    found.add(ex.errors)
+    found.add([Problem(None, None, n) for n in ex.table.notes], warning=True)
+    found.add(ex.warnings, warning=True)
+    if snap.stage != "unblinded":
+        for col in ex.treatment:
+            found.error([None], col, f"column {col} could reveal which treatment participants "
+                        "received, and the study is still blinded: remove it from the file or "
+                        f"drop it (--drop-column {col})")
+    values, unknown = _checked(ex, snap, protocol, found)
+    changes: dict[str, pd.DataFrame] = {}
+    if ex.kind == "scans":
+        changes["observations"] = compare(values, snap.stored["observations"])
+    else:
+        items = compare(values, snap.stored["item_responses"])
+        changes["item_responses"] = items
+        scores = score(items, snap.stored["item_responses"], protocol, found)
+        changes["observations"] = compare(scores, snap.stored["observations"])
+    for table, frame in changes.items():
+        _conflicts(frame, table, allow_update, found)
+    own = changes["observations" if ex.kind == "scans" else "item_responses"]
+    errors = found.listed(found.errors)
+    rows = ex.rows + len(ex.skipped_rows)
+    return Plan(rows=rows, errors=errors, warnings=found.listed(found.warnings),
+                changes=changes,
+                counts=_row_counts(own, rows, {p.row for p in errors if p.row is not None}),
+                values={t: {s: int((f["state"] == s).sum()) for s in STATES}
+                        for t, f in changes.items()},
+                unknown_participants=unknown)
+
+
+def _checked(ex: Extract, snap: Snapshot, protocol: Protocol,
+             found: Findings) -> tuple[pd.DataFrame, list[str]]:
+    """Values with known keys and valid numbers; problems for the rest."""
+    v = ex.values
+    rows = v["row"].to_numpy()
+    first_of_row = ~pd.Series(rows).duplicated().to_numpy()
+    numbers, reasons = participant_numbers(v["participant"], protocol.id_prefix)
+    register = snap.participants.set_index("number")
+    pid = register["id"].reindex(numbers).to_numpy(dtype=float, na_value=np.nan)
+    bad_id = reasons != ""
+    unknown = ~bad_id & np.isnan(pid)
+    pcol = ex.participant_column
+    if bad_id.any():
+        pick = bad_id & first_of_row
+        found.error(rows[pick], pcol, reasons[pick])
+    unknown_ids: list[str] = []
+    if unknown.any():
+        pick = unknown & first_of_row
+        raw = v["participant"].to_numpy()[pick]
+        found.error(rows[pick], pcol, [f"{r!s}: no participant {label(n, protocol)} in the "
+                                       "register" for r, n in zip(raw, numbers[pick],
+                                                                  strict=True)])
+        unknown_ids = sorted({str(r).strip() for r in v["participant"].to_numpy()[unknown]},
+                             key=lambda s: (len(s), s))
+        found.error([None], pcol, f"{len(unknown_ids)} participant ID(s) in the file are not "
+                    f"in the register: {', '.join(unknown_ids)}")
+    visit = v["visit"].to_numpy()
+    no_visit = pd.isna(visit)
+    if no_visit.any():
+        pick = no_visit & first_of_row
+        labels = v["visit_label"].to_numpy()[pick]
+        ids = ", ".join(x.id for x in protocol.visits)
+        found.error(rows[pick], ex.visit_column,
+                    ["no visit given" if pd.isna(t) else
+                     f"unknown visit {t!s}; the protocol's visits are {ids}" for t in labels])
+    value = _numbers(ex, protocol, found)
+    ok = ~bad_id & ~unknown & ~no_visit & ~np.isnan(value)
+    ok &= ~_duplicates(v, numbers, protocol, found)
+    codes, uniques = pd.factorize(numbers)
+    labels = np.array([label(n, protocol) for n in uniques], dtype=object)[codes]
+    frame = pd.DataFrame({
+        "row": rows, "column": v["column"].to_numpy(),
+        "participant_id": np.nan_to_num(pid, nan=0).astype(np.int64), "number": numbers,
+        "label": labels, "visit": visit, "target": v["target"].to_numpy(), "value": value,
+    })[ok]
+    _visit_status(frame, snap, protocol, found, ex.visit_column)
+    return frame.drop(columns=["number"]).reset_index(drop=True), unknown_ids
+
+
+def _numbers(ex: Extract, protocol: Protocol, found: Findings) -> np.ndarray:
+    """Parsed values (NaN = missing or bad), with range and QC checks per target."""
+    v = ex.values
+    value, bad = ex.table.numbers(v["raw"])
+    value = value + 0.0  # -0.0 would not survive SQLite's storage, nor the audit digest
+    if bad.any() and ex.kind == "questionnaire":
+        value, bad = _labelled(v["raw"], value, bad, ex.mapping.value_labels)
+    rows, cols = v["row"].to_numpy(), v["column"].to_numpy()
+    if bad.any():
+        found.error(rows[bad], cols[bad], [f"{r!r} is not a number" for r in v["raw"][bad]])
+    spec = _ranges(ex.kind, protocol)
+    codes, uniques = pd.factorize(v["target"])
+    lo, hi, qc = (spec.reindex(uniques)[c].to_numpy(dtype=float)[codes]
+                  for c in ("lo", "hi", "qc"))
+    outside = ~np.isnan(value) & ((value < lo) | (value > hi))
+    if outside.any():
+        found.error(rows[outside], cols[outside], [
+            f"{x:g} is outside the range of {t} ({a:g} to {b:g})"
+            for x, t, a, b in zip(value[outside], v["target"].to_numpy()[outside],
+                                  lo[outside], hi[outside], strict=True)])
+        value = np.where(outside, np.nan, value)
+    above = value > qc
+    if above.any():
+        found.warn(rows[above], cols[above], [
+            f"{x:g} is above the quality limit {q:g} of {t}"
+            for x, t, q in zip(value[above], v["target"].to_numpy()[above], qc[above],
+                               strict=True)])
+    return value
+
+
+def _ranges(kind: str, protocol: Protocol) -> pd.DataFrame:
+    if kind == "scans":
+        rows = [(m.name, m.min, m.max, m.qc_max if m.qc_max is not None else np.inf)
+                for m in protocol.measures if m.kind == "scan"]
+    else:
+        items = item_table(protocol.measures)
+        rows = [(i, lo, hi, np.inf) for i, lo, hi in zip(items["item"], items["lo"],
+                                                          items["hi"], strict=True)]
+    return pd.DataFrame(rows, columns=["target", "lo", "hi", "qc"]).set_index("target")
+
+
+def _labelled(raw: pd.Series, value: np.ndarray, bad: np.ndarray,
+              labels: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Answers exported as labels: a profile's value labels, or a leading code ("1 - never")."""
+    known = {**DEFAULT_LABELS, **{str(k).strip().lower(): float(x) for k, x in labels.items()}}
+    value, bad = value.copy(), bad.copy()
+    for i in np.flatnonzero(bad):
+        text = str(raw.iloc[i]).strip()
+        if text.lower() in known:
+            value[i], bad[i] = known[text.lower()], False
+        elif m := _LEADING_NUMBER.match(text):
+            value[i], bad[i] = float(m.group(1).replace(",", ".")), False
+    return value, bad
+
+
+def _duplicates(v: pd.DataFrame, numbers: np.ndarray, protocol: Protocol,
+                found: Findings) -> np.ndarray:
+    """Later values for a participant, visit and measure or item the file already gave."""
+    vcode, visits = pd.factorize(v["visit"])
+    tcode, targets = pd.factorize(v["target"])
+    key = (numbers * (len(visits) + 1) + vcode + 1) * (len(targets) + 1) + tcode
+    usable = (numbers > 0) & (vcode >= 0)
+    dup = pd.Series(key).duplicated().to_numpy() & usable
+    if dup.any():
+        rows = v["row"].to_numpy()
+        first = pd.Series(rows[usable]).groupby(key[usable]).min()
+        found.error(rows[dup], v["column"].to_numpy()[dup], [
+            f"{label(n, protocol)} {visits[c]} {targets[t]} is also given in row {first[k]}"
+            for n, c, t, k in zip(numbers[dup], vcode[dup], tcode[dup], key[dup], strict=True)])
+    return dup
+
+
+def _visit_status(frame: pd.DataFrame, snap: Snapshot, protocol: Protocol, found: Findings,
+                  column: str | None) -> None:
+    """Has each visit happened? One problem per participant and visit, at its first row."""
+    pairs = frame.groupby(["participant_id", "visit"], sort=False)["row"].agg(
+        ["min", "nunique"]).rename(columns={"nunique": "size"})
+    pairs = pairs.reset_index().merge(snap.visits, how="left", on=["participant_id", "visit"])
+    people = snap.participants.set_index("id")
+    for p in pairs.itertuples(index=False):
+        person = people.loc[p.participant_id]
+        error, message = _visit_problem(p, person, snap.today)
+        if message:
+            where = f"{person.label} {p.visit}"
+            more = f" (rows {p.min} and {p.size - 1} more)" if p.size > 1 else ""
+            (found.error if error else found.warn)([p.min], column, f"{where} {message}{more}")
+
+
+def _visit_problem(p: object, person: pd.Series, today: dt.date) -> tuple[bool, str]:
+    status = getattr(p, "status", None)
+    actual = _date(getattr(p, "actual_date", None))
+    planned = _date(getattr(p, "booked_date", None)) or _date(getattr(p, "target_date", None))
+    withdrawn = _date(person.withdrawn_on)
+    when = actual or planned
+    if withdrawn is not None and (when is None or when > withdrawn):
+        return False, (f"is after {person.label}'s withdrawal on {withdrawn}; the values are "
+                       "imported: check they are wanted")
+    if status == "done":
+        return False, ""
+    if status in NOT_DONE_ERRORS:
+        return True, f"is recorded as {status}, so it has no data"
+    if actual is not None:
+        return False, ""
+    if not isinstance(status, str):
+        return True, "has no visit in the schedule"
+    if planned is not None and planned <= today:
+        return False, (f"is not logged as done yet (planned for {planned}); the values are "
+                       "imported: log the visit")
+    return True, ("has not happened yet (" + (f"planned for {planned}" if planned else
+                                             "not scheduled yet") + "): log the visit first")
+
+
+def _date(value: object) -> dt.date | None:
+    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+        return None
+    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
+
+
+def _conflicts(frame: pd.DataFrame, table: str, allow_update: bool, found: Findings) -> None:
+    changed = frame[frame["state"] == "changed"]
+    if changed.empty or allow_update:
+        return
+    found.error(changed["row"].to_numpy(), changed["column"].to_numpy(), [
+        f"{who} {visit} {target}: {_shown(old)} is stored ("
+        + (f"from import {int(src)}" if src == src else "entered earlier")
+        + f"), the file has {new:g}; to change it, import with --update and a reason"
+        for who, visit, target, old, new, src in zip(
+            changed["label"], changed["visit"], changed["target"], changed["stored_value"],
+            changed["value"], changed["stored_import"], strict=True)])
+
+
+def _shown(value: float) -> str:
+    return "no value" if np.isnan(value) else f"{value:g}"
+
+
+def _row_counts(frame: pd.DataFrame, rows: int, error_rows: set[int]) -> dict[str, int]:
+    """Rows by outcome: updated if any value changes, else inserted if any is new, else
+    unchanged; rejected rows have an error; skipped rows hold nothing to import."""
+    rank = frame["state"].map({"unchanged": 1, "new": 2, "changed": 3})
+    best = rank.groupby(frame["row"].to_numpy()).max()
+    counts = {"inserted": int((best == 2).sum()), "updated": int((best == 3).sum()),
+              "unchanged": int((best == 1).sum()), "rejected": len(error_rows)}
+    counts["skipped"] = rows - len(set(best.index) | error_rows)
+    return counts

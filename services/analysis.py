@@ -1,0 +1,113 @@
+"""The summary tables of the brief, after unblinding: cells, paired contrasts, mixed model.
+
+The statistics live in trialcore.statistics (no SQL, no Qt); this module builds
+their tidy input from the observations and the revealed conditions, and writes
+the resulting tables as CSV or XLSX.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+
+from services import dataset
+from services.context import Actor, App, require
+from services.errors import Refused
+from services.exports import check_folder, neutralise
+from services.study import stage
+from trialcore.statistics import REQUIRED_COLUMNS, analyse
+
+TABLES = {
+    "cells": ("stratum", "condition", "mean", "sd", "n"),
+    "contrasts": ("stratum", "condition", "versus", "diff", "ci_low", "ci_high", "p"),
+    "mixed_model": ("term", "estimate", "se", "p"),
+}
+
+
+def _require_unblinded(app: App) -> None:
+    current = stage(app)
+    if current != "unblinded":
+        raise Refused(f"the study is {current}: the analysis runs only after the study is "
+                      "locked and unblinded")
+
+
+def tidy_frame(app: App, actor: Actor) -> pd.DataFrame:
+    """One row per participant, dosing visit and measure with a value and its condition."""
+    require(actor, "analysis.run")
+    _require_unblinded(app)
+    with app.read() as s:
+        data = dataset.load(s, app.protocol)
+    stratum = {p.label: p.stratum for p in data.people}
+    rows = [(v.participant, stratum[v.participant], *data.conditions[key], v.measure, v.value)
+            for v in data.values
+            if v.value is not None and (key := (v.participant, v.visit)) in data.conditions]
+    frame = pd.DataFrame(rows, columns=["participant", "stratum", "condition", "period",
+                                        "measure", "value"])
+    return frame[list(REQUIRED_COLUMNS)]
+
+
+def run(app: App, actor: Actor) -> dict[str, Any]:
+    """The CLI.md `analysis` document, with the conditions and strata it is about."""
+    frame = tidy_frame(app, actor)
+    p = app.protocol
+    result = analyse(frame, reference=p.reference_condition,
+                     conditions=[c.code for c in p.conditions], strata=list(p.strata),
+                     measures=[m.name for m in p.measures])
+    return {"reference": p.reference_condition,
+            "conditions": [{"code": c.code, "label": c.label, "dose_mg": c.dose_mg}
+                           for c in p.conditions],
+            "strata": list(p.strata), **result}
+
+
+def tables(result: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The three tables across measures, each row naming its measure."""
+    out = {}
+    for name, columns in TABLES.items():
+        rows = [{"measure": m["measure"], **row} for m in result["measures"] for row in m[name]]
+        out[name] = pd.DataFrame(rows, columns=["measure", *columns])
+    return out
+
+
+def _cell(value: Any) -> Any:
+    return None if pd.isna(value) else neutralise(value)
+
+
+def write(result: dict[str, Any], path: str | Path) -> Path:
+    """CSV (one file, a `table` column first) or XLSX (one sheet per table), by extension."""
+    path = Path(path).expanduser().absolute()
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise Refused(f"{path.name}: analysis tables are written as .csv or .xlsx")
+    check_folder(path.parent)
+    frames = tables(result)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        if suffix == ".csv":
+            columns = ["measure", *dict.fromkeys(c for cs in TABLES.values() for c in cs)]
+            with tmp.open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh, lineterminator="\n")
+                writer.writerow(["table", *columns])
+                for name, frame in frames.items():
+                    for row in frame.to_dict("records"):
+                        writer.writerow([name, *("" if (c := _cell(row.get(k))) is None else c
+                                                 for k in columns)])
+        else:
+            book = Workbook(write_only=True)
+            for name, frame in frames.items():
+                sheet = book.create_sheet(name)
+                sheet.append(list(frame.columns))
+                for row in frame.itertuples(index=False):
+                    sheet.append([_cell(v) for v in row])
+            book.save(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise Refused(f"cannot write {path}: {exc.strerror or exc}; nothing was written") \
+            from exc
+    return path

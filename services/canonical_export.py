@@ -1,0 +1,91 @@
+"""The canonical data export: one byte sequence for the study's data, whatever the database.
+
+The lock signs its SHA-256, so the same data must give the same bytes on SQLite
+and PostgreSQL and in any insertion order: surrogate ids are left out (a
+PostgreSQL sequence skips numbers after a rolled-back insert, SQLite's does
+not) and references are written with the natural keys people use (P007,
+NTNA+#3, import 2); rows are sorted in Python, not by a database collation;
+values are canonical JSON (floats by repr, dates and times ISO 8601). The
+stage, version counters and what unblinding adds later are not data, so the
+digest of a locked study can be checked again after unblinding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from db.audit import canonical_row
+from db.models import (
+    Allocation,
+    AllocationSlot,
+    DoseCode,
+    ImportRecord,
+    ItemResponse,
+    MappingProfile,
+    Observation,
+    Participant,
+    SealedKey,
+    Study,
+    Visit,
+)
+from trialcore.audit_chain import canonical_json
+
+FORMAT = "trialdesk-canonical-export 1"
+TABLES = (Study, Participant, Visit, Allocation, AllocationSlot, DoseCode, SealedKey,
+          ImportRecord, Observation, ItemResponse, MappingProfile)
+NOT_DATA = {"study": {"stage"}}
+
+Keys = dict[str, dict[int, str]]
+
+
+def _natural_keys(session: Session) -> Keys:
+    """Surrogate id -> the name people use, for every table other rows point at."""
+    imports = session.scalars(select(ImportRecord.id).order_by(ImportRecord.id)).all()
+    return {
+        "participant_id": dict(session.execute(select(Participant.id, Participant.label))
+                               .all()),
+        "slot_id": {i: f"{s}#{p}" for i, s, p in session.execute(
+            select(AllocationSlot.id, AllocationSlot.stratum, AllocationSlot.position))},
+        "import_id": {i: f"import {n}" for n, i in enumerate(imports, start=1)},
+    }
+
+
+def _lines(session: Session, table: Table, keys: Keys) -> list[str]:
+    skip = NOT_DATA.get(table.name, set())
+    out = []
+    for values in session.connection().execute(select(table)).mappings():
+        row = canonical_row(table, values)
+        if table.name == "imports":
+            row["import"] = keys["import_id"][values["id"]]
+        for column, names in keys.items():
+            if column in row:
+                row[column] = None if row[column] is None else names[values[column]]
+        out.append(canonical_json({k: v for k, v in row.items() if k not in skip}))
+    return sorted(out)
+
+
+def chunks(session: Session) -> Iterator[bytes]:
+    """The export, one table at a time (a header line, then one JSON line per row)."""
+    keys = _natural_keys(session)
+    yield (FORMAT + "\n").encode()
+    for model in TABLES:
+        table = model.__table__
+        lines = _lines(session, table, keys)
+        yield (f"# {table.name} {len(lines)}\n" + "".join(line + "\n" for line in lines)).encode()
+
+
+def canonical_bytes(session: Session) -> bytes:
+    return b"".join(chunks(session))
+
+
+def data_digest(session: Session) -> str:
+    """SHA-256 of the canonical export, as hex: what the lock signs."""
+    digest = hashlib.sha256()
+    for chunk in chunks(session):
+        digest.update(chunk)
+    return digest.hexdigest()
+

@@ -1,0 +1,275 @@
+"""Exports: tidy long CSV/TSV/XLSX, wide, and BIDS participants/sessions files.
+
+Every file is written beside its target under a temporary name and moved into
+place only when all of them are complete, so a refusal, an error or a cancel
+leaves nothing behind. Text cells that a spreadsheet would run as a formula
+(starting with = + - @, a tab or a carriage return) get a leading single quote;
+numbers, negative ones included, stay numbers.
+
+`--kind bids` takes a folder: the BIDS dataset root. It is created if missing
+(its parent must exist); participants.tsv and participants.json go at its root,
+sub-XXX/sub-XXX_sessions.tsv in each subject folder, and one sessions.json at the
+root describes them all (BIDS inheritance). Sessions are numbered by the visit's
+position in the protocol (ses-01 = first visit), as scanners number them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+from services import dataset
+from services.context import Actor, App, require
+from services.errors import Refused
+from services.export_tables import (
+    Column,
+    Table,
+    bids_participants,
+    bids_sessions,
+    long_table,
+    wide_table,
+)
+
+KINDS = ("long", "wide", "bids")
+FORMATS = {".csv": ",", ".tsv": "\t", ".xlsx": None}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DICTIONARY_FIELDS = ("column", "meaning", "unit", "range", "source", "levels")
+ROWS_PER_STEP = 500
+BIDS_MISSING = "n/a"
+
+Progress = Callable[[int, int, str], None]
+Cancelled = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    kind: str
+    path: str
+    files: list[str]
+    rows: int
+    unblinded: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "path": self.path, "files": self.files, "rows": self.rows,
+                "blinded": not self.unblinded}
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula becomes plain text."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _text(value: Any, missing: str) -> str:
+    if value is None:
+        return missing
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(neutralise(value))
+
+
+def _dictionary_rows(columns: Iterable[Column]) -> list[dict[str, str]]:
+    return [{"column": c.name, "meaning": c.meaning, "unit": c.unit, "range": c.range,
+             "source": c.source, "levels": ", ".join(c.levels)} for c in columns]
+
+
+# -- writing ----------------------------------------------------------------------------
+
+@dataclass
+class _Writer:
+    """Streams rows into temporary files and reports progress; moves them in at the end."""
+
+    total: int
+    progress: Progress
+    cancelled: Cancelled
+    done: int = 0
+    staged: list[tuple[Path, Path]] = field(default_factory=list)
+    made: list[Path] = field(default_factory=list)
+
+    def check(self) -> None:
+        if self.cancelled():
+            raise Refused("export cancelled: nothing was written")
+
+    def step(self, n: int) -> None:
+        self.check()
+        self.done += n
+        self.progress(self.done, self.total, f"Writing row {self.done} of {self.total}")
+
+    def temp(self, final: Path) -> Path:
+        """A hidden name beside `final`; folders it needs are made and remembered."""
+        missing = [d for d in (final.parent, *final.parent.parents) if not d.exists()]
+        for folder in reversed(missing):
+            folder.mkdir()
+            self.made.append(folder)
+        tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.part")
+        self.staged.append((tmp, final))
+        return tmp
+
+    def delimited(self, final: Path, rows: list[dict[str, Any]], fields: list[str],
+                  delimiter: str, missing: str = "", counted: bool = True) -> None:
+        with self.temp(final).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
+            writer.writerow([neutralise(f) for f in fields])
+            for i, row in enumerate(rows, start=1):
+                writer.writerow([_text(row.get(f), missing) for f in fields])
+                if counted and i % ROWS_PER_STEP == 0:
+                    self.step(ROWS_PER_STEP)
+        if counted:
+            self.step(len(rows) % ROWS_PER_STEP)
+
+    def xlsx(self, final: Path, table: Table) -> None:
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(table.name)
+        fields = [c.name for c in table.columns]
+        sheet.append(fields)
+        for i, row in enumerate(table.rows, start=1):
+            sheet.append([neutralise(row.get(f)) for f in fields])
+            if i % ROWS_PER_STEP == 0:
+                self.step(ROWS_PER_STEP)
+        self.step(len(table.rows) % ROWS_PER_STEP)
+        dictionary = book.create_sheet("dictionary")
+        dictionary.append(list(DICTIONARY_FIELDS))
+        for entry in _dictionary_rows(table.dictionary):
+            dictionary.append([neutralise(entry[f]) for f in DICTIONARY_FIELDS])
+        book.save(self.temp(final))
+
+    def json(self, final: Path, value: Any) -> None:
+        self.temp(final).write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n",
+                                    encoding="utf-8")
+
+    def commit(self) -> list[str]:
+        self.check()
+        for tmp, final in self.staged:
+            os.replace(tmp, final)
+        return [str(final) for _, final in self.staged]
+
+    def discard(self) -> None:
+        for tmp, _ in self.staged:
+            tmp.unlink(missing_ok=True)
+        for folder in reversed(self.made):
+            folder.rmdir()
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse, naming the folder, before any work if nothing can be written there."""
+    if not folder.is_dir():
+        raise Refused(f"cannot write to {folder}: no such folder; nothing was written")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".trialdesk-", suffix=".probe")
+    except OSError as exc:
+        raise Refused(f"cannot write to {folder}: {exc.strerror or exc}; nothing was "
+                      "written") from exc
+    os.close(fd)
+    os.unlink(probe)
+
+
+@contextmanager
+def _staging(folder: Path, total: int, progress: Progress | None,
+             cancelled: Cancelled | None) -> Iterator[_Writer]:
+    writer = _Writer(total, progress or (lambda *_: None), cancelled or (lambda: False))
+    try:
+        yield writer
+    except OSError as exc:
+        writer.discard()
+        raise Refused(f"cannot write to {folder}: {exc.strerror or exc}; nothing was "
+                      "written") from exc
+    except BaseException:
+        writer.discard()
+        raise
+
+
+def _table_file(writer: _Writer, path: Path, table: Table) -> None:
+    delimiter = FORMATS[path.suffix.lower()]
+    if delimiter is None:
+        writer.xlsx(path, table)
+        return
+    fields = [c.name for c in table.columns]
+    writer.delimited(path, table.rows, fields, delimiter)
+    writer.delimited(path.with_name(f"{path.stem}_dictionary{path.suffix}"),
+                     _dictionary_rows(table.dictionary), list(DICTIONARY_FIELDS), delimiter,
+                     counted=False)
+
+
+def _sidecar(columns: Iterable[Column]) -> dict[str, Any]:
+    """A BIDS JSON sidecar: Description, Units and Levels of every column."""
+    out: dict[str, Any] = {}
+    for c in columns:
+        entry: dict[str, Any] = {"Description": c.meaning}
+        if c.unit:
+            entry["Units"] = c.unit
+        if c.levels:
+            entry["Levels"] = {level: level for level in c.levels}
+        if c.source:
+            entry["Source"] = c.source
+        out[c.name] = entry
+    return out
+
+
+def _bids(writer: _Writer, root: Path, participants: Table,
+          sessions: dict[str, Table]) -> None:
+    writer.delimited(root / "participants.tsv", participants.rows,
+                     [c.name for c in participants.columns], "\t", BIDS_MISSING)
+    writer.json(root / "participants.json", _sidecar(participants.columns))
+    for subject, table in sessions.items():
+        writer.delimited(root / subject / f"{subject}_sessions.tsv", table.rows,
+                         [c.name for c in table.columns], "\t", BIDS_MISSING)
+    if sessions:
+        writer.json(root / "sessions.json", _sidecar(next(iter(sessions.values())).columns))
+    if not (root / "dataset_description.json").exists():
+        writer.json(root / "dataset_description.json",
+                    {"Name": "TrialDesk export", "BIDSVersion": "1.9.0",
+                     "DatasetType": "raw", "GeneratedBy": [{"Name": "TrialDesk"}]})
+
+
+def _target(path: Path, kind: str) -> Path:
+    """The folder that must be writable; refuses an unknown kind or file type."""
+    if kind not in KINDS:
+        raise Refused(f"unknown export kind {kind!r}; kinds are {', '.join(KINDS)}")
+    if kind == "bids":
+        if path.exists() and not path.is_dir():
+            raise Refused(f"{path} is a file: a BIDS export needs a folder (the dataset root)")
+        return path if path.is_dir() else path.parent
+    if path.suffix.lower() not in FORMATS:
+        raise Refused(f"{path.name}: exports are written as .csv, .tsv or .xlsx")
+    if path.is_dir():
+        raise Refused(f"{path} is a folder: give a file name ending in .csv, .tsv or .xlsx")
+    return path.parent
+
+
+def export(app: App, actor: Actor, path: str | Path, kind: str = "long", *,
+           progress: Progress | None = None, cancelled: Cancelled | None = None
+           ) -> ExportResult:
+    """Write the export; blinded (dose codes only) until the study is unblinded."""
+    require(actor, "data.export")
+    path = Path(path).expanduser().absolute()
+    folder = _target(path, kind)
+    check_folder(folder)
+    with app.read() as s:
+        data = dataset.load(s, app.protocol)
+    if kind == "bids":
+        participants, sessions = bids_participants(data), bids_sessions(data)
+        rows = len(participants.rows) + sum(len(t.rows) for t in sessions.values())
+        with _staging(folder, rows, progress, cancelled) as writer:
+            _bids(writer, path, participants, sessions)
+            files = writer.commit()
+    else:
+        table = long_table(data) if kind == "long" else wide_table(data)
+        rows = len(table.rows)
+        with _staging(folder, rows, progress, cancelled) as writer:
+            _table_file(writer, path, table)
+            files = writer.commit()
+    return ExportResult(kind, str(path), files, rows, data.unblinded)
+

@@ -1,0 +1,223 @@
+"""The study lock: a checklist, a signed lock record, and an unlock that voids it.
+
+The lock signs two fingerprints: the SHA-256 of the canonical data export (what
+the data were) and the audit chain's head hash (how they came to be). Both are
+taken inside the locking transaction, after the study row is locked FOR UPDATE,
+so no write can slip in between the check, the digest and the stage change.
+Stage changes go in the order the database triggers demand (migration 0002):
+the signed record first, then the stage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.audit import head_hash, verify
+from db.models import ImportRecord, Participant, Study, StudyLock, Visit, utcnow
+from services.accounts import confirm_password
+from services.canonical_export import data_digest
+from services.context import Actor, App, need_reason, require
+from services.errors import Refused
+from services.study import stage
+from trialcore.protocol import Protocol
+
+MEANING = "I approve the lock of this study"
+RESOLVED_HINT = "log it as done, or as missed with a reason, or withdraw the participant"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One record that keeps the study from being locked, and what to do about it."""
+
+    record: str
+    participant: str | None
+    visit: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    key: str
+    title: str
+    ok: bool
+    note: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LockRecord:
+    """A lock signature as the certificate shows it (times are UTC)."""
+
+    signer: str
+    locked_at: dt.datetime
+    meaning: str
+    reason: str
+    data_digest: str
+    audit_head: str
+    voided_at: dt.datetime | None
+    voided_by: str | None
+    void_reason: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.voided_at is None
+
+    def as_dict(self) -> dict[str, Any]:
+        iso = lambda t: t.isoformat() + "Z" if t else None  # noqa: E731
+        return {"signer": self.signer, "locked_at": iso(self.locked_at),
+                "meaning": self.meaning, "reason": self.reason,
+                "data_digest": self.data_digest, "audit_head": self.audit_head,
+                "active": self.active, "voided_at": iso(self.voided_at),
+                "voided_by": self.voided_by, "void_reason": self.void_reason}
+
+
+def _record(row: StudyLock) -> LockRecord:
+    return LockRecord(row.signer, row.locked_at, row.meaning, row.reason, row.data_digest,
+                      row.audit_head, row.voided_at, row.voided_by, row.void_reason)
+
+
+# -- the checklist ----------------------------------------------------------------------
+
+def _unresolved(p: Participant, v: Visit) -> str | None:
+    if v.status == "done":
+        return None
+    if v.status == "missed":
+        return None if (v.reason or "").strip() else "missed without a reason: give one"
+    if v.status == "cancelled":
+        return None if p.status == "withdrawn" else \
+            f"cancelled but {p.label} is not withdrawn: {RESOLVED_HINT}"
+    return f"still {v.status}: {RESOLVED_HINT}"
+
+
+def _visit_rows(session: Session, protocol: Protocol) -> list[tuple[Participant, Visit]]:
+    order = {v.id: i for i, v in enumerate(protocol.visits)}
+    rows = session.execute(select(Participant, Visit).join(Visit.participant)).all()
+    return sorted(rows, key=lambda r: (r[0].number, order.get(r[1].visit, len(order))))
+
+
+def _items(session: Session, protocol: Protocol) -> list[CheckItem]:
+    rows = _visit_rows(session, protocol)
+    open_visits, deviations = [], []
+    for p, v in rows:
+        key = f"{p.label}/{v.visit}"
+        problem = _unresolved(p, v)
+        if problem:
+            open_visits.append(Problem(key, p.label, v.visit, problem))
+        if v.deviation_days and not (v.deviation_reason or "").strip():
+            deviations.append(Problem(key, p.label, v.visit,
+                                      f"{v.deviation_days:+d} days outside its window "
+                                      "without a deviation reason"))
+    imports = session.scalar(select(func.count()).select_from(ImportRecord)) or 0
+    audit = verify(session)
+    return [
+        CheckItem("visits", "Every visit resolved", not open_visits,
+                  f"{len(rows)} visits: done, missed with a reason, or cancelled by "
+                  "withdrawal", open_visits),
+        CheckItem("deviations", "Every deviation explained", not deviations,
+                  "a visit outside its window needs a deviation reason", deviations),
+        CheckItem("imports", "No import waiting", True,
+                  f"{imports} imports, all committed: an import commits whole or not at "
+                  "all, in one transaction, so none can be left waiting"),
+        CheckItem("audit", "Audit chain verified", audit.ok,
+                  f"{audit.entries} entries, head {audit.head[:16]}…",
+                  [Problem("audit trail", None, None, m) for m in audit.problems]),
+    ]
+
+
+def checklist(app: App, actor: Actor) -> list[CheckItem]:
+    """What must hold before the lock; failing items name the records to fix."""
+    require(actor, "study.read")
+    with app.read() as s:
+        return _items(s, app.protocol)
+
+
+def _refuse_open_items(items: list[CheckItem]) -> None:
+    failing = [i for i in items if not i.ok]
+    if not failing:
+        return
+    details = [{"key": p.record, "message": f"{p.message} ({i.title.lower()})"}
+               for i in failing for p in i.problems]
+    raise Refused(f"the study cannot be locked: {len(details)} open item(s) in "
+                  + ", ".join(i.title.lower() for i in failing), details)
+
+
+# -- lock and unlock ----------------------------------------------------------------------
+
+def _locked_study(session: Session) -> Study:
+    """The study row, locked FOR UPDATE on PostgreSQL so concurrent writers wait for us."""
+    return session.scalar(select(Study).with_for_update())
+
+
+def lock(app: App, actor: Actor, reason: str | None, password: str) -> LockRecord:
+    """Sign the lock: the checklist passes, the password is re-entered, data become final."""
+    require(actor, "study.lock")
+    reason = need_reason(reason, "locking the study")
+    current = stage(app)
+    if current != "running":
+        raise Refused(f"the study is {current}: only a running study can be locked")
+    confirm_password(app, actor, password)
+    with app.write(actor, "study.lock", reason) as s:
+        study = _locked_study(s)
+        if study.stage != "running":
+            raise Refused(f"the study is {study.stage}: only a running study can be locked")
+        _refuse_open_items(_items(s, app.protocol))
+        row = StudyLock(signer=actor.name, locked_at=utcnow(), meaning=MEANING, reason=reason,
+                        data_digest=data_digest(s), audit_head=head_hash(s))
+        s.add(row)
+        s.flush()
+        study.stage = "locked"
+        s.flush()
+        return _record(row)
+
+
+def unlock(app: App, actor: Actor, reason: str | None, password: str) -> LockRecord:
+    """Void the lock signature and reopen the study; never after unblinding."""
+    require(actor, "study.lock")
+    reason = need_reason(reason, "unlocking the study")
+    current = stage(app)
+    if current == "unblinded":
+        raise Refused("the study is unblinded: it can never be unlocked")
+    if current != "locked":
+        raise Refused(f"the study is {current}: there is no lock to undo")
+    confirm_password(app, actor, password)
+    with app.write(actor, "study.unlock", reason) as s:
+        study = _locked_study(s)
+        if study.stage != "locked":
+            raise Refused(f"the study is {study.stage}: there is no lock to undo")
+        row = s.scalar(select(StudyLock).where(StudyLock.voided_at.is_(None)))
+        row.voided_at, row.voided_by, row.void_reason = utcnow(), actor.name, reason
+        s.flush()
+        study.stage = "running"
+        s.flush()
+        return _record(row)
+
+
+# -- the certificate ------------------------------------------------------------------------
+
+def history(app: App, actor: Actor) -> list[LockRecord]:
+    """Every lock signature, newest first; voided ones say who voided them and why."""
+    require(actor, "study.read")
+    with app.read() as s:
+        return [_record(r) for r in s.scalars(select(StudyLock)
+                                              .order_by(StudyLock.locked_at.desc()))]
+
+
+def certificate(app: App, actor: Actor) -> dict[str, Any] | None:
+    """The active lock and whether the data still give the digest it signed."""
+    require(actor, "study.read")
+    with app.read() as s:
+        row = s.scalar(select(StudyLock).where(StudyLock.voided_at.is_(None)))
+        if row is None:
+            return None
+        current = data_digest(s)
+        title = s.scalar(select(Study.title))
+    return {"study": title, **_record(row).as_dict(), "current_digest": current,
+            "data_unchanged": current == row.data_digest}

@@ -1,0 +1,489 @@
+"""Plot data without Qt: numpy arrays plus every string a plot will show.
+
+The widgets in gui/plots only draw what these functions return, so what a plot
+can reveal is decided, and tested, here (PRODUCT.md rule 1). The stage is read
+first; revealed conditions are joined into the data query only when the study
+is unblinded. Until then dosing visits are labelled by visit and kit code, and
+the group view summarizes by dosing visit, never by condition.
+
+Each call runs two statements whatever the study's size: the stage, then one
+data query (a participant's visits, codes, observations and imports; or one
+measure over all participants). Dates are day numbers (days since 1970-01-01,
+NaN when unset) so they travel as float arrays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Select, and_, case, select
+from sqlalchemy.orm import Session
+
+from db.models import (
+    AllocationSlot,
+    DoseCode,
+    ImportRecord,
+    Observation,
+    Participant,
+    RevealedCondition,
+    Study,
+    Visit,
+)
+from services.context import Actor, App, require
+from services.errors import NotFound, Refused
+from services.participants import label_of, number_of
+from trialcore.protocol import Measure, Protocol
+
+NO_CONDITION = -1  # colour slot of a value with no condition, or of any value while blinded
+EPOCH = dt.date(1970, 1, 1).toordinal()
+NO_STRATUM = "no stratum"
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """One line of a colour key: the text and the colour slot (a condition's index)."""
+
+    label: str
+    slot: int
+
+
+@dataclass(frozen=True)
+class VisitTimeline:
+    """Per protocol visit, in protocol order: window, target and what happened."""
+
+    visit_ids: tuple[str, ...]
+    labels: tuple[str, ...]
+    window_start: np.ndarray
+    window_end: np.ndarray
+    target: np.ndarray
+    booked: np.ndarray
+    actual: np.ndarray
+    status: tuple[str, ...]
+    deviation: np.ndarray
+    missed: np.ndarray
+    tooltips: tuple[str, ...]
+    today: float
+
+
+@dataclass(frozen=True)
+class PointSeries:
+    """One measure across visits: the recorded values (x = visit index) and their origin."""
+
+    measure: str
+    title: str
+    unit: str
+    x: np.ndarray
+    y: np.ndarray
+    slot: np.ndarray
+    visit_ids: tuple[str, ...]
+    date: np.ndarray
+    import_id: np.ndarray
+    import_file: tuple[str | None, ...]
+    tooltips: tuple[str, ...]
+
+    @property
+    def axis_label(self) -> str:
+        return f"{self.title} ({self.unit})"
+
+
+@dataclass(frozen=True)
+class QcSeries:
+    """A QC measure per scan, the protocol's exclusion limit and the scans above it."""
+
+    series: PointSeries
+    threshold: float
+    above: np.ndarray
+
+    @property
+    def threshold_label(self) -> str:
+        return f"exclusion limit {self.threshold:g} {self.series.unit}"
+
+
+@dataclass(frozen=True)
+class ProfileLine:
+    """One visit's questionnaire scales, as % of each scale's range (NaN: not recorded)."""
+
+    visit: str
+    visit_index: int
+    label: str
+    slot: int
+    y: np.ndarray
+    raw: np.ndarray
+    tooltips: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    scales: tuple[str, ...]
+    scale_labels: tuple[str, ...]
+    lines: tuple[ProfileLine, ...]
+    visits: int  # in the protocol, so a visit's shade is the same for everyone
+
+
+@dataclass(frozen=True)
+class ParticipantPlotData:
+    participant: str
+    stratum: str | None
+    unblinded: bool
+    heading: str
+    visit_labels: tuple[str, ...]
+    key: tuple[KeyEntry, ...]
+    timeline: VisitTimeline
+    measures: Mapping[str, PointSeries]
+    profile: Profile
+    qc: tuple[QcSeries, ...]
+
+
+@dataclass(frozen=True)
+class StratumSummary:
+    """Means ± SEM per x for one stratum; individual lines (NaN-separated) only unblinded."""
+
+    stratum: str
+    participants: int
+    n: np.ndarray
+    mean: np.ndarray
+    sem: np.ndarray
+    lines_x: np.ndarray
+    lines_y: np.ndarray
+    tooltips: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroupPlotData:
+    measure: str
+    title: str
+    unit: str
+    unblinded: bool
+    heading: str
+    x_labels: tuple[str, ...]
+    slots: np.ndarray
+    key: tuple[KeyEntry, ...]
+    strata: tuple[StratumSummary, ...]
+
+    @property
+    def axis_label(self) -> str:
+        return f"{self.title} ({self.unit})"
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def day_number(value: dt.date | None) -> float:
+    return float("nan") if value is None else float(value.toordinal() - EPOCH)
+
+
+def _text(value: dt.date | None) -> str:
+    return value.isoformat() if value else "—"
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _stage(session: Session) -> str:
+    value = session.scalar(select(Study.stage))
+    if value is None:
+        raise Refused("this database holds no study yet: run `init PROTOCOL.toml` or `demo`")
+    return value
+
+
+def _measure(protocol: Protocol, name: str) -> Measure:
+    spec = protocol.measure(name)
+    if spec is None:
+        known = ", ".join(m.name for m in protocol.measures)
+        raise Refused(f"unknown measure {name!r}; the protocol's measures are {known}")
+    return spec
+
+
+def _condition_key(protocol: Protocol) -> tuple[KeyEntry, ...]:
+    return tuple(KeyEntry(c.label, i) for i, c in enumerate(protocol.conditions))
+
+
+# -- one participant ------------------------------------------------------------------------
+
+@dataclass
+class _VisitFacts:
+    """The columns of one visit row of the data query, collected once per visit."""
+
+    row: Any
+    code: str | None
+    condition: str | None
+
+
+def participant_plots(app: App, actor: Actor, participant: object,
+                      today: dt.date | None = None) -> ParticipantPlotData:
+    """Everything the participant's plots draw, from one data query."""
+    require(actor, "study.read")
+    protocol = app.protocol
+    number = number_of(app, participant)
+    with app.read() as s:
+        unblinded = _stage(s) == "unblinded"
+        rows = s.execute(_participant_query(number, unblinded)).all()
+    if not rows:
+        raise NotFound(f"no participant {participant!s} (looked for {label_of(app, participant)})")
+    visits: dict[str, _VisitFacts] = {}
+    values: dict[tuple[str, str], Any] = {}
+    for row in rows:
+        if row.visit is not None and row.visit not in visits:
+            visits[row.visit] = _VisitFacts(row, row.kit_code or row.code,
+                                            row.condition if unblinded else None)
+        if row.measure is not None and row.value is not None:
+            values[row.visit, row.measure] = row
+    return _assemble(protocol, rows[0], unblinded, visits, values, today or dt.date.today())
+
+
+def _participant_query(number: int, unblinded: bool) -> Select[Any]:
+    """Visits x observations of one participant (about 300 rows for 50 measures x 6 visits).
+
+    Every join goes through an index: participants.number, visits and
+    observations by their (participant_id, visit...) unique keys, the slot by
+    its unique participant_id, dose codes by (slot_id, visit), imports by id.
+    """
+    same_visit = and_(Observation.participant_id == Participant.id,
+                      Observation.visit == Visit.visit)
+    columns = [Participant.label, Participant.stratum, Participant.status.label("p_status"),
+               Visit.visit, Visit.target_date, Visit.window_start, Visit.window_end,
+               Visit.booked_date, Visit.actual_date, Visit.status, Visit.reason,
+               Visit.deviation_days, Visit.deviation_reason, Visit.kit_code, DoseCode.code,
+               Observation.measure, Observation.value, Observation.import_id,
+               ImportRecord.file_name]
+    if unblinded:
+        columns.append(RevealedCondition.condition)
+    q = (select(*columns).select_from(Participant)
+         .outerjoin(Visit, Visit.participant_id == Participant.id)
+         .outerjoin(AllocationSlot, AllocationSlot.participant_id == Participant.id)
+         .outerjoin(DoseCode, and_(DoseCode.slot_id == AllocationSlot.id,
+                                   DoseCode.visit == Visit.visit))
+         .outerjoin(Observation, same_visit)
+         .outerjoin(ImportRecord, ImportRecord.id == Observation.import_id))
+    if unblinded:
+        q = q.outerjoin(RevealedCondition, and_(RevealedCondition.participant_id == Participant.id,
+                                                RevealedCondition.visit == Visit.visit))
+    return q.where(Participant.number == number)
+
+
+def _visit_label(protocol: Protocol, visit_id: str, facts: _VisitFacts | None,
+                 unblinded: bool) -> str:
+    """'dose1 · K7QX-M4PA' while blinded, 'dose1 · Placebo' after; non-dosing: the id."""
+    spec = protocol.visit(visit_id)
+    if spec is None or not spec.dosing:
+        return visit_id
+    if unblinded:
+        condition = protocol.condition(facts.condition) if facts and facts.condition else None
+        return f"{visit_id} · {condition.label if condition else 'no condition'}"
+    code = facts.code if facts else None
+    return f"{visit_id} · {code or 'no kit yet'}"
+
+
+def _slot(protocol: Protocol, facts: _VisitFacts | None) -> int:
+    if facts is None or facts.condition is None:
+        return NO_CONDITION
+    return next((i for i, c in enumerate(protocol.conditions) if c.code == facts.condition),
+                NO_CONDITION)
+
+
+def _assemble(protocol: Protocol, first: Any, unblinded: bool, visits: dict[str, _VisitFacts],
+              values: dict[tuple[str, str], Any], today: dt.date) -> ParticipantPlotData:
+    ids = [v.id for v in protocol.visits]
+    labels = tuple(_visit_label(protocol, v, visits.get(v), unblinded) for v in ids)
+    slots = [_slot(protocol, visits.get(v)) for v in ids]
+    series = {m.name: _series(m, ids, labels, slots, visits, values) for m in protocol.measures}
+    qc = tuple(_qc(series[m.name], m.qc_max) for m in protocol.measures if m.qc_max is not None)
+    if unblinded:
+        key = (*_condition_key(protocol), KeyEntry("no condition (not a dosing visit)",
+                                                   NO_CONDITION))
+        mode = "unblinded: values are coloured by condition"
+    else:
+        key = (KeyEntry("recorded value (dosing visits labelled by kit code)", NO_CONDITION),)
+        mode = "blinded: dosing visits are labelled by visit and kit code"
+    stratum = first.stratum
+    heading = f"{'stratum ' + stratum if stratum else 'no stratum yet'} · {first.p_status} · {mode}"
+    return ParticipantPlotData(
+        participant=first.label, stratum=stratum, unblinded=unblinded, heading=heading,
+        visit_labels=labels, key=key,
+        timeline=_timeline(protocol, ids, labels, visits, today), measures=series,
+        profile=_profile(protocol, ids, labels, slots, visits, values), qc=qc)
+
+
+def _timeline(protocol: Protocol, ids: Sequence[str], labels: Sequence[str],
+              visits: dict[str, _VisitFacts], today: dt.date) -> VisitTimeline:
+    rows = [visits[v].row if v in visits else None for v in ids]
+
+    def days(attr: str) -> np.ndarray:
+        return np.array([day_number(getattr(r, attr)) if r is not None else np.nan
+                         for r in rows], dtype=float)
+
+    status = tuple(r.status if r is not None else "not scheduled" for r in rows)
+    deviation = np.array([bool(r is not None and r.status == "done" and r.deviation_days)
+                          for r in rows])
+    tips = tuple(_visit_tooltip(spec.label, label, r)
+                 for spec, label, r in zip(protocol.visits, labels, rows, strict=True))
+    return VisitTimeline(
+        visit_ids=tuple(ids), labels=tuple(labels), window_start=days("window_start"),
+        window_end=days("window_end"), target=days("target_date"), booked=days("booked_date"),
+        actual=days("actual_date"), status=status, deviation=deviation,
+        missed=np.array([s == "missed" for s in status]), tooltips=tips,
+        today=day_number(today))
+
+
+def _visit_tooltip(title: str, label: str, row: Any) -> str:
+    head = f"{title} ({label})"
+    if row is None or row.target_date is None:
+        return f"{head}\nnot scheduled yet: its anchor visit or enrolment comes first"
+    plan = f"target {_text(row.target_date)}, window {_text(row.window_start)}…" \
+           f"{_text(row.window_end)}"
+    if row.status == "done":
+        lines = [f"done on {_text(row.actual_date)} ({plan})"]
+        if row.deviation_days:
+            side = "before" if row.deviation_days < 0 else "after"
+            lines.append(f"deviation: {abs(row.deviation_days)} days {side} the window"
+                         + (f": {row.deviation_reason}" if row.deviation_reason else ""))
+    elif row.status == "missed":
+        lines = [f"missed (logged {_text(row.actual_date)}): {row.reason or 'no reason'}"]
+    elif row.status == "cancelled":
+        lines = [f"cancelled: {row.reason or 'no reason'}"]
+    elif row.status == "booked":
+        lines = [f"booked for {_text(row.booked_date)} ({plan})"]
+    else:
+        lines = [f"scheduled: {plan}"]
+    return "\n".join([head, *lines])
+
+
+def _origin(row: Any) -> str:
+    if row.import_id is None:
+        return "entered by hand (no import)"
+    return f"import #{row.import_id}: {row.file_name}"
+
+
+def _series(m: Measure, ids: Sequence[str], labels: Sequence[str], slots: Sequence[int],
+            visits: dict[str, _VisitFacts], values: dict[tuple[str, str], Any]) -> PointSeries:
+    points = [(i, values[v, m.name]) for i, v in enumerate(ids) if (v, m.name) in values]
+    tips = []
+    for i, row in points:
+        facts = visits[ids[i]].row
+        tips.append(f"{m.label}: {_number(row.value)} {m.unit}\nvisit {labels[i]}\n"
+                    f"visit date {_text(facts.actual_date)}\n{_origin(row)}")
+    return PointSeries(
+        measure=m.name, title=m.label, unit=m.unit,
+        x=np.array([i for i, _ in points], dtype=float),
+        y=np.array([r.value for _, r in points], dtype=float),
+        slot=np.array([slots[i] for i, _ in points], dtype=int),
+        visit_ids=tuple(ids[i] for i, _ in points),
+        date=np.array([day_number(visits[ids[i]].row.actual_date) for i, _ in points],
+                      dtype=float),
+        import_id=np.array([-1 if r.import_id is None else r.import_id for _, r in points],
+                           dtype=int),
+        import_file=tuple(r.file_name for _, r in points), tooltips=tuple(tips))
+
+
+def _qc(series: PointSeries, limit: float) -> QcSeries:
+    above = series.y > limit
+    tips = tuple(t + (f"\nabove the exclusion limit ({limit:g} {series.unit})" if a else "")
+                 for t, a in zip(series.tooltips, above, strict=True))
+    return QcSeries(replace(series, tooltips=tips), limit, above)
+
+
+def _profile(protocol: Protocol, ids: Sequence[str], labels: Sequence[str],
+             slots: Sequence[int], visits: dict[str, _VisitFacts],
+             values: dict[tuple[str, str], Any]) -> Profile:
+    scales = [m for m in protocol.measures if m.kind == "questionnaire"]
+    lines = []
+    for i, v in enumerate(ids):
+        rows = [values.get((v, m.name)) for m in scales]
+        if not any(rows):
+            continue
+        raw = np.array([np.nan if r is None else r.value for r in rows], dtype=float)
+        span = np.array([m.max - m.min for m in scales], dtype=float)
+        low = np.array([m.min for m in scales], dtype=float)
+        y = 100.0 * (raw - low) / np.where(span > 0, span, 1.0)
+        tips = tuple(
+            f"{m.label}: {_number(r.value)} {m.unit} ({_number(pct)} % of {m.min:g}–{m.max:g})"
+            f"\nvisit {labels[i]}\nvisit date {_text(visits[v].row.actual_date)}\n{_origin(r)}"
+            if r is not None else f"{m.label}: not recorded at {labels[i]}"
+            for m, r, pct in zip(scales, rows, y, strict=True))
+        lines.append(ProfileLine(v, i, labels[i], slots[i], y, raw, tips))
+    return Profile(tuple(m.name for m in scales), tuple(m.label for m in scales), tuple(lines),
+                   len(ids))
+
+
+# -- one measure over the group -------------------------------------------------------------
+
+def group_plot(app: App, actor: Actor, measure: str) -> GroupPlotData:
+    """Unblinded: condition means ± SEM per stratum with individual lines. Blinded: means
+    ± SEM by dosing visit per stratum only, never by condition and never individuals."""
+    require(actor, "study.read")
+    protocol = app.protocol
+    spec = _measure(protocol, measure)
+    strata = list(protocol.strata)
+    stratum_index = case({name: i for i, name in enumerate(strata)},
+                         value=Participant.stratum, else_=len(strata))
+    with app.read() as s:
+        unblinded = _stage(s) == "unblinded"
+        if unblinded:
+            x_index = case({c.code: i for i, c in enumerate(protocol.conditions)},
+                           value=RevealedCondition.condition, else_=-1)
+            x_labels = tuple(c.label for c in protocol.conditions)
+            q = select(Observation.participant_id, stratum_index, x_index, Observation.value) \
+                .join(Participant, Participant.id == Observation.participant_id) \
+                .join(RevealedCondition, and_(
+                    RevealedCondition.participant_id == Observation.participant_id,
+                    RevealedCondition.visit == Observation.visit))
+        else:
+            dosing = protocol.dosing_visits
+            x_index = case({v.id: i for i, v in enumerate(dosing)}, value=Observation.visit,
+                           else_=-1)
+            x_labels = tuple(v.label for v in dosing)
+            q = select(Observation.participant_id, stratum_index, x_index, Observation.value) \
+                .join(Participant, Participant.id == Observation.participant_id) \
+                .where(Observation.visit.in_([v.id for v in dosing]))
+        q = q.where(Observation.measure == measure, Observation.value.is_not(None))
+        table = np.array(s.execute(q).all(), dtype=float).reshape(-1, 4)
+    table = table[table[:, 2] >= 0]
+    names = [*strata, NO_STRATUM]
+    summaries = tuple(
+        _summary(names[k], table[table[:, 1] == k], x_labels, spec.unit, lines=unblinded)
+        for k in range(len(names)) if k < len(strata) or np.any(table[:, 1] == k))
+    if unblinded:
+        key, slots = _condition_key(protocol), np.arange(len(x_labels))
+        heading = "condition means ± SEM per stratum; thin grey lines are participants"
+    else:
+        key = (KeyEntry("mean ± SEM by dosing visit (blinded)", NO_CONDITION),)
+        slots = np.full(len(x_labels), NO_CONDITION)
+        heading = ("blinded summary: means ± SEM by dosing visit; conditions are shown "
+                   "only after the study is unblinded")
+    return GroupPlotData(measure=spec.name, title=spec.label, unit=spec.unit,
+                         unblinded=unblinded, heading=heading, x_labels=x_labels, slots=slots,
+                         key=key, strata=summaries)
+
+
+def _summary(stratum: str, rows: np.ndarray, x_labels: Sequence[str], unit: str, *,
+             lines: bool) -> StratumSummary:
+    """Participant means per x first (a parallel design repeats a condition), then the
+    mean and SEM over participants."""
+    width = len(x_labels)
+    people, person = np.unique(rows[:, 0], return_inverse=True)
+    cell = person * width + rows[:, 2].astype(int)
+    size = len(people) * width
+    count = np.bincount(cell, minlength=size).reshape(-1, width)
+    total = np.bincount(cell, weights=rows[:, 3], minlength=size).reshape(-1, width)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_person = total / count
+        n = (count > 0).sum(axis=0)
+        mean = np.where(count > 0, per_person, 0.0).sum(axis=0) / n
+        deviations = np.where(count > 0, (per_person - mean) ** 2, 0.0).sum(axis=0)
+        sem = np.sqrt(deviations / (n - 1)) / np.sqrt(n)
+    sem[n < 2] = np.nan
+    tips = tuple(
+        f"{stratum} · {x}: mean {_number(m)} {unit}, SEM {_number(e)}, n = {k}" if k > 1 else
+        f"{stratum} · {x}: {_number(m)} {unit}, n = 1 (no SEM)" if k == 1 else
+        f"{stratum} · {x}: no values"
+        for x, m, e, k in zip(x_labels, mean, sem, n, strict=True))
+    if lines and len(people):
+        lines_x = np.tile(np.append(np.arange(width, dtype=float), np.nan), len(people))
+        lines_y = np.hstack([per_person, np.full((len(people), 1), np.nan)]).ravel()
+    else:
+        lines_x = lines_y = np.empty(0)
+    return StratumSummary(stratum, len(people), n, mean, sem, lines_x, lines_y, tips)

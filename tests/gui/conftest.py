@@ -1,0 +1,53 @@
+"""GUI fixtures: an SQLite study per test (the widgets are the same on PostgreSQL; the
+service tests cover both databases) and a main window whose first audit check is done."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from gui.main_window import MainWindow
+from services.context import Actor, App
+from tests.conftest import make_study
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    return f"sqlite:///{tmp_path / 's.sqlite'}"
+
+
+@pytest.fixture
+def sqlite_app(sqlite_url: str) -> Iterator[App]:
+    app = App(sqlite_url)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def actors(sqlite_app: App) -> dict[str, Actor]:
+    return make_study(sqlite_app, ("cora", "ivan", "phil"))
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot, sqlite_app: App,
+                actors: dict[str, Actor]) -> Callable[[str], MainWindow]:
+    """open_window('cora') -> a shown main window, its start-up verification finished."""
+
+    def open_as(name: str) -> MainWindow:
+        window = MainWindow(sqlite_app, actors[name])
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: not window.runner.runs)
+        return window
+
+    return open_as
+
+
+def tab(window: MainWindow, title: str) -> QWidget:
+    """The widget of the tab called `title`, made current (later features add tabs)."""
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    window.tabs.setCurrentIndex(titles.index(title))
+    return window.tabs.currentWidget()

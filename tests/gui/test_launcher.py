@@ -1,0 +1,195 @@
+"""From start-up to a signed-in window: sign-in, the welcome for an empty or unopenable
+database, a new study from a protocol (and a bad one), File → Open, and run_gui itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import shiboken6
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QPushButton
+from pytestqt.qtbot import QtBot
+
+from gui.app import run_gui
+from gui.launcher import Launcher
+from gui.login_dialog import LoginDialog
+from gui.main_window import MainWindow
+from gui.new_study_dialog import NewStudyDialog
+from gui.open_database_dialog import OpenDatabaseDialog
+from gui.welcome_dialog import WelcomeDialog
+from services.context import Actor, App
+from tests.conftest import PASSWORDS, REFERENCE, make_study
+
+
+@pytest.fixture
+def launcher(qtbot: QtBot) -> Launcher:
+    launcher = Launcher("cora")
+    yield launcher
+    if launcher.window:
+        with qtbot.waitSignal(launcher.quit_requested):
+            launcher.window.close()
+
+
+def _click(qtbot: QtBot, button: QPushButton) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def _sign_in(qtbot: QtBot, launcher: Launcher, password: str) -> MainWindow:
+    dialog = launcher.dialog
+    assert isinstance(dialog, LoginDialog) and dialog.isVisible()
+    qtbot.keyClicks(dialog.password, password)
+    _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
+    qtbot.waitUntil(lambda: launcher.window is not None and not launcher.window.runner.runs)
+    return launcher.window
+
+
+def _new_study_dialog(qtbot: QtBot, launcher: Launcher) -> NewStudyDialog:
+    welcome = launcher.dialog
+    assert isinstance(welcome, WelcomeDialog)
+    _click(qtbot, welcome.new_button)
+    dialog = welcome.files.dialog
+    assert isinstance(dialog, NewStudyDialog) and dialog.isVisible()
+    return dialog
+
+
+def _fill(qtbot: QtBot, dialog: NewStudyDialog, protocol: Path, password: str,
+          repeat: str | None = None) -> None:
+    dialog.protocol.edit.setText(str(protocol))
+    dialog.password.clear()
+    dialog.repeat.clear()
+    qtbot.keyClicks(dialog.password, password)
+    qtbot.keyClicks(dialog.repeat, password if repeat is None else repeat)
+
+
+def _create(qtbot: QtBot, dialog: NewStudyDialog) -> None:
+    with qtbot.waitSignal(dialog.runner.done, timeout=10_000):
+        _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
+
+
+@pytest.fixture
+def bad_protocol(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.toml"
+    path.write_text(Path(REFERENCE).read_text().replace('design = "crossover"', 'design = "zigzag"')
+                    .replace("washout_days", "washot_days"))
+    return path
+
+
+def test_sign_in_opens_the_main_window_with_its_status(
+        qtbot: QtBot, launcher: Launcher, sqlite_app: App, sqlite_url: str,
+        actors: dict[str, Actor]) -> None:
+    launcher.open(sqlite_url)
+    window = _sign_in(qtbot, launcher, PASSWORDS["cora"])
+    assert window.actor == Actor("cora", "coordinator") and window.isVisible()
+    assert window.windowTitle().startswith(sqlite_app.protocol.title)
+    assert sqlite_app.safe_url in window.windowTitle()
+    assert window.user_label.text() == "cora (coordinator)"
+    assert window.database_label.text() == sqlite_app.safe_url
+    assert window.stage_label.text() == "Stage: setup"
+    assert window.audit_label.text().startswith("Audit trail verified")
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert titles[0] == "Participants" and "Audit trail" in titles
+
+
+def test_cancelling_sign_in_quits(qtbot: QtBot, launcher: Launcher, sqlite_url: str,
+                                  actors: dict[str, Actor]) -> None:
+    launcher.open(sqlite_url)
+    with qtbot.waitSignal(launcher.quit_requested):
+        launcher.dialog.reject()
+
+
+def test_an_unopenable_database_is_explained_then_the_welcome_offers_a_way_on(
+        qtbot: QtBot, launcher: Launcher) -> None:
+    launcher.open("mysql://someone@host/study")
+    assert isinstance(launcher.dialog, WelcomeDialog) and launcher.dialog.isVisible()
+    assert "'mysql' databases are not supported" in launcher.message.text()
+    assert launcher.dialog.quit_button.text() == "Quit"
+    with qtbot.waitSignal(launcher.quit_requested):
+        _click(qtbot, launcher.dialog.quit_button)
+
+
+def test_an_empty_database_gets_a_study_a_bad_protocol_lists_every_key(
+        qtbot: QtBot, launcher: Launcher, sqlite_url: str, bad_protocol: Path) -> None:
+    launcher.open(sqlite_url)
+    dialog = _new_study_dialog(qtbot, launcher)
+    assert dialog.database.text() == sqlite_url.removeprefix("sqlite:///")
+    _fill(qtbot, dialog, bad_protocol, "new-admin-pass")
+    _create(qtbot, dialog)
+    assert dialog.isVisible() and launcher.window is None
+    lines = dialog.error.text().splitlines()
+    assert lines[0] == "bad.toml has 2 problems:"
+    assert any(line.startswith("• study.washot_days: unknown key") for line in lines)
+    assert any(line.startswith("• study.design: must be one of") for line in lines)
+    _fill(qtbot, dialog, Path(REFERENCE), "new-admin-pass")
+    _create(qtbot, dialog)
+    qtbot.waitUntil(lambda: launcher.window is not None)
+    assert launcher.window.actor == Actor("admin", "admin")
+    assert not launcher.dialog.isVisible()
+    qtbot.waitUntil(lambda: not launcher.window.runner.runs)
+
+
+def test_passwords_that_differ_are_refused_before_anything_is_created(
+        qtbot: QtBot, launcher: Launcher, tmp_path: Path) -> None:
+    launcher.open("mysql://x/y")
+    dialog = _new_study_dialog(qtbot, launcher)
+    target = tmp_path / "new.sqlite"
+    dialog.database.edit.setText(str(target))
+    _fill(qtbot, dialog, Path(REFERENCE), "new-admin-pass", "new-admin-pas")
+    _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
+    assert dialog.error.text() == "The two passwords differ."
+    assert not target.exists()
+
+
+def test_a_refused_new_study_leaves_no_database_file(
+        qtbot: QtBot, launcher: Launcher, tmp_path: Path, bad_protocol: Path) -> None:
+    launcher.open("mysql://x/y")
+    dialog = _new_study_dialog(qtbot, launcher)
+    target = tmp_path / "new.sqlite"
+    dialog.database.edit.setText(str(target))
+    _fill(qtbot, dialog, bad_protocol, "new-admin-pass")
+    _create(qtbot, dialog)
+    assert dialog.error.isVisible()
+    assert not target.exists()
+
+
+def test_file_open_switches_to_another_study_after_signing_in(
+        qtbot: QtBot, launcher: Launcher, sqlite_url: str, actors: dict[str, Actor],
+        tmp_path: Path) -> None:
+    other = App(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    make_study(other, ("cora",))
+    other.close()
+    launcher.open(sqlite_url)
+    first = _sign_in(qtbot, launcher, PASSWORDS["cora"])
+    first.files.open_database()
+    dialog = first.files.dialog
+    assert isinstance(dialog, OpenDatabaseDialog)
+    dialog.file.edit.setText(str(tmp_path / "missing.sqlite"))
+    dialog.accept()
+    assert dialog.isVisible() and "There is no file" in dialog.error.text()
+    dialog.file.edit.setText(str(tmp_path / "other.sqlite"))
+    dialog.accept()
+    qtbot.waitUntil(lambda: isinstance(launcher.dialog, LoginDialog))
+    second = _sign_in(qtbot, launcher, PASSWORDS["cora"])
+    assert second is not first and "other.sqlite" in second.database_label.text()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(first))  # closed and deleted
+
+
+def test_run_gui_returns_0_when_sign_in_is_cancelled(
+        qtbot: QtBot, sqlite_url: str, actors: dict[str, Actor]) -> None:
+    def cancel_sign_in() -> None:
+        dialogs = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, LoginDialog) and w.isVisible()]
+        if dialogs:
+            assert dialogs[0].user.text() == "ivan"
+            dialogs[0].reject()
+        else:
+            QTimer.singleShot(20, cancel_sign_in)
+
+    qapp = QApplication.instance()
+    QTimer.singleShot(20, cancel_sign_in)
+    QTimer.singleShot(10_000, qapp.quit)  # a hang fails the test instead of the run
+    try:
+        assert run_gui(sqlite_url, "ivan") == 0
+        assert qapp.applicationName() == "TrialDesk"
+    finally:
+        qapp.setQuitOnLastWindowClosed(True)

@@ -1,0 +1,194 @@
+"""The plot views with pytest-qt on SQLite: selection, redraws on kept items, tooltips,
+clicks, exports at a chosen size, and blinding in what is exported."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from db.models import ImportRecord, Observation, Participant
+from gui.events import events
+from gui.main_window import MainWindow
+from gui.plots.export import export_figure
+from gui.plots.group_view import GroupView
+from gui.plots.participant_tab import ParticipantPlotsTab
+from services import visits
+from services.context import Actor, App
+from tests.lock_helpers import TODAY
+from tests.test_plot_data import build_study, condition_words, unblind, value_of
+
+SIZE = (900, 640)
+
+
+@pytest.fixture
+def study(sqlite_app: App) -> dict[str, Actor]:
+    return build_study(sqlite_app)
+
+
+@pytest.fixture
+def tab(qtbot: QtBot, sqlite_app: App, study: dict[str, Actor]) -> Iterator[ParticipantPlotsTab]:
+    widget = ParticipantPlotsTab(sqlite_app, study["cora"])
+    qtbot.addWidget(widget)
+    widget.resize(1400, 900)
+    widget.show()
+    yield widget
+
+
+@pytest.fixture
+def group(qtbot: QtBot, sqlite_app: App, study: dict[str, Actor]) -> GroupView:
+    widget = GroupView(sqlite_app, study["cora"])
+    qtbot.addWidget(widget)
+    widget.resize(1100, 600)
+    widget.show()
+    return widget
+
+
+def exported(figure: object, folder: Path, name: str) -> tuple[QImage, str]:
+    """PNG and SVG of a figure at SIZE; the SVG's size checked, its text returned."""
+    png = export_figure(figure, folder / f"{name}.png", *SIZE)  # type: ignore[arg-type]
+    svg = export_figure(figure, folder / f"{name}.svg", *SIZE)  # type: ignore[arg-type]
+    text = svg.read_text(encoding="utf-8")
+    root = ET.fromstring(text)
+    assert (root.get("width"), root.get("height")) == (str(SIZE[0]), str(SIZE[1]))
+    return QImage(str(png)), text
+
+
+def revealed_words(app: App, text: str) -> list[str]:
+    return [w for w in condition_words(app) if w.lower() in text.lower()]
+
+
+def test_selecting_participants_redraws_the_same_items(tab: ParticipantPlotsTab,
+                                                       qtbot: QtBot) -> None:
+    panel = tab.panel
+    assert panel.stack.currentIndex() == 0 and panel.figures() == []
+    tab.select("P001")
+    plot = panel.figure.grid.plots["amygdala_threat"]
+    items = (plot, plot.points, plot.line, panel.figure.timeline.markers["done"])
+    expected = [value_of("P001", v, "amygdala_threat") for v in ("baseline", "dose1", "dose2",
+                                                                 "dose3")]
+    assert list(plot.points.data["y"]) == expected
+    events().participant_selected.emit("P002")  # chosen elsewhere, e.g. in the register
+    assert panel.label == "P002"
+    assert tab.proxy.row(tab.table.selectionModel().selectedRows()[0]).label == "P002"
+    assert items == (plot, plot.points, plot.line, panel.figure.timeline.markers["done"])
+    assert list(plot.points.data["y"]) == [value_of("P002", v, "amygdala_threat")
+                                           for v in ("baseline", "dose1", "dose3")]
+    assert len(panel.figure.timeline.markers["missed"].data) == 1
+
+
+def test_tooltips_say_value_visit_date_and_import(tab: ParticipantPlotsTab,
+                                                  sqlite_app: App) -> None:
+    tab.select("P003")
+    points = tab.panel.figure.grid.plots["amygdala_threat"].points
+    spot = points.points()[1]
+    tip = points.opts["tip"](x=spot.pos().x(), y=spot.pos().y(), data=spot.data())
+    dose1 = next(r for r in visits.list_visits(sqlite_app, Actor("cora", "coordinator"), 3,
+                                               today=TODAY) if r.visit == "dose1")
+    assert f"{value_of('P003', 'dose1', 'amygdala_threat'):.4g} beta" in tip
+    assert f"dose1 · {dose1.code}" in tip and dose1.actual.isoformat() in tip
+    assert "scans_batch1.csv" in tip
+
+
+def test_clicking_a_point_asks_for_its_visit(tab: ParticipantPlotsTab, qtbot: QtBot) -> None:
+    tab.select("P001")
+    tab.panel.view.setMinimumHeight(0)  # all of the figure inside the window
+    tab.panel.view.resize(1000, 1200)
+    plot = tab.panel.figure.grid.plots["amygdala_threat"]
+    qtbot.waitUntil(lambda: plot.getViewBox().width() > 50)
+    scene_pos = plot.getViewBox().mapViewToScene(QPointF(2, value_of("P001", "dose2",
+                                                                     "amygdala_threat")))
+    view = tab.panel.view
+    with qtbot.waitSignal(events().visit_requested, timeout=2000) as signal:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                         pos=view.mapFromScene(scene_pos))
+    assert signal.args == ["P001", "dose2"]
+
+
+def test_plots_follow_data_changes(tab: ParticipantPlotsTab, sqlite_app: App,
+                                   study: dict[str, Actor]) -> None:
+    tab.select("P001")
+    plot = tab.panel.figure.grid.plots["sgacc_threat"]
+    assert len(plot.points.data) == 0 and plot.note.isVisible()
+    with sqlite_app.write(study["cora"], "import.scans") as s:
+        pid = s.scalar(select(Participant.id).where(Participant.label == "P001"))
+        record = ImportRecord(kind="scans", file_name="late.csv", sha256="0" * 64, size=1,
+                              format="csv", by="cora")
+        s.add(record)
+        s.flush()
+        s.add(Observation(participant_id=pid, visit="dose1", measure="sgacc_threat",
+                          value=0.42, import_id=record.id))
+    events().data_changed.emit()
+    assert list(plot.points.data["y"]) == [0.42] and not plot.note.isVisible()
+
+
+def test_empty_states_say_so(tab: ParticipantPlotsTab) -> None:
+    tab.select("P004")
+    figure = tab.panel.figure
+    assert all(p.note.isVisible() for p in figure.grid.shown())
+    assert figure.profile is not None and figure.profile.note.isVisible()
+    assert "no kit yet" in figure.timeline.getAxis("left")._tickLevels[0][1][1]
+
+
+def test_exports_open_at_the_size_asked_and_hide_conditions_until_unblinding(
+        tab: ParticipantPlotsTab, group: GroupView, sqlite_app: App,
+        study: dict[str, Actor], tmp_path: Path) -> None:
+    tab.select("P001")
+    codes = {r.visit: r.code for r in visits.list_visits(sqlite_app, study["cora"], 1,
+                                                         today=TODAY)}
+    for i, figure in enumerate([*tab.panel.figures(), *group.figures()]):
+        image, svg = exported(figure, tmp_path, f"blinded{i}")
+        assert (image.width(), image.height()) == SIZE and not image.isNull()
+        assert revealed_words(sqlite_app, svg) == []
+    _, whole = exported(tab.panel.figure, tmp_path, "whole")
+    assert "P001" in whole and codes["dose1"] in whole and "Visit timeline" in whole
+    unblind(sqlite_app, study)
+    events().data_changed.emit()  # what the unblinding view announces
+    _, whole = exported(tab.panel.figure, tmp_path, "whole_unblinded")
+    assert {"Placebo", "MDMA 80 mg", "MDMA 120 mg"} <= set(revealed_words(sqlite_app, whole))
+    image, text = exported(group.figure, tmp_path, "group_unblinded")
+    assert not image.isNull() and "Placebo" in text and "MDMA 120 mg" in text
+    high = group.figure.plots["NTNA+"]
+    assert np.isfinite(high.lines.getData()[1]).sum() > 0  # individual lines only now
+
+
+def test_export_dialog_writes_the_chosen_plot(tab: ParticipantPlotsTab, qtbot: QtBot,
+                                              tmp_path: Path) -> None:
+    tab.select("P002")
+    tab.panel.export_plot()
+    dialog = tab.panel.exports.dialog
+    assert dialog is not None and dialog.figure.count() == len(tab.panel.figures())
+    dialog.figure.setCurrentIndex(1)  # the visit timeline
+    dialog.format.setCurrentIndex(dialog.format.findData(".svg"))
+    dialog.width_box.setValue(700)
+    dialog.height_box.setValue(300)
+    dialog.path.setText(str(tmp_path / "timeline"))
+    with qtbot.waitSignal(dialog.exported) as signal:
+        dialog.accept()
+    root = ET.parse(signal.args[0]).getroot()
+    assert signal.args[0].endswith("timeline.svg")
+    assert (root.get("width"), root.get("height")) == ("700", "300")
+    tab.panel.export_plot()
+    tab.panel.exports.dialog.path.setText(str(tmp_path / "missing" / "dir" / "x.png"))
+    tab.panel.exports.dialog.accept()
+    assert "not saved" in tab.panel.exports.dialog.error.text()
+
+
+def test_the_main_window_has_both_plot_tabs(qtbot: QtBot, sqlite_app: App,
+                                            study: dict[str, Actor]) -> None:
+    window = MainWindow(sqlite_app, study["ivan"])
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: not window.runner.runs)
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    assert {"Participant plots", "Group plots"} <= set(titles)
+    window.tabs.setCurrentIndex(titles.index("Group plots"))
+    view = window.findChild(GroupView)
+    assert view.figure.data is not None and not view.figure.data.unblinded

@@ -1,0 +1,206 @@
+"""The Visits, Due and Dashboard tabs, driven like a coordinator would: book and log through
+the dialogs (kit code feedback as it is typed), and see every list follow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from gui.dashboard_view import DashboardView
+from gui.due_view import DueView
+from gui.main_window import MainWindow
+from gui.participant_dialogs import ServiceDialog
+from gui.visits_view import VisitsView
+from services import participants, visits
+from services.context import Actor, App
+from tests.test_visits import enrol, running_study
+
+TODAY = dt.date.today()
+W = TypeVar("W", bound=QWidget)
+
+
+@pytest.fixture
+def study(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[tuple[App, dict[str, Actor]]]:
+    app, actors = running_study(sqlite_url, tmp_path_factory)
+    yield app, actors
+    app.close()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, study: tuple[App, dict[str, Actor]]) -> Callable[[str], MainWindow]:
+    app, actors = study
+
+    def open_as(name: str) -> MainWindow:
+        win = MainWindow(app, actors[name])
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitUntil(lambda: not win.runner.runs)
+        return win
+
+    return open_as
+
+
+def _tab(win: MainWindow, kind: type[W]) -> W:
+    """Switch to the tab showing `kind` (as a user would: its refresh() runs)."""
+    index = next(i for i in range(win.tabs.count()) if isinstance(win.tabs.widget(i), kind))
+    win.tabs.setCurrentIndex(index)
+    view = win.tabs.widget(index)
+    assert isinstance(view, kind)
+    return view
+
+
+def _click(qtbot: QtBot, button: QPushButton) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def _ok(qtbot: QtBot, dialog: ServiceDialog) -> None:
+    _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
+
+
+def _cell(view: VisitsView, visit: str, header: str) -> str:
+    column = [c.header for c in view.model.columns].index(header)
+    row = [r.visit for r in view.model.rows].index(visit)
+    return view.model.index(row, column).data()
+
+
+def _select(view: VisitsView, visit: str) -> None:
+    view.table.selectRow([r.visit for r in view.model.rows].index(visit))
+
+
+def test_book_and_log_through_the_dialogs(qtbot: QtBot, study: tuple[App, dict[str, Actor]],
+                                          window: Callable[[str], MainWindow]) -> None:
+    app, a = study
+    codes = enrol(app, a, 1, registered=TODAY - dt.timedelta(days=10),
+                  enrolled=TODAY - dt.timedelta(days=7))  # dose1 window: today -2 … +3
+    win = window("cora")
+    view = _tab(win, VisitsView)
+    view.set_participant("P001")
+    assert _cell(view, "dose1", "Kit code") == codes["dose1"]
+
+    _select(view, "dose1")
+    _click(qtbot, view.actions.book_button)
+    book = view.actions.book_dialog
+    assert book is not None and not book.window_note.isVisible()
+    book.date.setDate(QDate(TODAY + dt.timedelta(days=10)))
+    assert book.window_note.isVisible() and "Outside the window" in book.window_note.text()
+    book.date.setDate(QDate(TODAY + dt.timedelta(days=1)))
+    assert not book.window_note.isVisible()
+    with qtbot.waitSignal(book.saved):
+        _ok(qtbot, book)
+    assert _cell(view, "dose1", "Status") == "Booked"
+    assert _cell(view, "dose1", "Booked") == (TODAY + dt.timedelta(days=1)).isoformat()
+
+    _select(view, "dose1")
+    _click(qtbot, view.actions.log_button)
+    log = view.actions.log_dialog
+    assert log is not None and log.date.date().toPython() == TODAY
+    _ok(qtbot, log)  # no code yet
+    assert log.isVisible() and "give the kit code" in log.error.text()
+    qtbot.keyClicks(log.code, codes["dose2"])
+    assert "wrong kit" in log.code_note.text()
+    log.code.clear()
+    qtbot.keyClicks(log.code, codes["dose1"][:-1] + ("2" if codes["dose1"][-1] != "2" else "3"))
+    assert "mistyped" in log.code_note.text()
+    log.code.clear()
+    qtbot.keyClicks(log.code, codes["dose1"].lower())
+    assert log.code_note.text().startswith("✓ ok")
+    with qtbot.waitSignal(log.saved):
+        _ok(qtbot, log)
+    assert _cell(view, "dose1", "Status") == "Done"
+    assert _cell(view, "dose1", "Actual") == TODAY.isoformat()
+    assert _cell(view, "dose2", "Target") == (TODAY + dt.timedelta(days=7)).isoformat()
+
+    due = _tab(win, DueView)
+    assert ("P001", "dose1") not in {(r.participant, r.visit) for r in due.model.rows}
+    assert ("P001", "dose2") in {(r.participant, r.visit) for r in due.model.rows}
+
+
+def test_a_deviation_and_a_missed_visit_need_their_reasons(
+        qtbot: QtBot, study: tuple[App, dict[str, Actor]],
+        window: Callable[[str], MainWindow]) -> None:
+    app, a = study
+    enrol(app, a, 1, registered=TODAY - dt.timedelta(days=20),
+          enrolled=TODAY - dt.timedelta(days=12))  # baseline window ended 6 days ago
+    view = _tab(window("cora"), VisitsView)
+    view.set_participant("P001")
+    assert _cell(view, "baseline", "Status") == "Overdue"
+    _select(view, "baseline")
+    _click(qtbot, view.actions.log_button)
+    log = view.actions.log_dialog
+    assert log is not None and log.deviation_reason.isEnabled()
+    assert "6 days after its window" in log.window_note.text()
+    _ok(qtbot, log)
+    assert "give a deviation reason" in log.error.text()
+    qtbot.mouseClick(log.missed_button, Qt.MouseButton.LeftButton)
+    assert not log.deviation_reason.isEnabled() and not log.code.isEnabled()
+    _ok(qtbot, log)
+    assert "needs a reason" in log.error.text()
+    qtbot.keyClicks(log.reason, "could not get time off work")
+    with qtbot.waitSignal(log.saved):
+        _ok(qtbot, log)
+    assert _cell(view, "baseline", "Status") == "Missed"
+    assert _cell(view, "baseline", "Reason") == "could not get time off work"
+
+
+def test_the_due_screen_lists_an_overdue_visit_and_exports_a_calendar(
+        qtbot: QtBot, study: tuple[App, dict[str, Actor]], tmp_path: Path,
+        window: Callable[[str], MainWindow]) -> None:
+    app, a = study
+    participants.add(app, a["cora"], 2, registered_on=TODAY - dt.timedelta(days=30))
+    enrol(app, a, 3, registered=TODAY - dt.timedelta(days=3), enrolled=TODAY)
+    due = _tab(window("cora"), DueView)
+    overdue = [r for r in due.model.rows if r.due == "overdue"]
+    assert [(r.participant, r.visit) for r in overdue] == [("P002", "baseline")]
+    assert overdue[0].next_action == "log baseline: late (deviation) or missed"
+    assert "1 overdue" in due.counts.text()
+    due.days.setValue(0)
+    assert {r.participant for r in due.model.rows} == {"P002", "P003"}  # P003's baseline open
+    due.days.setValue(14)
+    assert ("P003", "dose1") in {(r.participant, r.visit) for r in due.model.rows}
+    due.export_calendar(str(tmp_path / "visits.ics"))
+    assert due.message is not None and "Wrote 2 visits" in due.message.text()
+    assert (tmp_path / "visits.ics").read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
+
+
+def test_someone_else_booking_first_is_a_conflict(
+        qtbot: QtBot, study: tuple[App, dict[str, Actor]],
+        window: Callable[[str], MainWindow]) -> None:
+    app, a = study
+    enrol(app, a, 1, registered=TODAY - dt.timedelta(days=10), enrolled=TODAY)
+    view = _tab(window("cora"), VisitsView)
+    view.set_participant("P001")
+    _select(view, "dose1")
+    _click(qtbot, view.actions.book_button)
+    book = view.actions.book_dialog
+    assert book is not None
+    visits.book(app, a["cora"], 1, "dose1", TODAY + dt.timedelta(days=8))
+    with qtbot.waitSignal(book.conflict):
+        _ok(qtbot, book)
+    assert view.actions.message is not None
+    assert "was changed by cora" in view.actions.message.text()
+    assert _cell(view, "dose1", "Booked") == (TODAY + dt.timedelta(days=8)).isoformat()
+
+
+def test_read_only_roles_and_the_dashboard(qtbot: QtBot,
+                                           study: tuple[App, dict[str, Actor]],
+                                           window: Callable[[str], MainWindow]) -> None:
+    app, a = study
+    enrol(app, a, 1)
+    enrol(app, a, 2, stratum="NTNA-")
+    win = window("ivan")
+    view = _tab(win, VisitsView)
+    _select(view, "baseline")
+    assert not view.actions.log_button.isEnabled()
+    assert "you are investigator" in view.actions.book_button.toolTip()
+    board = _tab(win, DashboardView)
+    assert board.data["strata"][0] == {"stratum": "NTNA+", "target": 8, "enrolled": 1,
+                                       "withdrawn": 0}
+    assert "2 participants" in board.people.text().replace("<b>", "").replace("</b>", "")

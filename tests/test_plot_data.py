@@ -1,0 +1,284 @@
+"""Plot data through the service layer, on SQLite and PostgreSQL: the arrays match the
+stored rows, and no string reveals a condition until the study is unblinded.
+
+The helpers at the top are shared with tests/gui/test_plots_gui.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import event, select
+
+from db.models import ImportRecord, Observation, Participant, RevealedCondition, Visit
+from services import lock, participants, plot_data, unblinding, visits
+from services.context import Actor, App
+from services.errors import NotFound, Refused
+from tests.lock_helpers import PASSPHRASE, TODAY, allocated, enrol, log_all, password, record
+
+SCANS = ("amygdala_threat", "fd_mean")
+SCALES = ("likability_angry", "subjective_anxiety")
+DONE = {  # participant -> visits done (P002 missed dose2)
+    "P001": ("baseline", "dose1", "dose2", "dose3"),
+    "P002": ("baseline", "dose1", "dose3"),
+    "P003": ("baseline", "dose1", "dose2", "dose3"),
+}
+MOTION = ("P003", "dose2")  # the one scan above the fd_mean limit
+
+
+def value_of(label: str, visit: str, measure: str) -> float:
+    """Distinct, readable values: participant 2, visit dose1, measure 0 -> 2.1."""
+    number = int(label[1:])
+    visit_index = ("baseline", "dose1", "dose2", "dose3").index(visit)
+    if measure == "fd_mean":
+        return 0.72 if (label, visit) == MOTION else 0.1 + 0.01 * visit_index
+    if measure in SCALES:
+        return 2.0 + visit_index + 0.5 * SCALES.index(measure)
+    return number + 0.1 * visit_index
+
+
+def build_study(app: App) -> dict[str, Actor]:
+    """Three enrolled participants with scans (imported) and scales (by hand), a missed
+    visit, a deviation, and P004 registered without a stratum. Stage running."""
+    actors = allocated(app)
+    cora = actors["cora"]
+    codes = {n: enrol(app, cora, n, s) for n, s in ((1, "NTNA+"), (2, "NTNA-"), (3, "NTNA+"))}
+    log_all(app, cora, 1, codes[1], upto=("baseline", "dose1", "dose2"))
+    late = next(r for r in visits.list_visits(app, cora, 1, today=TODAY) if r.visit == "dose3")
+    visits.log(app, cora, 1, "dose3", date=late.window_end + dt.timedelta(days=2),
+               code=codes[1]["dose3"], deviation_reason="scanner down", today=TODAY)
+    log_all(app, cora, 2, codes[2], upto=("baseline", "dose1"))
+    missed = next(r for r in visits.list_visits(app, cora, 2, today=TODAY) if r.visit == "dose2")
+    visits.log(app, cora, 2, "dose2", date=missed.target, status="missed", reason="flu",
+               today=TODAY)
+    log_all(app, cora, 2, codes[2], upto=("dose3",))
+    log_all(app, cora, 3, codes[3])
+    participants.add(app, cora, 4, registered_on=TODAY - dt.timedelta(days=3))
+    record(app, cora, [(p, v, m, value_of(p, v, m)) for p, done in DONE.items()
+                       for v in done for m in SCANS], file_name="scans_batch1.csv")
+    with app.write(cora, "scales.enter") as s:
+        ids = dict(s.execute(select(Participant.label, Participant.id)).all())
+        s.add_all(Observation(participant_id=ids[p], visit=v, measure=m,
+                              value=value_of(p, v, m))
+                  for p, done in DONE.items() for v in done for m in SCALES)
+    return actors
+
+
+def unblind(app: App, actors: dict[str, Actor]) -> None:
+    """Withdraw the participant who never came, lock and unblind, through the services."""
+    participants.withdraw(app, actors["cora"], 4, "never came", TODAY)
+    lock.lock(app, actors["ivan"], "all data in", password(actors["ivan"]))
+    unblinding.unblind_study(app, actors["stella"], "analysis", PASSPHRASE,
+                             password(actors["stella"]))
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string a structure holds: fields, properties, mapping keys, array items."""
+    if isinstance(value, str):
+        yield value
+    elif dataclasses.is_dataclass(value):
+        kind = type(value)
+        names = [f.name for f in dataclasses.fields(value)]
+        names += [n for n in dir(kind) if isinstance(getattr(kind, n), property)]
+        for name in names:
+            yield from strings_in(getattr(value, name))
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from strings_in(key)
+            yield from strings_in(item)
+    elif isinstance(value, np.ndarray):
+        if value.dtype.kind in "OUS":
+            for item in value.ravel():
+                yield from strings_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from strings_in(item)
+
+
+def condition_words(app: App) -> list[str]:
+    """What must never show while blinded: each condition's code, label and dose."""
+    return [w for c in app.protocol.conditions for w in (c.code, c.label, f"{c.dose_mg:g} mg")]
+
+
+def revealing(app: App, texts: Iterator[str]) -> list[str]:
+    words = [w.lower() for w in condition_words(app)]
+    return [t for t in texts if any(w in t.lower() for w in words)]
+
+
+class Statements:
+    """The queries an engine runs while the block is open."""
+
+    def __init__(self, app: App):
+        self.engine, self.seen = app.engine, []
+
+    def _record(self, conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's BEGIN
+            self.seen.append(statement)
+
+    def __enter__(self) -> list[str]:
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self.seen
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def stored(app: App, label: str) -> list[tuple[str, str, float, int | None, str | None,
+                                               dt.date | None]]:
+    """(visit, measure, value, import id, file name, visit date) as the database holds them."""
+    with app.read() as s:
+        return s.execute(
+            select(Observation.visit, Observation.measure, Observation.value,
+                   Observation.import_id, ImportRecord.file_name, Visit.actual_date)
+            .join(Participant, Participant.id == Observation.participant_id)
+            .join(Visit, (Visit.participant_id == Participant.id)
+                  & (Visit.visit == Observation.visit))
+            .outerjoin(ImportRecord, ImportRecord.id == Observation.import_id)
+            .where(Participant.label == label)).all()
+
+
+@pytest.fixture
+def built(app: App) -> dict[str, Actor]:
+    return build_study(app)
+
+
+# -- the tests ------------------------------------------------------------------------------
+
+def test_arrays_match_the_stored_values(app: App, built: dict[str, Actor]) -> None:
+    ids = [v.id for v in app.protocol.visits]
+    for label in DONE:
+        data = plot_data.participant_plots(app, built["cora"], label, today=TODAY)
+        rows = stored(app, label)
+        assert sum(len(s.y) for s in data.measures.values()) == len(rows) > 0
+        for visit, measure, value, import_id, file_name, on in rows:
+            series = data.measures[measure]
+            i = series.visit_ids.index(visit)
+            assert series.x[i] == ids.index(visit) and series.y[i] == value
+            assert series.import_id[i] == (import_id or -1)
+            assert series.import_file[i] == file_name
+            assert series.date[i] == plot_data.day_number(on)
+            tip = series.tooltips[i]
+            assert f"{value:.4g}" in tip and on.isoformat() in tip and visit in tip
+            assert (file_name or "entered by hand") in tip
+
+
+def test_timeline_shows_windows_missed_visits_and_deviations(app: App,
+                                                             built: dict[str, Actor]) -> None:
+    cora = built["cora"]
+    first = plot_data.participant_plots(app, cora, "P001", today=TODAY).timeline
+    rows = {r.visit: r for r in visits.list_visits(app, cora, "P001", today=TODAY)}
+    for i, visit in enumerate(first.visit_ids):
+        assert first.window_start[i] == plot_data.day_number(rows[visit].window_start)
+        assert first.window_end[i] == plot_data.day_number(rows[visit].window_end)
+        assert first.target[i] == plot_data.day_number(rows[visit].target)
+        assert first.actual[i] == plot_data.day_number(rows[visit].actual)
+    assert list(first.deviation) == [False, False, False, True]
+    assert "2 days after the window: scanner down" in first.tooltips[3]
+    second = plot_data.participant_plots(app, cora, "P002", today=TODAY).timeline
+    assert list(second.missed) == [False, False, True, False]
+    assert "missed" in second.tooltips[2] and "flu" in second.tooltips[2]
+    assert first.today == plot_data.day_number(TODAY)
+
+
+def test_qc_marks_the_scan_above_the_limit_and_profile_scales_by_range(
+        app: App, built: dict[str, Actor]) -> None:
+    data = plot_data.participant_plots(app, built["cora"], "P003", today=TODAY)
+    (qc,) = data.qc
+    assert qc.series.measure == "fd_mean" and qc.threshold == 0.5
+    assert list(qc.above) == [v == "dose2" for v in qc.series.visit_ids]
+    assert "above the exclusion limit (0.5 mm)" in qc.series.tooltips[2]
+    assert data.profile.scales == (*SCALES, "subjective_introspection")
+    likability = app.protocol.measure("likability_angry")
+    line = data.profile.lines[1]
+    expected = 100 * (value_of("P003", "dose1", "likability_angry") - likability.min) \
+        / (likability.max - likability.min)
+    assert line.visit == "dose1" and line.y[0] == pytest.approx(expected)
+    assert line.raw[0] == value_of("P003", "dose1", "likability_angry")
+    assert np.isnan(line.y[2]) and "not recorded" in line.tooltips[2]
+
+
+def test_nothing_reveals_a_condition_before_unblinding(app: App,
+                                                       built: dict[str, Actor]) -> None:
+    cora = built["cora"]
+    with Statements(app) as sql:
+        people = [plot_data.participant_plots(app, cora, n, today=TODAY) for n in (1, 2, 3, 4)]
+    assert len(sql) == 2 * len(people), "the stage and one data query per participant"
+    with Statements(app) as sql:
+        groups = [plot_data.group_plot(app, cora, m.name) for m in app.protocol.measures]
+    assert len(sql) == 2 * len(groups)
+    texts = [t for item in (*people, *groups) for t in strings_in(item)]
+    assert texts and revealing(app, texts) == []
+    assert not any("revealed_conditions" in s for s in sql)
+    codes = {r.visit: r.code for r in visits.list_visits(app, cora, "P001", today=TODAY)}
+    assert people[0].visit_labels[1:] == tuple(f"{v} · {codes[v]}"
+                                               for v in ("dose1", "dose2", "dose3"))
+    assert people[3].visit_labels[1] == "dose1 · no kit yet"
+    assert all(len(s.y) == 0 for s in people[3].measures.values())
+    assert np.isnan(people[3].timeline.target[1:]).all()
+    assert all((p.slot == plot_data.NO_CONDITION).all() for d in people
+               for p in d.measures.values())
+
+
+def test_blinded_group_view_is_by_dosing_visit_without_individuals(
+        app: App, built: dict[str, Actor]) -> None:
+    data = plot_data.group_plot(app, built["cora"], "amygdala_threat")
+    assert not data.unblinded and data.x_labels == ("Dosing 1", "Dosing 2", "Dosing 3")
+    high, low = data.strata
+    assert (high.stratum, low.stratum) == ("NTNA+", "NTNA-")
+    for stratum, members in ((high, ("P001", "P003")), (low, ("P002",))):
+        assert stratum.lines_x.size == stratum.lines_y.size == 0
+        for i, visit in enumerate(("dose1", "dose2", "dose3")):
+            values = [value_of(p, visit, "amygdala_threat") for p in members
+                      if visit in DONE[p]]
+            assert stratum.n[i] == len(values)
+            if values:
+                assert stratum.mean[i] == pytest.approx(np.mean(values))
+            if len(values) > 1:
+                sem = np.std(values, ddof=1) / np.sqrt(len(values))
+                assert stratum.sem[i] == pytest.approx(sem)
+            else:
+                assert np.isnan(stratum.sem[i])
+
+
+def test_after_unblinding_labels_and_groups_are_by_condition(app: App,
+                                                             built: dict[str, Actor]) -> None:
+    unblind(app, built)
+    cora, protocol = built["cora"], app.protocol
+    with app.read() as s:
+        revealed = {(label, visit): condition for label, visit, condition in s.execute(
+            select(Participant.label, RevealedCondition.visit, RevealedCondition.condition)
+            .join(Participant, Participant.id == RevealedCondition.participant_id))}
+    order = [c.code for c in protocol.conditions]
+    for label in DONE:
+        data = plot_data.participant_plots(app, cora, label, today=TODAY)
+        assert data.unblinded
+        assert [k.label for k in data.key[:3]] == [c.label for c in protocol.conditions]
+        for visit, text in zip(("dose1", "dose2", "dose3"), data.visit_labels[1:], strict=True):
+            assert text == f"{visit} · {protocol.condition(revealed[label, visit]).label}"
+        series = data.measures["amygdala_threat"]
+        for visit, slot in zip(series.visit_ids, series.slot, strict=True):
+            expected = order.index(revealed[label, visit]) if visit != "baseline" else -1
+            assert slot == expected
+        assert revealing(app, strings_in(data))
+    group = plot_data.group_plot(app, cora, "amygdala_threat")
+    assert group.unblinded and group.x_labels == tuple(c.label for c in protocol.conditions)
+    high = group.strata[0]
+    for i, code in enumerate(order):
+        values = [value_of(p, v, "amygdala_threat") for (p, v), c in revealed.items()
+                  if c == code and p in ("P001", "P003") and v in DONE[p]]
+        assert high.n[i] == len(values)
+        assert high.mean[i] == pytest.approx(np.mean(values))
+    assert high.participants == 2 and np.isfinite(high.lines_y).sum() == high.n.sum()
+    assert len(high.lines_x) == len(high.lines_y) == 2 * (len(order) + 1)
+
+
+def test_unknown_participant_or_measure_is_refused(app: App, built: dict[str, Actor]) -> None:
+    with pytest.raises(NotFound, match="P099"):
+        plot_data.participant_plots(app, built["cora"], 99)
+    with pytest.raises(Refused, match=r"unknown measure 'amygdala'.*amygdala_threat"):
+        plot_data.group_plot(app, built["cora"], "amygdala")
