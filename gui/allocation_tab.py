@@ -15,6 +15,7 @@ from gui.allocation_wizard import AllocationWizard
 from gui.code_check import CodeCheckWidget
 from gui.emergency_dialog import EmergencyDialog
 from gui.enrol_dialog import EnrolDialog
+from gui.read_only import mark_write
 from gui.widgets import placeholder
 from services.context import Actor, App
 from trialcore.roles import allowed
@@ -40,7 +41,10 @@ class AllocationTab(QWidget):
                 ("enrol", "&Enrol participant…", self.open_enrol),
                 ("emergency.unblind", "E&mergency envelope…", self.open_emergency)):
             if can[permission]:
-                bar.addWidget(QPushButton(text, clicked=slot))
+                button = QPushButton(text, clicked=slot)
+                if permission != "allocation.dispensing":  # printing the list changes no data
+                    mark_write(button)
+                bar.addWidget(button)
         bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)

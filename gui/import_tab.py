@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from gui.import_wizard import ImportWizard
+from gui.read_only import mark_write
 from gui.table_model import Column, FilterProxy, RowTableModel
 from gui.widgets import row_table
 from services import imports
@@ -47,7 +48,9 @@ class ImportsTab(QWidget):
         self.filter.textChanged.connect(self.proxy.set_filter)
         bar = QHBoxLayout()
         if allowed(actor.role, "imports.write"):
-            bar.addWidget(QPushButton("&Import a file…", clicked=self.open_wizard))
+            import_button = QPushButton("&Import a file…", clicked=self.open_wizard)
+            mark_write(import_button)
+            bar.addWidget(import_button)
         bar.addWidget(self.filter, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)

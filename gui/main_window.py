@@ -11,8 +11,11 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTa
 
 from gui.audit_jobs import VerifyAuditJob, VerifyResult, export_audit, verify_text
 from gui.audit_view import AuditView
+from gui.events import events
+from gui.export_dialog import ExportDialog
 from gui.jobs import JobRunner
 from gui.messages import show_message
+from gui.read_only import ReadOnlyGate
 from gui.study_files import StudyFiles
 from gui.tabs import TABS
 from services.context import Actor, App
@@ -34,11 +37,14 @@ class MainWindow(QMainWindow):
         self.files = StudyFiles(self)
         self.message: QMessageBox | None = None
         self.export_dialog: QFileDialog | None = None
+        self.data_export: ExportDialog | None = None
         self.tabs = QTabWidget(documentMode=True)
         for title, factory in TABS:
             self.tabs.addTab(factory(app, actor, self), title)
         self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
+        self.read_only = ReadOnlyGate(self)
+        events().data_changed.connect(self.refresh_status)
         for view in self.findChildren(AuditView):
             view.verified.connect(self.show_audit_status)
         self._build_menus()
@@ -54,6 +60,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Open database…", self.files.open_database,
                      QKeySequence.StandardKey.Open)
         file_menu.addSeparator()
+        self._action(file_menu, "Export &data…", self.export_data)
         export = self._action(file_menu, "&Export audit trail…", self.export_audit_trail)
         export.setEnabled(self.can_read_audit)
         file_menu.addSeparator()
@@ -86,6 +93,7 @@ class MainWindow(QMainWindow):
         banner = study_banner(self.app)
         self.setWindowTitle(f"{banner.title} — {self.app.safe_url} — TrialDesk")
         self.stage_label.setText(f"Stage: {banner.stage}")
+        self.read_only.apply(banner.stage)
 
     def _tab_shown(self, index: int) -> None:
         self.refresh_status()
@@ -108,6 +116,10 @@ class MainWindow(QMainWindow):
     def export_audit_trail(self) -> None:
         self.export_dialog = export_audit(self.runner, self.app, self.actor, self,
                                           lambda text: self.statusBar().showMessage(text, 10000))
+
+    def export_data(self) -> None:
+        self.data_export = ExportDialog(self.app, self.actor, self)
+        self.data_export.open()
 
     def about(self) -> None:
         try:

@@ -24,6 +24,7 @@ from gui.participant_dialogs import (
     ServiceDialog,
     WithdrawDialog,
 )
+from gui.read_only import mark_write
 from gui.table_model import Column, FilterProxy, RowTableModel
 from gui.widgets import date_text, placeholder, row_table
 from services import participants
@@ -101,6 +102,7 @@ class ParticipantsView(QWidget):
         self.add_button = QPushButton("&Add…", clicked=self.open_add)
         self.edit_button = QPushButton("&Edit…", clicked=self.open_edit)
         self.withdraw_button = QPushButton("&Withdraw…", clicked=self.open_withdraw)
+        mark_write(self.add_button, self.edit_button, self.withdraw_button)
         if not self.can_write:
             who = " and ".join(roles_with("participants.write"))
             for button in (self.add_button, self.edit_button, self.withdraw_button):

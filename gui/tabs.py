@@ -11,10 +11,12 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QWidget
 
+from gui.analysis_view import AnalysisView
 from gui.audit_view import audit_tab
 from gui.dashboard_view import DashboardView
 from gui.due_view import DueView
 from gui.import_tab import ImportsTab
+from gui.lock_view import LockView
 from gui.participants_view import ParticipantsView
 from gui.plots.group_view import GroupView
 from gui.plots.participant_tab import ParticipantPlotsTab
@@ -32,4 +34,6 @@ TABS: list[tuple[str, TabFactory]] = [
     ("Imports", ImportsTab),
     ("Participant plots", ParticipantPlotsTab),
     ("Group plots", GroupView),
+    ("Lock", LockView),
+    ("Analysis", AnalysisView),
 ]

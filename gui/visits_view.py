@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.messages import show_message
+from gui.read_only import mark_write
 from gui.table_model import ROW_ROLE, Column, RowTableModel
 from gui.visit_dialogs import BookVisitDialog, LogVisitDialog, VisitDialog
 from gui.widgets import date_text, placeholder, row_table
@@ -123,6 +124,7 @@ class VisitActions(QWidget):
         self.message: QMessageBox | None = None
         self.book_button = QPushButton("&Book…", clicked=self.open_book)
         self.log_button = QPushButton("&Log…", clicked=self.open_log)
+        mark_write(self.book_button, self.log_button)
         if not self.can_write:
             who = " and ".join(roles_with("visits.write"))
             for button in (self.book_button, self.log_button):

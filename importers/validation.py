@@ -285,5 +285,6 @@ def _row_counts(frame: pd.DataFrame, rows: int, error_rows: set[int]) -> dict[st
     best = rank.groupby(frame["row"].to_numpy()).max()
     counts = {"inserted": int((best == 2).sum()), "updated": int((best == 3).sum()),
               "unchanged": int((best == 1).sum()), "rejected": len(error_rows)}
-    counts["skipped"] = rows - len(set(best.index) | error_rows)
+    counts["skipped"] = rows - len(np.union1d(best.index.to_numpy(),
+                                              np.fromiter(error_rows, dtype=np.int64)))
     return counts

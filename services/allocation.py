@@ -209,7 +209,8 @@ def generate(app: App, actor: Actor, passphrase: str, emergency_passphrase: str,
     envelopes = _envelopes(protocol, alloc, emergency_passphrase)
     with app.write(actor, "allocation.generate", reason) as s:
         _check_replacement(s, replace)
-        _drop_unused_list(s)
+        if replace:
+            _drop_unused_list(s)
         s.add(Allocation(algorithm_version=alloc.algorithm_version, design=alloc.design,
                          generated_by=actor.name))
         s.add(SealedKey(kind="allocation", box=json.dumps(key.to_dict())))

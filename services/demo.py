@@ -15,7 +15,16 @@ from sqlalchemy import select, text
 
 from db.migrate import upgrade
 from db.models import Base
-from services import accounts, allocation, enrolment, imports, participants, visits
+from services import (
+    accounts,
+    allocation,
+    enrolment,
+    imports,
+    lock,
+    participants,
+    unblinding,
+    visits,
+)
 from services.context import Actor, App
 from services.errors import Refused
 from services.study import init_study
@@ -70,7 +79,7 @@ def build(app: App, stage: str = "running", today: dt.date | None = None) -> Dem
     if stage not in STAGES:
         raise Refused(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
     _clear_synthetic(app)
-    demo = DemoStudy(app, stage, today or dt.date.today())
+    demo = DemoStudy(app, stage, today or _clock(stage))
     admin_name, _, admin_password = ACCOUNTS[0]
     init_study(app, PROTOCOL, admin_name, admin_password, synthetic=True)
     admin = Actor(admin_name, "admin")
@@ -83,6 +92,12 @@ def build(app: App, stage: str = "running", today: dt.date | None = None) -> Dem
         _allocate_and_enrol(demo)
         _log_past_visits(demo)
         _import_results(demo)
+    if STAGES.index(stage) >= STAGES.index("locked"):
+        _finish_visits(demo)
+        _import_results(demo)
+        _lock(demo)
+    if stage == "unblinded":
+        _unblind(demo)
     return demo
 
 
@@ -204,3 +219,46 @@ def _import_results(demo: DemoStudy) -> None:
             if not report.committed:
                 raise Refused(f"demo {kind} import failed: "
                               + "; ".join(p.text(path.name) for p in report.errors[:5]))
+
+
+# -- locked and unblinded: the trial is over ---------------------------------------------
+
+LAST_DOSE_AGO = 30  # days: even the last participant's last dose lies in the past
+
+
+def _clock(stage: str) -> dt.date:
+    """The demo's "today" for registering and logging: a finished trial started earlier."""
+    today = dt.date.today()
+    if STAGES.index(stage) >= STAGES.index("locked"):
+        return today - dt.timedelta(days=LAST_DOSE_AGO)
+    return today
+
+
+def _password(role: str) -> str:
+    return next(password for _, r, password in ACCOUNTS if r == role)
+
+
+def _finish_visits(demo: DemoStudy) -> None:
+    """Every visit still open is logged as done, in protocol order, with its kit code."""
+    coordinator = demo.actor("coordinator")
+    for i, p in enumerate(participants.list_participants(demo.app, coordinator)):
+        for spec in demo.app.protocol.visits:
+            row = next(r for r in visits.list_visits(demo.app, coordinator, p.label)
+                       if r.visit == spec.id)
+            if row.status not in ("scheduled", "booked"):
+                continue
+            visits.log(demo.app, coordinator, p.label, spec.id,
+                       date=min(row.target + dt.timedelta(days=i % 3), row.window_end),
+                       code=row.code)
+
+
+def _lock(demo: DemoStudy) -> None:
+    lock.lock(demo.app, demo.actor("investigator"),
+              "synthetic demo: every visit resolved and all results imported",
+              _password("investigator"))
+
+
+def _unblind(demo: DemoStudy) -> None:
+    unblinding.unblind_study(demo.app, demo.actor("statistician"),
+                             "synthetic demo: data locked, analysis plan final", PASSPHRASE,
+                             _password("statistician"))

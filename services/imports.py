@@ -238,7 +238,7 @@ def snapshot(session: Session, extract: Extract, protocol: Protocol) -> Snapshot
                                  Visit.actual_date, Visit.booked_date, Visit.target_date),
                     ["participant_id", "visit", "status", "actual_date", "booked_date",
                      "target_date"])
-    targets = sorted(set(extract.values["target"].dropna()))
+    targets = sorted(pd.unique(extract.values["target"].dropna()))
     stored = {}
     if extract.kind == "scans":
         stored["observations"] = _stored(conn, Observation, Observation.measure, targets)
@@ -385,6 +385,7 @@ def _save_profile(session: Session, name: str, kind: str, mapping: Mapping) -> N
 
 def save_profile(app: App, actor: Actor, name: str, kind: str, mapping: Mapping) -> None:
     require(actor, "imports.write")
+    require_open(app)
     if not name.strip():
         raise Refused("a profile needs a name")
     with app.write(actor, "import.profile") as s:

@@ -27,6 +27,7 @@ from services.study import stage
 from trialcore.protocol import Protocol
 
 MEANING = "I approve the lock of this study"
+UNLOCK_MEANING = "I void the lock of this study and reopen its data for changes"
 RESOLVED_HINT = "log it as done, or as missed with a reason, or withdraw the participant"
 
 

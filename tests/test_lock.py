@@ -10,10 +10,21 @@ from sqlalchemy import select, text
 
 from db.audit import head_hash
 from db.models import Study, Visit
-from services import audit_trail, enrolment, lock, participants, unblinding, visits
+from importers.mapping import Mapping
+from services import (
+    allocation,
+    audit_trail,
+    enrolment,
+    imports,
+    lock,
+    participants,
+    unblinding,
+    visits,
+)
 from services.canonical_export import data_digest
 from services.context import Actor, App
 from services.errors import PermissionDenied, Refused
+from tests.cli_helpers import cli
 from tests.lock_helpers import (
     ACTORS,
     PASSPHRASE,
@@ -126,6 +137,9 @@ def test_after_lock_every_write_service_refuses(app: App, ready: dict[str, Actor
                            today=TODAY),
         lambda: unblinding.emergency(app, ivan, 1, "allergy", "test emergency passphrase",
                                      password(ivan)),
+        lambda: imports.commit(app, cora, imports.ImportOptions("scans", "late.csv")),
+        lambda: imports.save_profile(app, cora, "scanner", "scans", Mapping()),
+        lambda: allocation.preflight(app, ACTORS["stella"], replace=True, reason="new"),
     ]
     for write in writes:
         with pytest.raises(Refused, match="the study is locked"):
@@ -172,3 +186,29 @@ def test_an_unblinded_study_cannot_be_unlocked(app: App, ready: dict[str, Actor]
     assert state(app) == before
     cert = lock.certificate(app, stella)
     assert cert is not None and cert["data_unchanged"]  # unblinding adds no study data
+
+
+def test_lock_and_unlock_on_the_command_line(app: App, db_url: str,
+                                             capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    ivan = password(ACTORS["ivan"])
+    r = cli(capsys, monkeypatch, db_url, "--json", "lock", "--check", user="cora",
+            password=password(ACTORS["cora"]))
+    assert r.code == 0 and r.json["ready"] is True and len(r.json["items"]) == 4
+    before = state(app)
+    r = cli(capsys, monkeypatch, db_url, "lock", "--reason", "final", user="ivan",
+            password=ivan)
+    assert r.code == 0 and "I approve the lock of this study" in r.out
+    r = cli(capsys, monkeypatch, db_url, "--json", "lock", "--show", user="stella",
+            password=password(ACTORS["stella"]))
+    assert r.json["locked"] is True and r.json["data_unchanged"] is True
+    assert r.json["signer"] == "ivan" and r.json["reason"] == "final"
+    r = cli(capsys, monkeypatch, db_url, "--json", "unlock", "--reason", "query", user="cora",
+            password=password(ACTORS["cora"]))
+    assert r.code == 1 and "investigator" in r.json["error"]
+    r = cli(capsys, monkeypatch, db_url, "--json", "unlock", "--reason", "query", user="ivan",
+            password=ivan)
+    assert r.code == 0 and r.json["active"] is False and r.json["void_reason"] == "query"
+    assert state(app)[0] == before[0] == "running"
+    r = cli(capsys, monkeypatch, db_url, "lock", user="ivan", password=ivan)
+    assert r.code == 2

@@ -65,7 +65,7 @@ def handle_lock(cli: Cli) -> Result:
 
 def handle_unlock(cli: Cli) -> Result:
     actor = cli.actor
-    password = cli.secret("TRIALDESK_PASSWORD",
-                          f"{actor.name}, re-enter your password to void the lock signature")
+    password = cli.secret("TRIALDESK_PASSWORD", f"{actor.name}, re-enter your password to "
+                          f"sign \"{lock.UNLOCK_MEANING}\"")
     record = lock.unlock(cli.app, actor, cli.args.reason, password).as_dict()
     return Result(record, _record_text("Study unlocked: the lock signature is void.", record))

@@ -56,6 +56,17 @@ class MeasureChooser(QListWidget):
                                else Qt.CheckState.Unchecked)
             self.addItem(item)
 
+    def set_chosen(self, names: list[str]) -> None:
+        """Check exactly these; one itemChanged for the lot, not one per item."""
+        self.blockSignals(True)
+        for i in range(self.count()):
+            item = self.item(i)
+            item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole)
+                               in names else Qt.CheckState.Unchecked)
+        self.blockSignals(False)
+        if self.count():
+            self.itemChanged.emit(self.item(0))
+
     def chosen(self) -> list[str]:
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())
                 if self.item(i).checkState() == Qt.CheckState.Checked]

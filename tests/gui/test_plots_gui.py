@@ -3,14 +3,20 @@ clicks, exports at a chosen size, and blinding in what is exported."""
 
 from __future__ import annotations
 
+import gc
+import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytest
+import shiboken6
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -26,29 +32,55 @@ from tests.lock_helpers import TODAY
 from tests.test_plot_data import build_study, condition_words, unblind, value_of
 
 SIZE = (900, 640)
+W = TypeVar("W", bound=QWidget)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Actor]]:
+    """The study is built once (two scrypt derivations) and copied for each test."""
+    path = tmp_path_factory.mktemp("plots") / "study.sqlite"
+    app = App(f"sqlite:///{path}")
+    actors = build_study(app)
+    app.close()
+    return path, actors
 
 
 @pytest.fixture
-def study(sqlite_app: App) -> dict[str, Actor]:
-    return build_study(sqlite_app)
+def sqlite_app(template: tuple[Path, dict[str, Actor]], tmp_path: Path) -> Iterator[App]:
+    copy = tmp_path / "study.sqlite"
+    shutil.copy(template[0], copy)
+    app = App(f"sqlite:///{copy}")
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def study(template: tuple[Path, dict[str, Actor]]) -> dict[str, Actor]:
+    return template[1]
+
+
+@contextmanager
+def shown(widget: W, width: int, height: int) -> Iterator[W]:
+    """Show the widget for the test, then delete it at once: a pyqtgraph scene still
+    alive when the interpreter exits crashes it (pyqtgraph 0.14 with PySide6 6.12)."""
+    widget.resize(width, height)
+    widget.show()
+    yield widget
+    widget.close()
+    shiboken6.delete(widget)
+    gc.collect()
 
 
 @pytest.fixture
 def tab(qtbot: QtBot, sqlite_app: App, study: dict[str, Actor]) -> Iterator[ParticipantPlotsTab]:
-    widget = ParticipantPlotsTab(sqlite_app, study["cora"])
-    qtbot.addWidget(widget)
-    widget.resize(1400, 900)
-    widget.show()
-    yield widget
+    with shown(ParticipantPlotsTab(sqlite_app, study["cora"]), 1400, 900) as widget:
+        yield widget
 
 
 @pytest.fixture
-def group(qtbot: QtBot, sqlite_app: App, study: dict[str, Actor]) -> GroupView:
-    widget = GroupView(sqlite_app, study["cora"])
-    qtbot.addWidget(widget)
-    widget.resize(1100, 600)
-    widget.show()
-    return widget
+def group(qtbot: QtBot, sqlite_app: App, study: dict[str, Actor]) -> Iterator[GroupView]:
+    with shown(GroupView(sqlite_app, study["cora"]), 1100, 600) as widget:
+        yield widget
 
 
 def exported(figure: object, folder: Path, name: str) -> tuple[QImage, str]:
@@ -183,12 +215,10 @@ def test_export_dialog_writes_the_chosen_plot(tab: ParticipantPlotsTab, qtbot: Q
 
 def test_the_main_window_has_both_plot_tabs(qtbot: QtBot, sqlite_app: App,
                                             study: dict[str, Actor]) -> None:
-    window = MainWindow(sqlite_app, study["ivan"])
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: not window.runner.runs)
-    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert {"Participant plots", "Group plots"} <= set(titles)
-    window.tabs.setCurrentIndex(titles.index("Group plots"))
-    view = window.findChild(GroupView)
-    assert view.figure.data is not None and not view.figure.data.unblinded
+    with shown(MainWindow(sqlite_app, study["ivan"]), 1200, 800) as window:
+        qtbot.waitUntil(lambda: not window.runner.runs)
+        titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+        assert {"Participant plots", "Group plots"} <= set(titles)
+        window.tabs.setCurrentIndex(titles.index("Group plots"))
+        view = window.findChild(GroupView)
+        assert view.figure.data is not None and not view.figure.data.unblinded

@@ -93,7 +93,7 @@ def test_ten_thousand_rows_load_sort_and_filter_at_once(qtbot: QtBot) -> None:
     elapsed = time.perf_counter() - started
     assert proxy.rowCount() == 10_000
     assert proxy.index(0, 2).data(SORT_ROLE) == max(r.size for r in rows)
-    assert elapsed < 1.0, f"10,000 rows took {elapsed:.2f} s"
+    assert elapsed < 2.0, f"10,000 rows took {elapsed:.2f} s"  # a per-comparison sort: >3 s
 
 
 def test_selection_follows_its_row_through_a_sort(qtbot: QtBot) -> None:

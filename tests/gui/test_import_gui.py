@@ -1,0 +1,143 @@
+"""The import wizard driven like a coordinator would, on SQLite: file → mapping → report →
+commit, the work running off the GUI thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QPushButton, QWizard
+from pytestqt.qtbot import QtBot
+
+from gui.import_tab import ImportsTab
+from gui.import_wizard import CommitJob, ImportWizard
+from services import imports
+from services.context import Actor, App
+from services.errors import Refused
+from tests.importers.files import write_csv
+from tests.importers.helpers import baseline_study, counts, stored
+
+TIMEOUT = 20000
+HEADER = ["participant", "visit", "group", "fd_mean", "tsnr", "notes"]
+
+
+@pytest.fixture
+def cora(sqlite_app: App) -> Actor:
+    return baseline_study(sqlite_app, [1, 2, 3])["cora"]
+
+
+def _wizard(qtbot: QtBot, app: App, actor: Actor, path: Path) -> ImportWizard:
+    wizard = ImportWizard(app, actor)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.file_page.path.edit.setText(str(path))
+    return wizard
+
+
+def _next(qtbot: QtBot, wizard: ImportWizard, page: object) -> None:
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.currentPage() is page and not wizard.runner.runs,
+                    timeout=TIMEOUT)
+
+
+def test_the_wizard_maps_drops_checks_and_commits(qtbot: QtBot, sqlite_app: App, cora: Actor,
+                                                  tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "scans.csv", HEADER, [
+        ["P001", "baseline", "A", "0.2", "60", "ok"], ["P002", "baseline", "B", "0.6", "61", ""]])
+    wizard = _wizard(qtbot, sqlite_app, cora, path)
+    _next(qtbot, wizard, wizard.mapping_page)
+    page = wizard.mapping_page
+    assert "scans.csv" in page.detected.text() and "csv" in page.detected.text()
+    assert [b.text() for b in page.drops] == ["Drop column 'group'"]
+    shown = {page.columns.cellWidget(r, 0).text(): page.columns.cellWidget(r, 1)
+             for r in range(page.columns.rowCount())}
+    assert shown["fd_mean"].currentText() == "fd_mean"
+    assert shown["notes"].currentText() == "(not imported)"
+    page.drops[0].setChecked(True)
+    page.save_as.setText("scanner export")
+    _next(qtbot, wizard, wizard.report_page)
+    report = wizard.report_page
+    assert report.problems.model.rowCount() == 1
+    assert "above the quality limit" in report.problems.visible_rows()[0].problem.message
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    _next(qtbot, wizard, wizard.done_page)
+    assert wizard.result is not None and wizard.result.committed
+    assert stored(sqlite_app)[("P002", "baseline", "tsnr")] == 61.0
+    assert imports.profiles(sqlite_app, cora, "scans")[0]["name"] == "scanner export"
+    record = imports.list_imports(sqlite_app, cora)[0]
+    assert record["options"]["dropped_columns"] == ["group"]
+
+
+def test_the_report_table_sorts_and_filters_and_errors_block_the_commit(
+        qtbot: QtBot, sqlite_app: App, cora: Actor, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "bad.csv", ["participant", "visit", "fd_mean", "tsnr"], [
+        ["P009", "baseline", "0.2", "60"], ["P001", "baseline", "abc", "60"],
+        ["P002", "week 9", "0.2", "60"]])
+    wizard = _wizard(qtbot, sqlite_app, cora, path)
+    _next(qtbot, wizard, wizard.mapping_page)
+    _next(qtbot, wizard, wizard.report_page)
+    view = wizard.report_page.problems
+    rows = [(r.problem.row, r.problem.column) for r in view.visible_rows()]
+    assert (2, "participant") in rows and (3, "fd_mean") in rows and (4, "visit") in rows
+    view.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    numbers = [r.problem.row or 0 for r in view.visible_rows()]
+    assert numbers == sorted(numbers, reverse=True)
+    view.search.setText("P009")
+    assert [r.problem.row for r in view.visible_rows()] == [2, None]
+    view.search.clear()
+    view.kind.setCurrentText("warnings")
+    assert all(r.kind == "warning" for r in view.visible_rows())
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    assert "nothing was written" in wizard.report_page.summary.text()
+
+
+def test_an_update_needs_a_reason_before_it_commits(qtbot: QtBot, sqlite_app: App,
+                                                    cora: Actor, tmp_path: Path) -> None:
+    header = ["participant", "visit", "fd_mean"]
+    imports.commit(sqlite_app, cora, imports.ImportOptions(
+        "scans", str(write_csv(tmp_path / "a.csv", header, [["P001", "baseline", "0.2"]]))))
+    path = write_csv(tmp_path / "b.csv", header, [["P001", "baseline", "0.3"]])
+    wizard = _wizard(qtbot, sqlite_app, cora, path)
+    _next(qtbot, wizard, wizard.mapping_page)
+    _next(qtbot, wizard, wizard.report_page)
+    page = wizard.report_page
+    assert page.update_box.isVisible() and not page.update_box.isChecked()
+    page.update_box.setChecked(True)
+    qtbot.waitUntil(lambda: not wizard.runner.runs and wizard.report is not None
+                    and wizard.report.options.update, timeout=TIMEOUT)
+    assert wizard.report.ok and page.reason.isVisible()
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    page.reason.setText("scanner recalibrated")
+    _next(qtbot, wizard, wizard.done_page)
+    assert stored(sqlite_app)[("P001", "baseline", "fd_mean")] == 0.3
+
+
+def test_a_cancelled_commit_writes_nothing(qtbot: QtBot, sqlite_app: App, cora: Actor,
+                                           tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "s.csv", ["participant", "visit", "fd_mean"],
+                     [["P001", "baseline", "0.2"]])
+    wizard = _wizard(qtbot, sqlite_app, cora, path)
+    report = imports.preview(sqlite_app, cora, "scans", path)
+    before = counts(sqlite_app)
+    with pytest.raises(Refused, match="cancelled; nothing was written"):
+        CommitJob(wizard, report, None).run(lambda *_: None, lambda: True)
+    assert counts(sqlite_app) == before
+
+
+def test_the_imports_tab_lists_records_and_offers_the_wizard_to_coordinators(
+        qtbot: QtBot, sqlite_app: App, cora: Actor, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "s.csv", ["participant", "visit", "fd_mean"],
+                     [["P001", "baseline", "0.2"]])
+    imports.commit(sqlite_app, cora, imports.ImportOptions("scans", str(path)))
+    tab = ImportsTab(sqlite_app, cora)
+    qtbot.addWidget(tab)
+    assert [r["file"] for r in tab.rows()] == ["s.csv"]
+    tab.open_wizard()
+    assert tab.wizard is not None and tab.wizard.isVisible()
+    kinds = tab.wizard.file_page.kind
+    assert isinstance(kinds, QComboBox) and kinds.count() == 2
+    tab.wizard.reject()
+    stella = ImportsTab(sqlite_app, Actor("stella", "statistician"))
+    qtbot.addWidget(stella)
+    assert not [b for b in stella.findChildren(QPushButton) if "Import" in b.text()]

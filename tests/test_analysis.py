@@ -1,0 +1,94 @@
+"""The analysis after unblinding: the demo's synthetic effect is found, the tables export."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+from scipy import stats
+
+from services import analysis, demo, exports, lock
+from services.context import Actor, App
+from services.errors import PermissionDenied, Refused
+from tests.cli_helpers import cli
+from tests.lock_helpers import ACTORS, password, ready_app
+
+
+def _contrast(result: dict, measure: str, stratum: str, condition: str) -> dict:
+    m = next(m for m in result["measures"] if m["measure"] == measure)
+    return next(c for c in m["contrasts"]
+                if (c["stratum"], c["condition"], c["versus"]) == (stratum, condition, "PBO"))
+
+
+def _paired_by_hand(long_csv: Path, measure: str, stratum: str) -> tuple[float, float, float]:
+    """MDMA120 − PBO from the exported long table: mean and 95% t interval, with numpy."""
+    with long_csv.open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh)
+                if r["measure"] == measure and r["stratum"] == stratum and r["condition"]]
+    by = {(r["participant"], r["condition"]): float(r["value"]) for r in rows}
+    people = sorted({p for p, c in by if c == "MDMA120"} & {p for p, c in by if c == "PBO"})
+    d = np.array([by[p, "MDMA120"] - by[p, "PBO"] for p in people])
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
+    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
+
+
+def test_the_demo_analysis_finds_the_effect_and_exports_its_tables(
+        app: App, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    built = demo.build(app, "unblinded")
+    stella = built.actor("statistician")
+    result = analysis.run(app, stella)
+    assert [m["measure"] for m in result["measures"]] == [m.name for m in app.protocol.measures]
+    high = _contrast(result, "amygdala_threat", "NTNA+", "MDMA120")
+    low = _contrast(result, "amygdala_threat", "NTNA-", "MDMA120")
+    assert high["diff"] < 0 and high["ci_high"] < 0
+    assert low["ci_low"] < 0 < low["ci_high"]
+
+    exports.export(app, stella, tmp_path / "long.csv")
+    by_hand = _paired_by_hand(tmp_path / "long.csv", "amygdala_threat", "NTNA+")
+    assert (high["diff"], high["ci_low"], high["ci_high"]) == pytest.approx(by_hand)
+    cells = next(m for m in result["measures"] if m["measure"] == "amygdala_threat")["cells"]
+    assert {c["n"] for c in cells if c["stratum"] == "NTNA-"} == {8}
+    terms = [t["term"] for t in result["measures"][0]["mixed_model"]]
+    assert {"condition[MDMA120]", "condition[MDMA120]:stratum[NTNA-]", "period"} <= set(terms)
+
+    r = cli(capsys, monkeypatch, db_url, "--json", "analysis", "--out",
+            str(tmp_path / "tables.xlsx"), user="stella", password="demo-statistician")
+    assert r.code == 0, r.out
+    assert r.json["measures"] == result["measures"]
+    book = load_workbook(tmp_path / "tables.xlsx")
+    assert book.sheetnames == ["cells", "contrasts", "mixed_model"]
+    header = [c.value for c in next(book["contrasts"].iter_rows())]
+    assert header == ["measure", "stratum", "condition", "versus", "diff", "ci_low", "ci_high",
+                      "p"]
+    r = cli(capsys, monkeypatch, db_url, "analysis", "--out", str(tmp_path / "tables.csv"),
+            user="ivan", password="demo-investigator")
+    assert r.code == 0 and "MDMA120 − PBO" in r.out
+    with (tmp_path / "tables.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["table"] for r in rows} == {"cells", "contrasts", "mixed_model"}
+    row = next(r for r in rows if r["table"] == "contrasts" and r["stratum"] == "NTNA+"
+               and r["condition"] == "MDMA120" and r["measure"] == "amygdala_threat")
+    assert float(row["diff"]) == pytest.approx(high["diff"])
+
+
+def test_the_analysis_waits_for_unblinding_and_the_right_role(
+        db_url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    app = ready_app(db_url, tmp_path_factory)
+    stella: Actor = ACTORS["stella"]
+    with pytest.raises(Refused, match="the study is running: the analysis runs only after"):
+        analysis.run(app, stella)
+    lock.lock(app, ACTORS["ivan"], "final", password(ACTORS["ivan"]))
+    with pytest.raises(Refused, match="the study is locked"):
+        analysis.run(app, stella)
+    for who in ("cora", "phil", "admin"):
+        with pytest.raises(PermissionDenied,
+                           match=r"analysis\.run is for investigator, statistician"):
+            analysis.run(app, ACTORS[who])
+    with pytest.raises(Refused, match=r"\.csv or \.xlsx"):
+        analysis.write({"measures": []}, tmp_path_factory.mktemp("out") / "tables.txt")
+    app.close()
