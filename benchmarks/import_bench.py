@@ -11,6 +11,7 @@ PostgreSQL runs too when --pg or TRIALDESK_TEST_PG names a server (a scratch
 schema is made and dropped). The participants and their logged visits are set
 up with bulk inserts (not audited: a benchmark fixture, not study data); the
 import itself runs exactly as `import questionnaire` does.
+`python -m benchmarks.run` calls measure() for its table.
 """
 
 from __future__ import annotations
@@ -19,17 +20,19 @@ import argparse
 import datetime as dt
 import os
 import re
+import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
+
+from benchmarks.study_builder import scratch_postgres
 from db.models import Participant, Visit
 from services import accounts, imports
 from services.context import Actor, App
@@ -123,33 +126,35 @@ def full_import(app: App, cora: Actor, path: Path) -> tuple[float, list[tuple[fl
     return took, marks
 
 
-@contextmanager
-def scratch_postgres(base: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
+@dataclass(frozen=True)
+class ImportFigures:
+    """Seconds for the baseline and the import, and when each import step began."""
+
+    baseline: float
+    took: float
+    marks: list[tuple[float, str]]
+
+
+def measure(url: str, folder: Path, rows: int, participants: int) -> ImportFigures:
+    """Set up a study in the empty database at `url`, then time baseline and import."""
+    app, cora = setup_study(url, folder, participants)
     try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+        path = answers_file(folder, participants, rows, [v.id for v in app.protocol.visits])
+        pd.read_csv(path)  # warm the file cache for both timings alike
+        base = baseline(app, path)
+        took, marks = full_import(app, cora, path)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        app.close()
+    return ImportFigures(base, took, marks)
 
 
 def run(name: str, url: str, folder: Path, args: argparse.Namespace) -> None:
-    app, cora = setup_study(url, folder, args.participants)
-    path = answers_file(folder, args.participants, args.rows,
-                        [v.id for v in app.protocol.visits])
-    pd.read_csv(path)  # warm the file cache for both timings alike
-    base = baseline(app, path)
-    took, marks = full_import(app, cora, path)
+    figures = measure(url, folder, args.rows, args.participants)
+    base, took = figures.baseline, figures.took
     steps = ", ".join(f"{re.sub(r' [^ ]+$', '', w) if w.startswith('reading') else w} "
-                      f"at {t:.2f}s" for t, w in marks)
+                      f"at {t:.2f}s" for t, w in figures.marks)
     print(f"{name:<10} {args.rows:>9,} answers  baseline {base:6.2f} s  import {took:6.2f} s"
           f"  ratio {took / base:4.2f}  (target <= 2.00)\n{'':<11}import steps: {steps}")
-    app.close()
 
 
 def main() -> None:

@@ -73,7 +73,7 @@ class _Run(QObject):
         super().__init__(runner)
         self.runner, self.job = runner, job
         self.cancel = threading.Event()
-        self.signals = _Signals()
+        self.signals = _Signals(self)  # deleted with the run, on the GUI thread
         self.signals.progress.connect(self._progress)
         self.signals.finished.connect(self._finished)
         self.signals.failed.connect(self._failed)

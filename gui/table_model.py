@@ -22,6 +22,8 @@ from PySide6.QtCore import (
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+SERVED_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, ROW_ROLE,
+                          SORT_ROLE})
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -45,11 +47,14 @@ class RowTableModel(QAbstractTableModel):
         self._sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
 
     def set_rows(self, rows: Iterable[Any]) -> None:
+        """Sorted inside the reset: sorting after it would make the proxy filter every
+        row a second time."""
         self.beginResetModel()
         self.rows = list(rows)
         self._text.clear()
+        if 0 <= self._sort[0] < len(self.columns):
+            self.rows = [self.rows[i] for i in self._order(*self._sort)]
         self.endResetModel()
-        self.sort(*self._sort)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt signature)
         return 0 if parent.isValid() else len(self.rows)
@@ -58,7 +63,7 @@ class RowTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if role not in SERVED_ROLES or not index.isValid():  # views ask for many roles
             return None
         row, column = self.rows[index.row()], self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
@@ -91,16 +96,20 @@ class RowTableModel(QAbstractTableModel):
         if not 0 <= column < len(self.columns) or not self.rows:
             return
         self.layoutAboutToBeChanged.emit()
-        keys = [self.sort_key(i, column) for i in range(len(self.rows))]
-        present = sorted((i for i, k in enumerate(keys) if k is not None), key=keys.__getitem__,
-                         reverse=order == Qt.SortOrder.DescendingOrder)
-        order_ = present + [i for i, k in enumerate(keys) if k is None]
+        order_ = self._order(column, order)
         new_position = {old: new for new, old in enumerate(order_)}
         self.rows = [self.rows[i] for i in order_]
         moved = self.persistentIndexList()
         self.changePersistentIndexList(
             moved, [self.index(new_position[i.row()], i.column()) for i in moved])
         self.layoutChanged.emit()
+
+    def _order(self, column: int, order: Qt.SortOrder) -> list[int]:
+        """Row positions in sorted order, rows with an empty (None) key last."""
+        keys = [self.sort_key(i, column) for i in range(len(self.rows))]
+        present = sorted((i for i, k in enumerate(keys) if k is not None), key=keys.__getitem__,
+                         reverse=order == Qt.SortOrder.DescendingOrder)
+        return present + [i for i, k in enumerate(keys) if k is None]
 
     def search_text(self, row: int) -> str:
         """All of the row's cells, lower case, for the filter; computed once per row."""
@@ -131,6 +140,8 @@ class FilterProxy(QSortFilterProxyModel):
         model: RowTableModel = self.sourceModel()  # type: ignore[assignment]
         if self._predicate is not None:
             return self._predicate(model.rows[source_row])
+        if not self._words:
+            return True
         text = model.search_text(source_row)
         return all(w in text for w in self._words)
 

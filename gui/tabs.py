@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QWidget
 
+from gui.allocation_tab import AllocationTab
 from gui.analysis_view import AnalysisView
 from gui.audit_view import audit_tab
 from gui.dashboard_view import DashboardView
@@ -26,14 +27,15 @@ from services.context import Actor, App
 TabFactory = Callable[[App, Actor, QWidget], QWidget]
 
 TABS: list[tuple[str, TabFactory]] = [
+    ("Dashboard", DashboardView),
     ("Participants", ParticipantsView),
-    ("Audit trail", audit_tab),
     ("Visits", VisitsView),
     ("Due", DueView),
-    ("Dashboard", DashboardView),
+    ("Randomization", AllocationTab),
     ("Imports", ImportsTab),
     ("Participant plots", ParticipantPlotsTab),
     ("Group plots", GroupView),
     ("Lock", LockView),
     ("Analysis", AnalysisView),
+    ("Audit trail", audit_tab),
 ]

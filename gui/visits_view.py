@@ -65,7 +65,9 @@ VISIT_COLUMNS = {
     "date": Column("Date", lambda r: date_text(r.when), lambda r: r.when,
                    tooltip=lambda r: "actual" if r.actual else "booked" if r.booked
                    else "target"),
-    "target": Column("Target", lambda r: date_text(r.target), lambda r: r.target),
+    "target": Column("Target", lambda r: date_text(r.target), lambda r: r.target,
+                     tooltip=lambda r: f"provisional: {r.next_action}" if r.provisional
+                     else ""),
     "window": Column("Window", lambda r: r.window, lambda r: r.window_start),
     "booked": Column("Booked", lambda r: date_text(r.booked), lambda r: r.booked),
     "actual": Column("Actual", lambda r: date_text(r.actual), lambda r: r.actual),

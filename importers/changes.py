@@ -15,26 +15,40 @@ from trialcore.protocol import Protocol
 from trialcore.scoring import item_table, score_items
 
 STATES = ("new", "changed", "unchanged")
+NEW, CHANGED, UNCHANGED = range(3)  # the `state` column holds these codes into STATES
 KEYS = ["participant_id", "visit", "target"]
+
+
+def _names(frames: list[pd.DataFrame], column: str) -> pd.Index:
+    """Every distinct name in `column` of the frames (categories cost nothing to list)."""
+    parts = [np.asarray(f[column].cat.categories if isinstance(f[column].dtype,
+                                                               pd.CategoricalDtype)
+                        else pd.unique(f[column].to_numpy(dtype=object)), dtype=object)
+             for f in frames]
+    return pd.Index(pd.unique(np.concatenate(parts)))
+
+
+def _positions(names: pd.Index, column: pd.Series) -> np.ndarray:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        per_category = np.append(names.get_indexer(column.cat.categories), -1)
+        return per_category[column.cat.codes.to_numpy()]
+    return names.get_indexer(column)
 
 
 def _keys(frames: list[pd.DataFrame], with_target: bool = True) -> list[np.ndarray]:
     """One int64 per (participant_id, visit[, target]), consistent across the frames."""
-    visits = pd.Index(pd.unique(np.concatenate([f["visit"].to_numpy(dtype=object)
-                                                for f in frames])))
-    targets = pd.Index(pd.unique(np.concatenate([f["target"].to_numpy(dtype=object)
-                                                 for f in frames])))
+    visits, targets = _names(frames, "visit"), _names(frames, "target")
     out = []
     for f in frames:
         key = f["participant_id"].to_numpy(dtype=np.int64) * len(visits) \
-            + visits.get_indexer(f["visit"])
-        out.append(key * len(targets) + targets.get_indexer(f["target"]) if with_target
+            + _positions(visits, f["visit"])
+        out.append(key * len(targets) + _positions(targets, f["target"]) if with_target
                    else key)
     return out
 
 
 def compare(values: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
-    """`values` plus state (new/changed/unchanged) and the stored row it would replace."""
+    """`values` plus state (NEW/CHANGED/UNCHANGED) and the stored row it would replace."""
     n = len(values)
     if stored.empty or n == 0:
         idx = np.full(n, -1)
@@ -48,7 +62,7 @@ def compare(values: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     ids = stored["id"].to_numpy(dtype=np.int64) if len(stored) else np.zeros(1, np.int64)
     src = stored["import_id"].to_numpy(dtype=float) if len(stored) else np.zeros(1)
     same = hit & (stored_value == values["value"].to_numpy(dtype=float))
-    state = np.where(~hit, "new", np.where(same, "unchanged", "changed"))
+    state = np.where(~hit, NEW, np.where(same, UNCHANGED, CHANGED)).astype(np.int8)
     return values.assign(state=state, stored_id=np.where(hit, ids[take], -1),
                          stored_value=stored_value,
                          stored_import=np.where(hit, src[take], np.nan))
@@ -69,10 +83,12 @@ def score(items: pd.DataFrame, stored: pd.DataFrame, protocol: Protocol,
         pairs, stored_pairs = _keys([items, stored], with_target=False)
         extra = stored[np.isin(stored_pairs, pairs) & ~np.isin(theirs, mine)]
         merged = pd.concat([file_items, extra[[*KEYS, "value"]]], ignore_index=True)
-    measure = items["target"].map(scales).to_numpy()
+    target = items["target"].astype("category")
+    measure = pd.Categorical.from_codes(*_scale_codes(target, scales))
     touched = items.assign(measure=measure).groupby(
-        ["participant_id", "visit", "measure"], sort=False).agg(
+        ["participant_id", "visit", "measure"], sort=False, observed=True).agg(
         row=("row", "min"), label=("label", "first")).reset_index()
+    touched["measure"] = touched["measure"].astype(object)
     scored = score_items(merged.rename(columns={"target": "item"}), protocol.measures,
                          keys=("participant_id", "visit"))
     out = touched.merge(scored, on=["participant_id", "visit", "measure"], how="left")
@@ -92,3 +108,10 @@ def score(items: pd.DataFrame, stored: pd.DataFrame, protocol: Protocol,
         "label": out["label"].to_numpy(), "visit": out["visit"].to_numpy(),
         "target": out["measure"].to_numpy(), "value": out["value"].to_numpy(dtype=float),
     })
+
+
+def _scale_codes(target: pd.Series, scales: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each item row's scale, as codes into the list of scales (looked up per item)."""
+    names = sorted(set(scales))
+    per_item = np.array([names.index(scales[t]) for t in target.cat.categories] + [-1])
+    return per_item[target.cat.codes.to_numpy()], names

@@ -98,6 +98,18 @@ def participant_numbers(values: pd.Series, prefix: str) -> tuple[np.ndarray, np.
     return numbers[codes], reasons[codes]
 
 
+def from_names(codes: np.ndarray, names: list[str | None]) -> pd.Categorical:
+    """Rows' codes into a categorical of the names given per code (None: no match).
+
+    Categories are sorted, so sorting by the codes is sorting by the names.
+    """
+    categories = sorted({n for n in names if n is not None})
+    position = {c: i for i, c in enumerate(categories)}
+    per_code = np.array([-1 if n is None else position[n] for n in names] + [-1],
+                        dtype=np.int32)
+    return pd.Categorical.from_codes(per_code[codes], categories=categories)
+
+
 def label(number: int, protocol: Protocol) -> str:
     return canonical_id(number, protocol.id_prefix, protocol.id_digits)
 
@@ -135,7 +147,6 @@ class VisitNames:
         return None
 
     def resolve(self, values: pd.Series) -> pd.Series:
-        """Visit ids per row; NaN where the label is missing or matches no visit."""
+        """Visit ids per row (categorical); NaN where the label is missing or matches none."""
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        resolved = np.array([self.one(u) for u in uniques] + [None], dtype=object)
-        return pd.Series(resolved[codes], index=values.index, dtype=object)
+        return pd.Series(from_names(codes, [self.one(u) for u in uniques]), index=values.index)

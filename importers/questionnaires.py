@@ -26,7 +26,14 @@ from importers.extract import (
     pick_column,
     unmatched_warnings,
 )
-from importers.keys import PARTICIPANT_NAMES, VISIT_NAMES, VisitNames, find_column, norm
+from importers.keys import (
+    PARTICIPANT_NAMES,
+    VISIT_NAMES,
+    VisitNames,
+    find_column,
+    from_names,
+    norm,
+)
 from importers.mapping import Mapping
 from importers.problems import Problem
 from importers.reading import Table
@@ -246,17 +253,18 @@ def _long(out: Extract, protocol: Protocol) -> None:
     items = _items(protocol)
     chosen = {norm(k): v for k, v in out.mapping.columns.items()}
     codes, uniques = pd.factorize(frame[icol])
-    targets = np.array([chosen.get(norm(u)) or items.get(norm(u)) for u in uniques] + [None],
-                       dtype=object)
-    for i in np.flatnonzero(targets[:-1] == None):  # noqa: E711 (elementwise)
-        where = out.table.rows[codes == i]
-        out.warnings.append(Problem(int(where[0]), icol, f"item {uniques[i]!r} is not an item "
-                                    f"of the protocol; its {len(where)} row(s) are not imported"))
-    target = targets[codes]
+    names = [chosen.get(norm(u)) or items.get(norm(u)) for u in uniques]
+    for i, name in enumerate(names):
+        if name is None:
+            where = out.table.rows[codes == i]
+            out.warnings.append(Problem(int(where[0]), icol, f"item {uniques[i]!r} is not an "
+                                        f"item of the protocol; its {len(where)} row(s) are "
+                                        "not imported"))
+    target = from_names(codes, names)
     raw = frame[vcol].to_numpy()
-    keep = (target != None) & ~pd.isna(raw)  # noqa: E711
+    keep = (target.codes >= 0) & ~pd.isna(raw)
     out.values = pd.DataFrame({
         "row": out.table.rows[keep], "column": vcol,
-        "participant": participant.to_numpy()[keep], "visit": visit.to_numpy()[keep],
+        "participant": participant.to_numpy()[keep], "visit": visit.array[keep],
         "visit_label": labels.to_numpy()[keep], "target": target[keep], "raw": raw[keep],
     })[VALUE_COLUMNS]

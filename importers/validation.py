@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from importers.changes import STATES, compare, score
+from importers.changes import CHANGED, NEW, STATES, UNCHANGED, compare, score
 from importers.extract import Extract
 from importers.keys import label, participant_numbers
 from importers.problems import Findings, Problem
@@ -34,6 +34,8 @@ STORED_COLUMNS = ["id", "participant_id", "visit", "target", "value", "import_id
 _LEADING_NUMBER = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*(?:[-–=:,.)]\s*|\s+)\S")
 DEFAULT_LABELS = {"checked": 1.0, "unchecked": 0.0}
 NOT_DONE_ERRORS = ("missed", "cancelled")
+RANK = np.zeros(3, dtype=np.int8)  # a row counts as its strongest value: changed > new > same
+RANK[[UNCHANGED, NEW, CHANGED]] = [1, 2, 3]
 
 
 @dataclass
@@ -89,21 +91,21 @@ def validate(ex: Extract, snap: Snapshot, protocol: Protocol, *,
     return Plan(rows=rows, errors=errors, warnings=found.listed(found.warnings),
                 changes=changes,
                 counts=_row_counts(own, rows, {p.row for p in errors if p.row is not None}),
-                values={t: {s: int((f["state"] == s).sum()) for s in STATES}
-                        for t, f in changes.items()},
+                values={t: dict(zip(STATES, np.bincount(f["state"], minlength=3).tolist(),
+                                        strict=True)) for t, f in changes.items()},
                 unknown_participants=unknown)
 
 
 def _checked(ex: Extract, snap: Snapshot, protocol: Protocol,
              found: Findings) -> tuple[pd.DataFrame, list[str]]:
     """Values with known keys and valid numbers; problems for the rest."""
-    v = ex.values
+    v = ex.values.astype({"visit": "category", "target": "category"})
     rows = v["row"].to_numpy()
     first_of_row = ~pd.Series(rows).duplicated().to_numpy()
     numbers, reasons = participant_numbers(v["participant"], protocol.id_prefix)
-    register = snap.participants.set_index("number")
-    pid = register["id"].reindex(numbers).to_numpy(dtype=float, na_value=np.nan)
-    bad_id = reasons != ""
+    register = snap.participants.set_index("number")["id"]
+    pid = register.reindex(numbers).to_numpy(dtype=float, na_value=np.nan)
+    bad_id = numbers == 0
     unknown = ~bad_id & np.isnan(pid)
     pcol = ex.participant_column
     if bad_id.any():
@@ -120,8 +122,7 @@ def _checked(ex: Extract, snap: Snapshot, protocol: Protocol,
                              key=lambda s: (len(s), s))
         found.error([None], pcol, f"{len(unknown_ids)} participant ID(s) in the file are not "
                     f"in the register: {', '.join(unknown_ids)}")
-    visit = v["visit"].to_numpy()
-    no_visit = pd.isna(visit)
+    no_visit = v["visit"].isna().to_numpy()
     if no_visit.any():
         pick = no_visit & first_of_row
         labels = v["visit_label"].to_numpy()[pick]
@@ -129,23 +130,22 @@ def _checked(ex: Extract, snap: Snapshot, protocol: Protocol,
         found.error(rows[pick], ex.visit_column,
                     ["no visit given" if pd.isna(t) else
                      f"unknown visit {t!s}; the protocol's visits are {ids}" for t in labels])
-    value = _numbers(ex, protocol, found)
+    value = _numbers(ex, v, protocol, found)
     ok = ~bad_id & ~unknown & ~no_visit & ~np.isnan(value)
     ok &= ~_duplicates(v, numbers, protocol, found)
     codes, uniques = pd.factorize(numbers)
-    labels = np.array([label(n, protocol) for n in uniques], dtype=object)[codes]
     frame = pd.DataFrame({
         "row": rows, "column": v["column"].to_numpy(),
-        "participant_id": np.nan_to_num(pid, nan=0).astype(np.int64), "number": numbers,
-        "label": labels, "visit": visit, "target": v["target"].to_numpy(), "value": value,
-    })[ok]
-    _visit_status(frame, snap, protocol, found, ex.visit_column)
-    return frame.drop(columns=["number"]).reset_index(drop=True), unknown_ids
+        "participant_id": np.nan_to_num(pid, nan=0).astype(np.int64),
+        "label": pd.Categorical.from_codes(codes, [label(n, protocol) for n in uniques]),
+        "visit": v["visit"].array, "target": v["target"].array, "value": value,
+    })[ok].reset_index(drop=True)
+    _visit_status(frame, snap, found, ex.visit_column)
+    return frame, unknown_ids
 
 
-def _numbers(ex: Extract, protocol: Protocol, found: Findings) -> np.ndarray:
+def _numbers(ex: Extract, v: pd.DataFrame, protocol: Protocol, found: Findings) -> np.ndarray:
     """Parsed values (NaN = missing or bad), with range and QC checks per target."""
-    v = ex.values
     value, bad = ex.table.numbers(v["raw"])
     value = value + 0.0  # -0.0 would not survive SQLite's storage, nor the audit digest
     if bad.any() and ex.kind == "questionnaire":
@@ -153,22 +153,22 @@ def _numbers(ex: Extract, protocol: Protocol, found: Findings) -> np.ndarray:
     rows, cols = v["row"].to_numpy(), v["column"].to_numpy()
     if bad.any():
         found.error(rows[bad], cols[bad], [f"{r!r} is not a number" for r in v["raw"][bad]])
-    spec = _ranges(ex.kind, protocol)
-    codes, uniques = pd.factorize(v["target"])
-    lo, hi, qc = (spec.reindex(uniques)[c].to_numpy(dtype=float)[codes]
-                  for c in ("lo", "hi", "qc"))
+    target = v["target"].array
+    spec = _ranges(ex.kind, protocol).reindex(target.categories)
+    codes = target.codes
+    lo, hi, qc = (spec[c].to_numpy(dtype=float)[codes] for c in ("lo", "hi", "qc"))
     outside = ~np.isnan(value) & ((value < lo) | (value > hi))
     if outside.any():
         found.error(rows[outside], cols[outside], [
             f"{x:g} is outside the range of {t} ({a:g} to {b:g})"
-            for x, t, a, b in zip(value[outside], v["target"].to_numpy()[outside],
+            for x, t, a, b in zip(value[outside], np.asarray(target)[outside],
                                   lo[outside], hi[outside], strict=True)])
         value = np.where(outside, np.nan, value)
     above = value > qc
     if above.any():
         found.warn(rows[above], cols[above], [
             f"{x:g} is above the quality limit {q:g} of {t}"
-            for x, t, q in zip(value[above], v["target"].to_numpy()[above], qc[above],
+            for x, t, q in zip(value[above], np.asarray(target)[above], qc[above],
                                strict=True)])
     return value
 
@@ -201,68 +201,77 @@ def _labelled(raw: pd.Series, value: np.ndarray, bad: np.ndarray,
 def _duplicates(v: pd.DataFrame, numbers: np.ndarray, protocol: Protocol,
                 found: Findings) -> np.ndarray:
     """Later values for a participant, visit and measure or item the file already gave."""
-    vcode, visits = pd.factorize(v["visit"])
-    tcode, targets = pd.factorize(v["target"])
-    key = (numbers * (len(visits) + 1) + vcode + 1) * (len(targets) + 1) + tcode
+    visits, targets = v["visit"].array, v["target"].array
+    vcode = visits.codes.astype(np.int64)
+    tcode = targets.codes.astype(np.int64)
+    key = (numbers * (len(visits.categories) + 1) + vcode + 1) * (len(targets.categories) + 1) \
+        + tcode
     usable = (numbers > 0) & (vcode >= 0)
     dup = pd.Series(key).duplicated().to_numpy() & usable
     if dup.any():
         rows = v["row"].to_numpy()
         first = pd.Series(rows[usable]).groupby(key[usable]).min()
         found.error(rows[dup], v["column"].to_numpy()[dup], [
-            f"{label(n, protocol)} {visits[c]} {targets[t]} is also given in row {first[k]}"
+            f"{label(n, protocol)} {visits.categories[c]} {targets.categories[t]} is also "
+            f"given in row {first[k]}"
             for n, c, t, k in zip(numbers[dup], vcode[dup], tcode[dup], key[dup], strict=True)])
     return dup
 
 
-def _visit_status(frame: pd.DataFrame, snap: Snapshot, protocol: Protocol, found: Findings,
+def _visit_status(frame: pd.DataFrame, snap: Snapshot, found: Findings,
                   column: str | None) -> None:
     """Has each visit happened? One problem per participant and visit, at its first row."""
-    pairs = frame.groupby(["participant_id", "visit"], sort=False)["row"].agg(
-        ["min", "nunique"]).rename(columns={"nunique": "size"})
-    pairs = pairs.reset_index().merge(snap.visits, how="left", on=["participant_id", "visit"])
-    people = snap.participants.set_index("id")
-    for p in pairs.itertuples(index=False):
-        person = people.loc[p.participant_id]
-        error, message = _visit_problem(p, person, snap.today)
-        if message:
-            where = f"{person.label} {p.visit}"
-            more = f" (rows {p.min} and {p.size - 1} more)" if p.size > 1 else ""
-            (found.error if error else found.warn)([p.min], column, f"{where} {message}{more}")
+    if frame.empty:
+        return
+    pairs = frame.groupby(["participant_id", "visit"], sort=False, observed=True)["row"].agg(
+        ["min", "count"]).reset_index()
+    pairs["visit"] = pairs["visit"].astype(object)
+    people = snap.participants.rename(columns={"id": "participant_id"})
+    pairs = pairs.merge(snap.visits, how="left", on=["participant_id", "visit"]).merge(
+        people[["participant_id", "label", "withdrawn_on"]], how="left", on="participant_id")
+    day = {c: pd.to_datetime(pairs[c]) for c in ("actual_date", "booked_date", "target_date",
+                                                  "withdrawn_on")}
+    planned = day["booked_date"].fillna(day["target_date"])
+    when = day["actual_date"].fillna(planned)
+    status = pairs["status"]
+    withdrawn = day["withdrawn_on"].notna() & (when.isna() | (when > day["withdrawn_on"]))
+    done = (status == "done") & ~withdrawn
+    closed = status.isin(NOT_DONE_ERRORS) & ~withdrawn
+    logged = day["actual_date"].notna() & ~done & ~closed & ~withdrawn
+    missing = status.isna() & ~withdrawn
+    rest = ~(withdrawn | done | closed | logged | missing)
+    past = rest & planned.notna() & (planned <= pd.Timestamp(snap.today))
+    future = rest & ~past
+    rules = [
+        (withdrawn, False, lambda p: f"is after {p.label}'s withdrawal on "
+         f"{_day(p.withdrawn_on)}; the values are imported: check they are wanted"),
+        (closed, True, lambda p: f"is recorded as {p.status}, so it has no data"),
+        (missing, True, lambda p: "has no visit in the schedule"),
+        (past, False, lambda p: f"is not logged as done yet (planned for {_planned(p)}); the "
+         "values are imported: log the visit"),
+        (future, True, lambda p: "has not happened yet (" + (
+            f"planned for {_planned(p)}" if _planned(p) else "not scheduled yet")
+         + "): log the visit first"),
+    ]
+    for mask, error, message in rules:
+        for p in pairs[mask.to_numpy()].itertuples(index=False):
+            more = f" (rows {p.min} and later)" if p.count > 1 else ""
+            (found.error if error else found.warn)(
+                [p.min], column, f"{p.label} {p.visit} {message(p)}{more}")
 
 
-def _visit_problem(p: object, person: pd.Series, today: dt.date) -> tuple[bool, str]:
-    status = getattr(p, "status", None)
-    actual = _date(getattr(p, "actual_date", None))
-    planned = _date(getattr(p, "booked_date", None)) or _date(getattr(p, "target_date", None))
-    withdrawn = _date(person.withdrawn_on)
-    when = actual or planned
-    if withdrawn is not None and (when is None or when > withdrawn):
-        return False, (f"is after {person.label}'s withdrawal on {withdrawn}; the values are "
-                       "imported: check they are wanted")
-    if status == "done":
-        return False, ""
-    if status in NOT_DONE_ERRORS:
-        return True, f"is recorded as {status}, so it has no data"
-    if actual is not None:
-        return False, ""
-    if not isinstance(status, str):
-        return True, "has no visit in the schedule"
-    if planned is not None and planned <= today:
-        return False, (f"is not logged as done yet (planned for {planned}); the values are "
-                       "imported: log the visit")
-    return True, ("has not happened yet (" + (f"planned for {planned}" if planned else
-                                             "not scheduled yet") + "): log the visit first")
-
-
-def _date(value: object) -> dt.date | None:
+def _day(value: object) -> dt.date | None:
     if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
         return None
     return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
 
 
+def _planned(p: object) -> dt.date | None:
+    return _day(getattr(p, "booked_date", None)) or _day(getattr(p, "target_date", None))
+
+
 def _conflicts(frame: pd.DataFrame, table: str, allow_update: bool, found: Findings) -> None:
-    changed = frame[frame["state"] == "changed"]
+    changed = frame[frame["state"] == CHANGED]
     if changed.empty or allow_update:
         return
     found.error(changed["row"].to_numpy(), changed["column"].to_numpy(), [
@@ -281,10 +290,14 @@ def _shown(value: float) -> str:
 def _row_counts(frame: pd.DataFrame, rows: int, error_rows: set[int]) -> dict[str, int]:
     """Rows by outcome: updated if any value changes, else inserted if any is new, else
     unchanged; rejected rows have an error; skipped rows hold nothing to import."""
-    rank = frame["state"].map({"unchanged": 1, "new": 2, "changed": 3})
-    best = rank.groupby(frame["row"].to_numpy()).max()
+    rank = RANK[frame["state"].to_numpy(dtype=np.int64)]
+    file_rows = frame["row"].to_numpy()
+    order = np.argsort(file_rows, kind="stable")
+    starts = np.flatnonzero(np.diff(file_rows[order], prepend=-1)) if len(order) else order
+    best = np.maximum.reduceat(rank[order], starts) if len(order) else rank
     counts = {"inserted": int((best == 2).sum()), "updated": int((best == 3).sum()),
               "unchanged": int((best == 1).sum()), "rejected": len(error_rows)}
-    counts["skipped"] = rows - len(np.union1d(best.index.to_numpy(),
-                                              np.fromiter(error_rows, dtype=np.int64)))
+    errors = np.fromiter(error_rows, dtype=np.int64)
+    valued = file_rows[order][starts] if len(order) else file_rows
+    counts["skipped"] = rows - len(best) - int((~np.isin(errors, valued)).sum())
     return counts

@@ -25,11 +25,17 @@ PRODID = "-//TrialDesk//Visit calendar//EN"
 
 
 def upcoming(rows: Iterable[VisitRow], today: dt.date, days: int | None) -> list[VisitRow]:
-    """Open visits from today on (up to `days` ahead), by date."""
+    """Open visits still to come (up to `days` ahead), by date: a booked visit from its
+    booked date, an unbooked one while its window is open, even if its target has passed."""
     last = today + dt.timedelta(days=days) if days is not None else None
-    chosen = [r for r in rows if r.status in ("scheduled", "booked") and r.when is not None
-              and r.when >= today and (last is None or r.when <= last)]
-    return sorted(chosen, key=lambda r: (r.when, r.participant, r.visit))
+
+    def still_to_come(r: VisitRow) -> bool:
+        if r.status not in ("scheduled", "booked") or r.when is None:
+            return False
+        ends = r.booked or r.window_end or r.when
+        return ends >= today and (last is None or r.when <= last)
+
+    return sorted(filter(still_to_come, rows), key=lambda r: (r.when, r.participant, r.visit))
 
 
 def escape(text: str) -> str:
@@ -59,7 +65,9 @@ def _event(row: VisitRow, uid_suffix: str, stamp: str) -> list[str]:
                   f"{row.window_end}, target {row.target}."
     if row.booked:
         description += f" Booked for {row.booked}."
-    elif row.next_action and row.next_action.endswith("first"):
+    else:
+        description += " Not booked yet."
+    if row.provisional:
         description += f" Provisional: {row.next_action}."
     return [
         "BEGIN:VEVENT",

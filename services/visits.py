@@ -65,6 +65,7 @@ class VisitRow:
     due: DueStatus | None
     next_action: str | None
     version: int
+    provisional: bool = False  # dates hang off a visit not logged yet (or enrolment)
 
     @property
     def when(self) -> dt.date | None:
@@ -103,7 +104,8 @@ class VisitRow:
             "actual": iso(self.actual), "status": self.status, "code": self.code,
             "reason": self.reason, "deviation_days": self.deviation_days,
             "deviation_reason": self.deviation_reason, "due": self.due,
-            "next_action": self.next_action, "version": self.version,
+            "next_action": self.next_action, "provisional": self.provisional,
+            "version": self.version,
         }
 
 
@@ -195,6 +197,7 @@ def _row(p: Participant, v: Visit, spec: VisitSpec, code: str | None, today: dt.
         code=(v.kit_code or code) if spec.dosing else None, reason=v.reason,
         deviation_days=v.deviation_days, deviation_reason=v.deviation_reason, due=due,
         next_action=waiting or _next_action(v, today), version=v.version,
+        provisional=waiting is not None,
     )
 
 

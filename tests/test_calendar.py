@@ -72,8 +72,11 @@ def test_booked_and_upcoming_visits_become_events(running: Running, tmp_path: Pa
     visits.book(app, a["cora"], 7, "dose1", "2026-03-16", today=TODAY)
     events = _export(app, a["ivan"], tmp_path / "visits.ics")
     by_summary = {e["SUMMARY"]: e for e in events}
-    # the baseline's target (2 March) has passed: the Due screen shows it, not the calendar
-    assert set(by_summary) == {"P007 – Dosing 1", "P007 – Dosing 2", "P007 – Dosing 3"}
+    assert set(by_summary) == {"P007 – Baseline fMRI", "P007 – Dosing 1", "P007 – Dosing 2",
+                               "P007 – Dosing 3"}
+    baseline = by_summary["P007 – Baseline fMRI"]  # target passed, window open till the 16th
+    assert baseline["DTSTART;VALUE=DATE"] == "20260302" and "Not booked yet" in \
+        baseline["DESCRIPTION"]
     dose1 = by_summary["P007 – Dosing 1"]
     assert dose1["DTSTART;VALUE=DATE"] == "20260316" and dose1["STATUS"] == "CONFIRMED"
     assert dose1["DTEND;VALUE=DATE"] == "20260317"
@@ -94,7 +97,7 @@ def test_uids_are_stable_and_a_moved_visit_gets_a_higher_sequence(running: Runni
     first = {e["UID"]: e for e in _export(app, a["cora"], tmp_path / "a.ics")}
     visits.book(app, a["cora"], 7, "dose1", "2026-03-18", today=TODAY)
     second = {e["UID"]: e for e in _export(app, a["cora"], tmp_path / "b.ics")}
-    assert set(first) == set(second) and len(first) == 3
+    assert set(first) == set(second) and len(first) == 4
     uid = next(u for u in first if u.startswith("P007-dose1-"))
     assert int(second[uid]["SEQUENCE"]) > int(first[uid]["SEQUENCE"])
     assert second[uid]["DTSTART;VALUE=DATE"] == "20260318"
@@ -105,8 +108,9 @@ def test_days_limits_the_events_and_bad_arguments_are_refused(running: Running,
     app, a = running
     enrol(app, a, 7)
     assert [e["SUMMARY"] for e in _export(app, a["cora"], tmp_path / "c.ics", days=4)] == [
-        "P007 – Dosing 1"]
-    assert _export(app, a["cora"], tmp_path / "e.ics", days=3) == []
+        "P007 – Baseline fMRI", "P007 – Dosing 1"]
+    participants.withdraw(app, a["cora"], 7, "moved", TODAY)
+    assert _export(app, a["cora"], tmp_path / "e.ics") == []
     with pytest.raises(Refused, match=r"ends in \.ics"):
         export_calendar(app, a["cora"], tmp_path / "visits.txt")
     with pytest.raises(Refused, match="cannot write"):

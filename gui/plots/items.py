@@ -7,7 +7,7 @@ offers export and copy, which the owning view carries out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -81,6 +81,7 @@ class FigurePlot(pg.PlotItem, Generic[T]):
     def __init__(self, legend_columns: int = 0, **plot_options: Any):
         super().__init__(**plot_options)
         self.data: T | None = None
+        self.ticks: dict[str, list[tuple[float, str]]] = {}  # as last set, per axis
         self.key: pg.LegendItem | None = None
         if legend_columns:
             self.key = legend(legend_columns)
@@ -117,13 +118,23 @@ class FigurePlot(pg.PlotItem, Generic[T]):
             self.addItem(item)
             item.clicked_visit.connect(self.visit_clicked)
 
-    def set_key(self, entries: Sequence[tuple[pg.GraphicsObject, str]]) -> None:
-        """Rewrite the legend only when its entries change (a legend redraw is costly)."""
-        if self.key is None:
-            return
-        names = [name for _, name in entries]
-        if [label.text for _, label in self.key.items] == names:
-            return
-        self.key.clear()
-        for sample, name in entries:
-            self.key.addItem(sample, name)
+    def set_key(self, names: Sequence[str],
+                samples: Callable[[], Sequence[pg.GraphicsObject]]) -> None:
+        """Rewrite the legend only when its names change: samples are made only then."""
+        if self.key is not None:
+            update_legend(self.key, names, samples)
+
+    def set_ticks(self, side: str, ticks: list[tuple[float, str]]) -> None:
+        """New tick labels only when they differ: a change redraws the whole axis."""
+        if self.ticks.get(side) != ticks:
+            self.ticks[side] = ticks
+            self.getAxis(side).setTicks([ticks])
+
+
+def update_legend(key: pg.LegendItem, names: Sequence[str],
+                  samples: Callable[[], Sequence[pg.GraphicsObject]]) -> None:
+    if [label.text for _, label in key.items] == list(names):
+        return
+    key.clear()
+    for sample, name in zip(samples(), names, strict=True):
+        key.addItem(sample, name)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
 from gui.plots import style
-from gui.plots.items import EmptyNote, FigurePlot, Points, legend
+from gui.plots.items import EmptyNote, FigurePlot, Points, legend, update_legend
 from services.plot_data import KeyEntry, ParticipantPlotData, PointSeries
 
 PLOT_HEIGHT = 190
@@ -23,24 +24,31 @@ TICK_WIDTH = 78  # pixels a visit's two-line label needs under the axis
 def columns_for(visits: int) -> int:
     """Three plots a row when their visit labels fit beside each other, else two."""
     return 3 if visits <= 3 else 2
-Drawn = tuple[PointSeries, tuple[str, ...], tuple[KeyEntry, ...]]
 
 
-def visit_ticks(labels: Sequence[str]) -> list[list[tuple[int, str]]]:
+Drawn = tuple[PointSeries, tuple[str, ...], tuple[KeyEntry, ...]]  # series, visits, key
+
+
+def visit_ticks(labels: Sequence[str]) -> list[tuple[float, str]]:
     """'dose1 · K7QX-M4PA' on two lines, so four visits fit under a small plot."""
-    return [[(i, label.replace(" · ", "\n")) for i, label in enumerate(labels)]]
+    return [(i, label.replace(" · ", "\n")) for i, label in enumerate(labels)]
 
 
-def key_samples(key: Sequence[KeyEntry]) -> list[tuple[pg.GraphicsObject, str]]:
-    return [(pg.ScatterPlotItem(symbol=style.condition_symbol(k.slot), size=9, pen=None,
-                                brush=style.brush(style.condition_colour(k.slot))), k.label)
-            for k in key]
+def y_range(y: np.ndarray) -> tuple[float, float]:
+    """The data's span with a margin, set directly: cheaper than pyqtgraph's auto-range."""
+    low, high = (float(y.min()), float(y.max())) if len(y) else (0.0, 1.0)
+    margin = (high - low) * 0.12 or max(abs(high) * 0.1, 0.5)
+    return low - margin, high + margin
+
+
+def key_samples(key: Sequence[KeyEntry]) -> list[pg.GraphicsObject]:
+    return [pg.ScatterPlotItem(symbol=style.condition_symbol(k.slot), size=9, pen=None,
+                               brush=style.brush(style.condition_colour(k.slot))) for k in key]
 
 
 class MeasurePlot(FigurePlot[Drawn]):
     def __init__(self, with_key: bool = False):
-        super().__init__(legend_columns=4 if with_key else 0)
-        self.with_key = with_key
+        super().__init__(legend_columns=2 if with_key else 0)
         style.style_plot(self, "")
         self.getAxis("bottom").setHeight(40)
         self.getAxis("left").setWidth(52)
@@ -56,7 +64,14 @@ class MeasurePlot(FigurePlot[Drawn]):
         return self.data[0].title if self.data else "Measure"
 
     def fresh(self) -> MeasurePlot:
+        """Exported alone, a measure brings its colour key and its visit labels along."""
         return MeasurePlot(with_key=True)
+
+    def show_visit_labels(self, shown: bool) -> None:
+        """Small multiples share their visit axis: only the lowest plot of a column labels it."""
+        axis = self.getAxis("bottom")
+        axis.setStyle(showValues=shown)
+        axis.setHeight(40 if shown else 14)
 
     def draw(self, data: Drawn) -> None:
         series, labels, key = data
@@ -68,17 +83,16 @@ class MeasurePlot(FigurePlot[Drawn]):
             series.x, series.y, series.visit_ids, series.tooltips,
             brush=[style.brush(style.condition_colour(s)) for s in slots],
             symbol=[style.condition_symbol(s) for s in slots])
-        self.getAxis("bottom").setTicks(visit_ticks(labels))
-        self.setXRange(-0.5, len(labels) - 0.5, padding=0)
+        self.set_ticks("bottom", visit_ticks(labels))
+        self.setRange(xRange=(-0.5, len(labels) - 0.5), yRange=y_range(series.y), padding=0)
         self.note.show_if(len(series.y) == 0)
-        self.set_key(key_samples(key))
+        self.set_key([k.label for k in key], lambda: key_samples(key))
 
 
 class MeasureGrid(pg.GraphicsLayout):
     """The chosen measures in equal columns under one colour key; plots are kept and
     reused when the choice changes, so only setData runs on a participant switch."""
 
-    figure_title = "Measures across visits"
     visit_clicked = Signal(str)
     export_requested = Signal(object)
     copy_requested = Signal(object)
@@ -110,24 +124,15 @@ class MeasureGrid(pg.GraphicsLayout):
         self.addItem(self.key, row=0, col=0, colspan=self.columns)
         for i, name in enumerate(self.chosen):
             self.addItem(self.plot(name), row=1 + i // self.columns, col=i % self.columns)
+            self.plot(name).show_visit_labels(i + self.columns >= len(self.chosen))
         if self.data is not None:
             self.set_data(self.data)
 
     def set_data(self, data: ParticipantPlotData) -> None:
         self.data = data
-        if [label.text for _, label in self.key.items] != [k.label for k in data.key]:
-            self.key.clear()
-            for sample, name in key_samples(data.key):
-                self.key.addItem(sample, name)
+        update_legend(self.key, [k.label for k in data.key], lambda: key_samples(data.key))
         for name in self.chosen:
             self.plots[name].set_data((data.measures[name], data.visit_labels, data.key))
-
-    def replica(self) -> MeasureGrid:
-        copy = MeasureGrid(self.visits)
-        copy.choose(self.chosen)
-        if self.data is not None:
-            copy.set_data(self.data)
-        return copy
 
     def shown(self) -> list[MeasurePlot]:
         return [self.plots[name] for name in self.chosen]

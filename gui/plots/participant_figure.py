@@ -5,6 +5,7 @@ self-explaining page (who, which stratum, blinded or not)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -43,7 +44,7 @@ class ParticipantFigure(pg.GraphicsLayout):
         self.addItem(self.timeline, row=1, col=0)
         self.addItem(self.grid, row=2, col=0)
         bottom = self.addLayout(row=3, col=0)
-        for plot in [p for p in (self.profile, *self.qc) if p is not None]:
+        for plot in self.bottom_plots():
             plot.setMinimumHeight(BOTTOM_HEIGHT)
             bottom.addItem(plot)
         for source in (self.timeline, self.grid, *self.bottom_plots()):
@@ -51,10 +52,10 @@ class ParticipantFigure(pg.GraphicsLayout):
             source.export_requested.connect(self.export_requested)
             source.copy_requested.connect(self.copy_requested)
 
-    def bottom_plots(self) -> list[FigurePlot]:  # type: ignore[type-arg]
+    def bottom_plots(self) -> list[FigurePlot[Any]]:
         return [p for p in (self.profile, *self.qc) if p is not None]
 
-    def plots(self) -> list[FigurePlot]:  # type: ignore[type-arg]
+    def plots(self) -> list[FigurePlot[Any]]:
         """Every plot shown, top to bottom: what the export dialog offers one by one."""
         return [self.timeline, *self.grid.shown(), *self.bottom_plots()]
 

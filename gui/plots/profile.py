@@ -51,25 +51,24 @@ class ProfilePlot(FigurePlot[tuple[Profile, bool]]):
     def draw(self, data: tuple[Profile, bool]) -> None:
         profile, unblinded = data
         x = np.arange(len(profile.scales), dtype=float)
-        samples = []
-        for i, line in enumerate(profile.lines):
+        looks = [line_look(line, unblinded, profile.visits) for line in profile.lines]
+        for i, (line, (colour, dashed, symbol)) in enumerate(zip(profile.lines, looks,
+                                                                 strict=True)):
             curve, points = self._line(i)
-            colour, dashed, symbol = line_look(line, unblinded, profile.visits)
             curve.setData(x, line.y, pen=style.pen(colour, 2, dashed=dashed))
             known = ~np.isnan(line.y)
             points.show_points(x[known], line.y[known], [line.visit] * int(known.sum()),
                                [t for t, k in zip(line.tooltips, known, strict=True) if k],
                                brush=style.brush(colour), pen=style.pen("white"),
                                symbol=symbol)
-            samples.append((pg.PlotDataItem(pen=style.pen(colour, 2, dashed=dashed)),
-                            line.label))
         for curve, points in self.lines[len(profile.lines):]:
             curve.setData([], [])
             points.setData([], [])
-        self.set_key(samples)
-        self.getAxis("bottom").setTicks([[
+        self.set_key([line.label for line in profile.lines],
+                     lambda: [pg.PlotDataItem(pen=style.pen(colour, 2, dashed=dashed))
+                              for colour, dashed, _ in looks])
+        self.set_ticks("bottom", [
             (i, "\n".join(textwrap.wrap(label, LABEL_WIDTH)[:LABEL_LINES]))
-            for i, label in enumerate(profile.scale_labels)]])
-        self.setXRange(-0.4, max(len(x) - 0.6, 0.4), padding=0)
-        self.setYRange(-5, 105, padding=0)
+            for i, label in enumerate(profile.scale_labels)])
+        self.setRange(xRange=(-0.4, max(len(x) - 0.6, 0.4)), yRange=(-5, 105), padding=0)
         self.note.show_if(not profile.lines)

@@ -14,6 +14,12 @@ from services.plot_data import QcSeries
 WITHIN = {"symbol": "o", "size": 10, "pen": style.pen("white"), "brush": style.brush(style.GREEN)}
 ABOVE = {"symbol": "x", "size": 15, "pen": style.pen(style.VERMILLION),
          "brush": style.brush(style.VERMILLION)}
+LIMIT_PEN = style.pen(style.VERMILLION, 1.5, dashed=True)
+
+
+def key_samples() -> list[pg.GraphicsObject]:
+    return [pg.ScatterPlotItem(**WITHIN), pg.ScatterPlotItem(**ABOVE),
+            pg.PlotDataItem(pen=LIMIT_PEN)]
 
 
 class QcPlot(FigurePlot[tuple[QcSeries, tuple[str, ...]]]):
@@ -24,9 +30,9 @@ class QcPlot(FigurePlot[tuple[QcSeries, tuple[str, ...]]]):
         self.setMouseEnabled(x=False, y=True)
         self.line = pg.PlotDataItem(pen=style.pen(style.GREY, 1.2, alpha=160), connect="finite")
         self.addItem(self.line)
-        self.within, self.above = Points(**WITHIN), Points(**ABOVE)
-        self.connect_points(self.within, self.above)
-        self.limit = pg.InfiniteLine(angle=0, pen=style.pen(style.VERMILLION, 1.5, dashed=True))
+        self.points = Points()
+        self.connect_points(self.points)
+        self.limit = pg.InfiniteLine(angle=0, pen=LIMIT_PEN)
         self.addItem(self.limit)
         self.note = EmptyNote(self, "no scans recorded")
 
@@ -43,16 +49,13 @@ class QcPlot(FigurePlot[tuple[QcSeries, tuple[str, ...]]]):
         style.set_title(self, f"Scan QC: {s.title}")
         style.set_left_label(self, s.unit)
         self.line.setData(s.x, s.y)
-        for points, mask in ((self.within, ~qc.above), (self.above, qc.above)):
-            points.show_points(s.x[mask], s.y[mask],
-                               [v for v, m in zip(s.visit_ids, mask, strict=True) if m],
-                               [t for t, m in zip(s.tooltips, mask, strict=True) if m])
+        looks = [ABOVE if a else WITHIN for a in qc.above]
+        self.points.show_points(s.x, s.y, s.visit_ids, s.tooltips,
+                                **{k: [look[k] for look in looks]
+                                   for k in ("symbol", "size", "pen", "brush")})
         self.limit.setPos(qc.threshold)
-        self.set_key([(pg.ScatterPlotItem(**WITHIN), "within the limit"),
-                      (pg.ScatterPlotItem(**ABOVE), "above the limit"),
-                      (pg.PlotDataItem(pen=self.limit.pen), qc.threshold_label)])
-        self.getAxis("bottom").setTicks(visit_ticks(labels))
-        self.setXRange(-0.5, len(labels) - 0.5, padding=0)
+        self.set_key(["within the limit", "above the limit", qc.threshold_label], key_samples)
+        self.set_ticks("bottom", visit_ticks(labels))
         top = max(float(np.max(s.y)) if len(s.y) else 0.0, qc.threshold) * 1.15
-        self.setYRange(0, top, padding=0)
+        self.setRange(xRange=(-0.5, len(labels) - 0.5), yRange=(0, top), padding=0)
         self.note.show_if(len(s.y) == 0)

@@ -70,8 +70,9 @@ def font() -> QFont:
 
 def set_title(plot: pg.PlotItem, title: str) -> None:
     """The title never widens its plot: plots in a grid keep equal columns."""
-    plot.setTitle(title, size=TITLE_SIZE)
-    plot.titleLabel.setMinimumWidth(0)
+    if plot.titleLabel.text != title or not plot.titleLabel.isVisible():
+        plot.setTitle(title, size=TITLE_SIZE)
+        plot.titleLabel.setMinimumWidth(0)
 
 
 def set_heading(label: pg.LabelItem, title: str, note: str) -> None:
@@ -81,7 +82,8 @@ def set_heading(label: pg.LabelItem, title: str, note: str) -> None:
 
 
 def set_left_label(plot: pg.PlotItem, text: str) -> None:
-    plot.setLabel("left", text, **{"font-size": f"{FONT_POINTS}pt"})
+    if plot.getAxis("left").labelText != text:
+        plot.setLabel("left", text, **{"font-size": f"{FONT_POINTS}pt"})
 
 
 def style_plot(plot: pg.PlotItem, title: str, left: str = "", bottom: str = "") -> None:
@@ -97,4 +99,3 @@ def style_plot(plot: pg.PlotItem, title: str, left: str = "", bottom: str = "") 
         axis.enableAutoSIPrefix(False)  # units come from the protocol, never "(x0.001)"
         if text:
             plot.setLabel(side, text, **{"font-size": f"{FONT_POINTS}pt"})
-    plot.showGrid(x=False, y=True, alpha=0.15)

@@ -13,7 +13,7 @@ from services.plot_data import VisitTimeline
 DAY = 86400.0  # the date axis counts seconds; the service counts days
 MIDDAY = 0.5  # a date's marker sits in the middle of its day, inside its band
 
-MARKERS = {  # name: (legend text, marker options)
+MARKERS = {  # kind: (legend text, marker style)
     "target": ("target", {"symbol": "|", "size": 18, "pen": style.pen(style.BLACK, 2),
                           "brush": style.brush(style.BLACK)}),
     "done": ("done", {"symbol": "o", "size": 11, "pen": style.pen("white"),
@@ -28,13 +28,31 @@ MARKERS = {  # name: (legend text, marker options)
 }
 BAND = style.brush(style.SKY, 90)
 CANCELLED_BAND = style.brush(style.GREY, 40)
+TODAY_PEN = style.pen(style.PURPLE, 1.5, dashed=True)
+KEY = ["window", *(text for text, _ in MARKERS.values()), "today"]
+
+
+def key_samples() -> list[pg.GraphicsObject]:
+    return [pg.BarGraphItem(x=[0], height=[1], width=1, brush=BAND, pen=None),
+            *(pg.ScatterPlotItem(**opts) for _, opts in MARKERS.values()),
+            pg.PlotDataItem(pen=TODAY_PEN)]
+
+
+def marked(t: VisitTimeline) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per marker kind: the day numbers and which visits have that marker."""
+    done = np.array([s == "done" for s in t.status])
+    booked = np.array([s == "booked" for s in t.status])
+    return {"target": (t.target, ~np.isnan(t.target)),
+            "done": (t.actual, done & ~t.deviation), "deviation": (t.actual, t.deviation),
+            "missed": (t.actual, t.missed & ~np.isnan(t.actual)),
+            "booked": (t.booked, booked & ~np.isnan(t.booked))}
 
 
 class TimelinePlot(FigurePlot[VisitTimeline]):
     figure_title = "Visit timeline"
 
     def __init__(self) -> None:
-        super().__init__(legend_columns=len(MARKERS) + 2,
+        super().__init__(legend_columns=(len(KEY) + 1) // 2,  # two rows: fits 700 pixels
                          axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
         style.style_plot(self, "Visit timeline", bottom="date")
         self.invertY(True)
@@ -42,14 +60,11 @@ class TimelinePlot(FigurePlot[VisitTimeline]):
         self.getAxis("left").setWidth(150)
         self.bands = pg.BarGraphItem(x0=[], x1=[], y=[], height=0.5)
         self.addItem(self.bands)
-        self.markers = {name: Points(**opts) for name, (_, opts) in MARKERS.items()}
-        self.connect_points(*self.markers.values())
-        self.today = pg.InfiniteLine(angle=90, pen=style.pen(style.PURPLE, 1.5, dashed=True))
+        self.markers = Points()  # every marker kind in one item: one setData per redraw
+        self.connect_points(self.markers)
+        self.today = pg.InfiniteLine(angle=90, pen=TODAY_PEN)
         self.addItem(self.today)
-        self.set_key([(pg.BarGraphItem(x=[0], height=[1], width=1, brush=BAND, pen=None),
-                       "window"),
-                      *((pg.ScatterPlotItem(**opts), text) for text, opts in MARKERS.values()),
-                      (pg.PlotDataItem(pen=self.today.pen), "today")])
+        self.set_key(KEY, key_samples)
 
     def fresh(self) -> TimelinePlot:
         return TimelinePlot()
@@ -62,20 +77,20 @@ class TimelinePlot(FigurePlot[VisitTimeline]):
                            x1=(t.window_end[scheduled] + 1) * DAY, y=rows[scheduled],
                            height=0.5, pens=[None] * int(scheduled.sum()),
                            brushes=[CANCELLED_BAND if c else BAND for c in cancelled[scheduled]])
-        done = np.array([s == "done" for s in t.status])
-        booked = np.array([s == "booked" for s in t.status])
-        shown = {"target": (t.target, ~np.isnan(t.target)),
-                 "done": (t.actual, done & ~t.deviation), "deviation": (t.actual, t.deviation),
-                 "missed": (t.actual, t.missed & ~np.isnan(t.actual)),
-                 "booked": (t.booked, booked & ~np.isnan(t.booked))}
-        for name, (days, mask) in shown.items():
-            self.markers[name].show_points(
-                (days[mask] + MIDDAY) * DAY, rows[mask],
-                [v for v, m in zip(t.visit_ids, mask, strict=True) if m],
-                [tip for tip, m in zip(t.tooltips, mask, strict=True) if m])
+        x, y, visits, tips, looks = [], [], [], [], []
+        for kind, (days, mask) in marked(t).items():
+            chosen = np.flatnonzero(mask)
+            x.append((days[chosen] + MIDDAY) * DAY)
+            y.append(rows[chosen])
+            visits += [t.visit_ids[i] for i in chosen]
+            tips += [t.tooltips[i] for i in chosen]
+            looks += [MARKERS[kind][1]] * len(chosen)
+        self.markers.show_points(np.concatenate(x), np.concatenate(y), visits, tips,
+                                 **{k: [look[k] for look in looks]
+                                    for k in ("symbol", "size", "pen", "brush")})
         self.today.setPos((t.today + MIDDAY) * DAY)
-        self.getAxis("left").setTicks([list(enumerate(t.labels))])
+        self.set_ticks("left", list(enumerate(t.labels)))
         known = np.concatenate([t.window_start, t.window_end + 1, t.actual, t.booked, [t.today]])
         known = known[~np.isnan(known)]
-        self.setXRange((known.min() - 2) * DAY, (known.max() + 2) * DAY, padding=0)
-        self.setYRange(-0.6, len(rows) - 0.4, padding=0)
+        self.setRange(xRange=((known.min() - 2) * DAY, (known.max() + 2) * DAY),
+                      yRange=(-0.6, len(rows) - 0.4), padding=0)

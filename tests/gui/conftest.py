@@ -33,17 +33,25 @@ def actors(sqlite_app: App) -> dict[str, Actor]:
 
 @pytest.fixture
 def open_window(qtbot: QtBot, sqlite_app: App,
-                actors: dict[str, Actor]) -> Callable[[str], MainWindow]:
-    """open_window('cora') -> a shown main window, its start-up verification finished."""
+                actors: dict[str, Actor]) -> Iterator[Callable[[str], MainWindow]]:
+    """open_window('cora') -> a shown main window, its start-up verification finished.
+
+    The fixture holds the windows: qtbot keeps only weak references, and a window
+    that Python collects mid-test (perhaps on a worker thread) takes its tabs along.
+    """
+    windows: list[MainWindow] = []
 
     def open_as(name: str) -> MainWindow:
         window = MainWindow(sqlite_app, actors[name])
+        windows.append(window)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitUntil(lambda: not window.runner.runs)
         return window
 
-    return open_as
+    yield open_as
+    for window in windows:
+        window.close()
 
 
 def tab(window: MainWindow, title: str) -> QWidget:

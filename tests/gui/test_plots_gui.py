@@ -103,17 +103,17 @@ def test_selecting_participants_redraws_the_same_items(tab: ParticipantPlotsTab,
     assert panel.stack.currentIndex() == 0 and panel.figures() == []
     tab.select("P001")
     plot = panel.figure.grid.plots["amygdala_threat"]
-    items = (plot, plot.points, plot.line, panel.figure.timeline.markers["done"])
+    items = (plot, plot.points, plot.line, panel.figure.timeline.markers)
     expected = [value_of("P001", v, "amygdala_threat") for v in ("baseline", "dose1", "dose2",
                                                                  "dose3")]
     assert list(plot.points.data["y"]) == expected
     events().participant_selected.emit("P002")  # chosen elsewhere, e.g. in the register
     assert panel.label == "P002"
     assert tab.proxy.row(tab.table.selectionModel().selectedRows()[0]).label == "P002"
-    assert items == (plot, plot.points, plot.line, panel.figure.timeline.markers["done"])
+    assert items == (plot, plot.points, plot.line, panel.figure.timeline.markers)
     assert list(plot.points.data["y"]) == [value_of("P002", v, "amygdala_threat")
                                            for v in ("baseline", "dose1", "dose3")]
-    assert len(panel.figure.timeline.markers["missed"].data) == 1
+    assert list(panel.figure.timeline.markers.data["symbol"]).count("x") == 1  # missed
 
 
 def test_tooltips_say_value_visit_date_and_import(tab: ParticipantPlotsTab,
@@ -166,7 +166,7 @@ def test_empty_states_say_so(tab: ParticipantPlotsTab) -> None:
     figure = tab.panel.figure
     assert all(p.note.isVisible() for p in figure.grid.shown())
     assert figure.profile is not None and figure.profile.note.isVisible()
-    assert "no kit yet" in figure.timeline.getAxis("left")._tickLevels[0][1][1]
+    assert figure.timeline.ticks["left"][1] == (1, "dose1 · no kit yet")
 
 
 def test_exports_open_at_the_size_asked_and_hide_conditions_until_unblinding(
