@@ -8,7 +8,8 @@ Builds the study (or reuses the one in --db) and measures, offscreen:
   each the median of 100 switches between random participants;
 - the group view of one measure over everyone: fetch and draw, separately.
 Each figure is printed with a baseline measured in the same run (one trivial
-query; a 4-point plot redrawn) and the ratio to it, so machines compare.
+query; a 4-point plot redrawn), sampled between the measured runs so that both
+see the same machine load, and the ratio to it, so machines compare.
 
 The study comes from benchmarks/study_builder.py: plain bulk inserts (it
 measures reading), so the audit trail does not cover them and `audit verify`
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -49,37 +51,54 @@ READER = Actor("bench", "coordinator")
 
 # -- measuring ---------------------------------------------------------------------------------
 
-def median_ms(run: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+class Baselines:
+    """One trivial query and one 4-point plot redrawn and grabbed, each run between the
+    measured runs, so the baselines see the same machine load as the figures."""
 
+    def __init__(self, app: App):
+        import pyqtgraph as pg
 
-def baselines(app: App, repeats: int = SWITCHES) -> tuple[float, float]:
-    """One trivial query; one 4-point plot redrawn and grabbed."""
-    import pyqtgraph as pg
+        self.app = app
+        self.widget = pg.PlotWidget(background="w")
+        self.widget.resize(400, 300)
+        self.widget.show()
+        self.curve = self.widget.plot()
+        self.step = 0
+        self.fetches: list[float] = []
+        self.draws: list[float] = []
 
-    def query() -> None:
-        with app.read() as s:
+    def fetch(self) -> None:
+        with timed(self.fetches), self.app.read() as s:
             s.scalar(select(Study.stage))
 
-    widget = pg.PlotWidget(background="w")
-    widget.resize(400, 300)
-    widget.show()
-    curve = widget.plot()
-    step = iter(range(10**6))
+    def draw(self) -> None:
+        self.step += 1
+        with timed(self.draws):
+            self.curve.setData(np.arange(4), np.arange(4) * self.step % 7)
+            self.widget.grab()
 
-    def draw() -> None:
-        curve.setData(np.arange(4), np.arange(4) * next(step) % 7)
-        widget.grab()
+    def medians(self) -> tuple[float, float]:
+        return statistics.median(self.fetches), statistics.median(self.draws)
 
-    try:
-        return median_ms(query, repeats), median_ms(draw, repeats)
-    finally:
-        _delete(widget)
+    def close(self) -> None:
+        _delete(self.widget)
+
+
+@contextmanager
+def timed(into: list[float]) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    into.append((time.perf_counter() - start) * 1000)
+
+
+def median_ms(run: Callable[[], object], repeats: int, between: Callable[[], None]) -> float:
+    """Median of `repeats` timed runs, with the matching baseline run after each."""
+    times: list[float] = []
+    for _ in range(repeats):
+        with timed(times):
+            run()
+        between()
+    return statistics.median(times)
 
 
 def _delete(widget: object) -> None:
@@ -91,19 +110,16 @@ def _delete(widget: object) -> None:
     gc.collect()
 
 
-def switches(app: App, participants: int, measures: list[str] | None = None,
+def switches(app: App, base: Baselines, participants: int, measures: list[str] | None = None,
              count: int = SWITCHES) -> Iterator[tuple[str, float]]:
     """Median fetch and median redraw of `count` participant switches."""
     from gui.plots.participant_panel import ParticipantPlots
 
     rng = np.random.default_rng(7)
-    numbers = rng.choice(np.arange(1, participants + 1), size=count, replace=False)
-    fetched = []
-    fetch_times = []
-    for n in numbers:
-        start = time.perf_counter()
-        fetched.append(plot_data.participant_plots(app, READER, int(n)))
-        fetch_times.append((time.perf_counter() - start) * 1000)
+    numbers = iter(rng.choice(np.arange(1, participants + 1), size=count, replace=False))
+    fetched: list[plot_data.ParticipantPlotData] = []
+    fetch = median_ms(lambda: fetched.append(
+        plot_data.participant_plots(app, READER, int(next(numbers)))), count, base.fetch)
     panel = ParticipantPlots(app, READER)
     if measures is not None:
         panel.chooser.set_chosen(measures)
@@ -120,30 +136,30 @@ def switches(app: App, participants: int, measures: list[str] | None = None,
         panel.grab()
 
     try:
-        draw = median_ms(redraw, count)
+        draw = median_ms(redraw, count, base.draw)
     finally:
         _delete(panel)
-    yield "switch fetch", statistics.median(fetch_times)
+    yield "switch fetch", fetch
     yield "switch redraw", draw
 
 
-def group_view(app: App) -> Iterator[tuple[str, float]]:
+def group_view(app: App, base: Baselines) -> Iterator[tuple[str, float]]:
     from gui.plots.group_view import GroupView
 
     view = GroupView(app, READER)
     view.resize(1400, 700)
     view.show()
-    data = []
+    data: list[plot_data.GroupPlotData] = []
     fetch = median_ms(lambda: data.append(plot_data.group_plot(app, READER, GROUP_MEASURE)),
-                      GROUP_REPEATS)
-    shown = iter(data * 2)
+                      GROUP_REPEATS, base.fetch)
+    shown = iter(data)
 
     def draw() -> None:
         view.figure.set_data(next(shown))
         view.grab()
 
     try:
-        drawn = median_ms(draw, GROUP_REPEATS)
+        drawn = median_ms(draw, GROUP_REPEATS, base.draw)
     finally:
         _delete(view)
     yield "group view fetch", fetch
@@ -173,18 +189,21 @@ def measure(app: App, measures: int = MEASURES, count: int = SWITCHES
     with app.read() as s:
         participants = s.scalar(select(Participant.id).order_by(Participant.id.desc()))
         stage = s.scalar(select(Study.stage))
-    fetch_base, draw_base = baselines(app, count)
+    base = Baselines(app)
     results: list[tuple[str, str, float]] = []
-    if stage == "running":
-        results += [("blinded", *r) for r in switches(app, participants, count=count)]
-        results += [("blinded", *r) for r in group_view(app)]
-        unblind(app)
-    results += [("unblinded", *r) for r in switches(app, participants, count=count)]
-    results += [(f"unblinded, all {measures} measures shown", *r)
-                for r in switches(app, participants, measure_names(measures), count)
-                if r[0] == "switch redraw"]
-    results += [("unblinded", *r) for r in group_view(app)]
-    return results, fetch_base, draw_base
+    try:
+        if stage == "running":
+            results += [("blinded", *r) for r in switches(app, base, participants, count=count)]
+            results += [("blinded", *r) for r in group_view(app, base)]
+            unblind(app)
+        results += [("unblinded", *r) for r in switches(app, base, participants, count=count)]
+        results += [(f"unblinded, all {measures} measures shown", *r)
+                    for r in switches(app, base, participants, measure_names(measures), count)
+                    if r[0] == "switch redraw"]
+        results += [("unblinded", *r) for r in group_view(app, base)]
+    finally:
+        base.close()
+    return (results, *base.medians())
 
 
 def main() -> None:

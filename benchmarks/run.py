@@ -52,6 +52,7 @@ from benchmarks import import_bench, plot_bench, study_builder
 from db.engine import sqlite_path
 from db.models import Observation, Participant
 from services.context import Actor, App
+from services.participants import ROW_COLUMNS
 
 NAMES = ("startup", "memory", "register", "export", "disk", "plot", "import")
 ACTOR = Actor("bench", "coordinator")
@@ -122,7 +123,7 @@ def _median_seconds(run: Callable[[], object], repeats: int) -> float:
 
 
 def _child(what: str) -> dict[str, float]:
-    """Start benchmarks/startup_child.py; its JSON line: seconds since Popen, peak bytes."""
+    """Run benchmarks/startup_child.py; what its JSON line reports."""
     started = time.time()
     done = subprocess.run([sys.executable, "-m", "benchmarks.startup_child", repr(started), what],
                           cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
@@ -145,7 +146,9 @@ def startup(url: str, repeats: int) -> list[Figure]:
     mb = 1024 * 1024
     return [Figure("startup: process start to main window shown", median(main, "seconds"),
                    median(bare, "seconds"), "s", 1.5),
-            Figure("memory: peak RSS, main window shown", median(main, "peak_bytes") / mb,
+            Figure("startup: of which interpreter, QApplication and imports",
+                   median(main, "imported"), median(bare, "imported"), "s"),
+            Figure("memory: peak RSS (VmHWM), main window shown", median(main, "peak_bytes") / mb,
                    median(bare, "peak_bytes") / mb, "MB", 500)]
 
 
@@ -157,13 +160,10 @@ def register(app: App, repeats: int) -> list[Figure]:
 
     from gui.participants_view import ParticipantsView
 
-    columns = [getattr(Participant, c) for c in (
-        "label", "number", "status", "stratum", "registered_on", "enrolled_on", "withdrawn_on",
-        "withdrawal_reason", "notes", "emergency_unblinded", "version")]
-
     def tuples() -> list[tuple]:
         with app.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(select(*columns).order_by(Participant.number))]
+            return [tuple(r) for r in conn.execute(select(*ROW_COLUMNS)
+                                                   .order_by(Participant.number))]
 
     baseline = _median_seconds(tuples, repeats)
     view = ParticipantsView(app, ACTOR)
@@ -188,10 +188,11 @@ def register(app: App, repeats: int) -> list[Figure]:
             QApplication.processEvents()
 
         typed.append(_seconds(press))
+    shown = len(view.model.rows)
     view.close()
     view.deleteLater()
     QApplication.processEvents()
-    return [Figure(f"register: {len(view.model.rows):,} participants ready", ready * 1000,
+    return [Figure(f"register: {shown:,} participants ready", ready * 1000,
                    baseline * 1000, "ms", 300),
             Figure(f"register: filter keystroke (median of {len(typed)})",
                    statistics.median(typed) * 1000, baseline * 1000, "ms", 50)]
@@ -222,7 +223,8 @@ def export(app: App, folder: Path) -> list[Figure]:
 def disk(app: App, folder: Path) -> list[Figure]:
     """Bytes per observation: the whole study file, and a bare copy of its four columns."""
     path = sqlite_path(app.url)
-    assert path is not None
+    if path is None:  # PostgreSQL: no one file to weigh
+        return []
     with app.engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         observations = conn.scalar(select(func.count()).select_from(Observation))
@@ -289,7 +291,7 @@ def measure_database(database: str, url: str, import_url: str, folder: Path, siz
                             f"{observations:,} observations, built in "
                             f"{time.perf_counter() - start:.0f} s")
         steps: list[tuple[str, Callable[[], list[Figure]]]] = [
-            ("disk", lambda: disk(app, folder) if app.dialect == "sqlite" else []),
+            ("disk", lambda: disk(app, folder)),
             ("startup", lambda: startup(url, size.repeats)),
             ("register", lambda: register(app, size.repeats)),
             ("export", lambda: export(app, folder)),
@@ -387,6 +389,8 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Size, set[str]]:
                         help="500 participants and 50,000 item responses: a quick run")
     parser.add_argument("--pg", metavar="URL",
                         help="also measure on this PostgreSQL server (a scratch schema)")
+    parser.add_argument("--skip-sqlite", action="store_true",
+                        help="measure PostgreSQL only (with --pg), e.g. at another size")
     parser.add_argument("--db-dir", metavar="DIR",
                         help="keep the SQLite databases here (default: a temporary folder)")
     parser.add_argument("--only", metavar="NAME,...",
@@ -403,6 +407,8 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Size, set[str]]:
     if only - set(NAMES):
         parser.error(f"unknown figure {', '.join(sorted(only - set(NAMES)))}; "
                      f"names are {', '.join(NAMES)}")
+    if args.skip_sqlite and not args.pg:
+        parser.error("--skip-sqlite needs --pg")
     if size.measures < 2:
         parser.error("--measures must be at least 2 (the group view plots roi_01)")
     return args, size, only
@@ -420,10 +426,11 @@ def main(argv: list[str] | None = None) -> int:
     print(*header, study_builder.MEASURING_ONLY, sep="\n", flush=True)
     report = Report([], [], [])
     with _folder(args.db_dir) as folder:
-        sqlite_folder = _fresh(folder / "sqlite")
-        measure_database("SQLite", f"sqlite:///{sqlite_folder / 'study.sqlite'}",
-                         f"sqlite:///{sqlite_folder / 'import' / 'import.sqlite'}",
-                         sqlite_folder, size, only, report)
+        if not args.skip_sqlite:
+            sqlite_folder = _fresh(folder / "sqlite")
+            measure_database("SQLite", f"sqlite:///{sqlite_folder / 'study.sqlite'}",
+                             f"sqlite:///{sqlite_folder / 'import' / 'import.sqlite'}",
+                             sqlite_folder, size, only, report)
         if args.pg:
             with study_builder.scratch_postgres(args.pg) as url, \
                     study_builder.scratch_postgres(args.pg) as import_url:

@@ -54,9 +54,6 @@ class Table:
     notes: list[str] = field(default_factory=list)
     header_rows: list[list[str]] = field(default_factory=list)
 
-    def letter(self, column: str) -> str:
-        return column_letter(list(self.frame.columns).index(column))
-
     def promote_header_rows(self, count: int) -> Table:
         """Move the first `count` data rows into the header (Qualtrics' extra header rows)."""
         head = self.frame.iloc[:count].fillna("").astype(str)
@@ -179,9 +176,13 @@ def _field_counts(text: str, delimiter: str) -> np.ndarray:
     starts = np.concatenate(([0], ends[:-1] + 1))
     seps = np.flatnonzero(data == ord(delimiter))
     counts = np.bincount(np.searchsorted(ends, seps), minlength=ends.size)[:ends.size] + 1
-    spaces = np.flatnonzero((data == 32) | (data == 9) | (data == 13))
-    per_line = np.bincount(np.searchsorted(ends, spaces), minlength=ends.size)[:ends.size]
-    counts[(counts == 1) & (per_line == ends - starts)] = 0
+    length = ends - starts
+    empty = (length == 0) | ((length == 1) & (data[np.maximum(ends - 1, 0)] == 13))
+    counts[empty] = 0
+    if (counts == 1).any():  # lines without a delimiter: blank if only spaces
+        spaces = np.flatnonzero((data == 32) | (data == 9) | (data == 13))
+        per_line = np.bincount(np.searchsorted(ends, spaces), minlength=ends.size)[:ends.size]
+        counts[(counts == 1) & (per_line == length)] = 0
     return counts
 
 
@@ -270,7 +271,10 @@ def _read_workbook(path: Path, raw: bytes, sheet: str | None) -> Table:
 
 def _finish(name: str, frame: pd.DataFrame, kind: str, **extra: object) -> Table:
     """Header, row numbers, blank rows and columns, duplicated names."""
-    filled = frame.notna().to_numpy().any(axis=1)
+    filled = frame.iloc[:, 0].notna().to_numpy(copy=True)
+    if frame.shape[1] > 1 and not filled.all():  # only rows with an empty first cell
+        gaps = np.flatnonzero(~filled)
+        filled[gaps] = frame.iloc[gaps, 1:].notna().to_numpy().any(axis=1)
     nonblank = np.flatnonzero(filled)
     if nonblank.size == 0:
         raise fail("the file is empty")

@@ -84,6 +84,25 @@ def _placeholders(conn: Connection, n: int) -> str:
     return ", ".join([mark] * n)
 
 
+def bulk_insert(conn: Connection, table: str, columns: list[tuple[str, str]],
+                data: list[list[Any]], fixed: dict[str, int] | None = None) -> None:
+    """Rows given column-wise, in one statement per call: SQLite takes an executemany of
+    tuples; PostgreSQL one INSERT ... SELECT FROM unnest(arrays), far fewer round trips
+    than a row per statement. `columns` pairs each name with its PostgreSQL type."""
+    fixed = fixed or {}
+    names = ", ".join([*(c for c, _ in columns), *fixed])
+    constants = [str(int(v)) for v in fixed.values()]
+    if conn.dialect.name == "postgresql":
+        arrays = ", ".join(f"%s::{kind}[]" for _, kind in columns)
+        extra = "".join(f", {c}" for c in constants)
+        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) SELECT *{extra} FROM "
+                             f"unnest({arrays})", tuple(data))
+    else:
+        marks = ", ".join(["?"] * len(columns) + constants)
+        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                             list(zip(*data, strict=True)))  # type: ignore[arg-type]
+
+
 def insert_record(conn: Connection, record: dict[str, Any]) -> tuple[int, int]:
     """The import's own row; returns its id and its fingerprint."""
     table = ImportRecord.__table__
@@ -98,15 +117,16 @@ def insert_new(conn: Connection, table: str, frame: pd.DataFrame, import_id: int
         return 0
     frame = _in_key_order(frame)
     target = TARGET[table]
-    sql = (f"INSERT INTO {table} (participant_id, visit, {target}, value, import_id, version) "
-           f"VALUES ({_placeholders(conn, 4)}, {int(import_id)}, 1)")
-    rows = list(zip(frame["participant_id"].tolist(), frame["visit"].tolist(),
-                    frame["target"].tolist(), frame["value"].tolist(), strict=True))
-    for start in range(0, len(rows), CHUNK):
+    columns = [("participant_id", "bigint"), ("visit", "text"), (target, "text"),
+               ("value", "float8")]
+    data = [frame["participant_id"].tolist(), frame["visit"].tolist(),
+            frame["target"].tolist(), frame["value"].tolist()]
+    for start in range(0, len(frame), CHUNK):
         if cancelled():
             raise Cancelled
-        conn.exec_driver_sql(sql, rows[start:start + CHUNK])  # type: ignore[arg-type]
-        progress(min(start + CHUNK, len(rows)) / len(rows), f"writing {table}")
+        bulk_insert(conn, table, columns, [d[start:start + CHUNK] for d in data],
+                    {"import_id": import_id, "version": 1})
+        progress(min(start + CHUNK, len(frame)) / len(frame), f"writing {table}")
     return fingerprint_sum(frame, target, import_id)
 
 
@@ -138,8 +158,6 @@ def write(conn: Connection, actor: str, record: dict[str, Any],
           changes: dict[str, pd.DataFrame], reason: str | None, progress: Progress,
           cancelled: Callable[[], bool]) -> int:
     """Everything an import writes, inside the caller's transaction; returns the import id."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA cache_size = -262144")
     import_id, record_fp = insert_record(conn, record)
     deltas = {"imports": record_fp}
     updates: list[Entry] = []

@@ -78,10 +78,6 @@ def chunks(session: Session) -> Iterator[bytes]:
         yield (f"# {table.name} {len(lines)}\n" + "".join(line + "\n" for line in lines)).encode()
 
 
-def canonical_bytes(session: Session) -> bytes:
-    return b"".join(chunks(session))
-
-
 def data_digest(session: Session) -> str:
     """SHA-256 of the canonical export, as hex: what the lock signs."""
     digest = hashlib.sha256()

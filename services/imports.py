@@ -386,6 +386,7 @@ def _save_profile(session: Session, name: str, kind: str, mapping: Mapping) -> N
 def save_profile(app: App, actor: Actor, name: str, kind: str, mapping: Mapping) -> None:
     require(actor, "imports.write")
     require_open(app)
+    require_open(app)
     if not name.strip():
         raise Refused("a profile needs a name")
     with app.write(actor, "import.profile") as s:

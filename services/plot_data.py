@@ -15,6 +15,7 @@ NaN when unset) so they travel as float arrays.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -227,13 +228,13 @@ def participant_plots(app: App, actor: Actor, participant: object,
     if not rows:
         raise NotFound(f"no participant {participant!s} (looked for {label_of(app, participant)})")
     visits: dict[str, _VisitFacts] = {}
-    values: dict[tuple[str, str], Any] = {}
+    values: dict[str, dict[str, Any]] = defaultdict(dict)  # measure -> visit -> row
     for row in rows:
         if row.visit is not None and row.visit not in visits:
             visits[row.visit] = _VisitFacts(row, row.kit_code or row.code,
                                             row.condition if unblinded else None)
         if row.measure is not None and row.value is not None:
-            values[row.visit, row.measure] = row
+            values[row.measure][row.visit] = row
     return _assemble(protocol, rows[0], unblinded, visits, values, today or dt.date.today())
 
 
@@ -289,12 +290,31 @@ def _slot(protocol: Protocol, facts: _VisitFacts | None) -> int:
                 NO_CONDITION)
 
 
-def _assemble(protocol: Protocol, first: Any, unblinded: bool, visits: dict[str, _VisitFacts],
-              values: dict[tuple[str, str], Any], today: dt.date) -> ParticipantPlotData:
-    ids = [v.id for v in protocol.visits]
+@dataclass(frozen=True)
+class _Columns:
+    """Per protocol visit, what every value recorded at that visit shares."""
+
+    ids: tuple[str, ...]
+    labels: tuple[str, ...]
+    slots: tuple[int, ...]
+    where: tuple[str, ...]  # the tooltip lines naming the visit and its date
+    day: tuple[float, ...]
+
+
+def _columns(protocol: Protocol, visits: dict[str, _VisitFacts], unblinded: bool) -> _Columns:
+    ids = tuple(v.id for v in protocol.visits)
     labels = tuple(_visit_label(protocol, v, visits.get(v), unblinded) for v in ids)
-    slots = [_slot(protocol, visits.get(v)) for v in ids]
-    series = {m.name: _series(m, ids, labels, slots, visits, values) for m in protocol.measures}
+    dates = [visits[v].row.actual_date if v in visits else None for v in ids]
+    return _Columns(ids, labels, tuple(_slot(protocol, visits.get(v)) for v in ids),
+                    tuple(f"visit {label}\nvisit date {_text(d)}"
+                          for label, d in zip(labels, dates, strict=True)),
+                    tuple(day_number(d) for d in dates))
+
+
+def _assemble(protocol: Protocol, first: Any, unblinded: bool, visits: dict[str, _VisitFacts],
+              values: dict[str, dict[str, Any]], today: dt.date) -> ParticipantPlotData:
+    c = _columns(protocol, visits, unblinded)
+    series = {m.name: _series(m, values.get(m.name, {}), c) for m in protocol.measures}
     qc = tuple(_qc(series[m.name], m.qc_max) for m in protocol.measures if m.qc_max is not None)
     if unblinded:
         key = (*_condition_key(protocol), KeyEntry("no condition (not a dosing visit)",
@@ -307,14 +327,14 @@ def _assemble(protocol: Protocol, first: Any, unblinded: bool, visits: dict[str,
     heading = f"{'stratum ' + stratum if stratum else 'no stratum yet'} · {first.p_status} · {mode}"
     return ParticipantPlotData(
         participant=first.label, stratum=stratum, unblinded=unblinded, heading=heading,
-        visit_labels=labels, key=key,
-        timeline=_timeline(protocol, ids, labels, visits, today), measures=series,
-        profile=_profile(protocol, ids, labels, slots, visits, values), qc=qc)
+        visit_labels=c.labels, key=key,
+        timeline=_timeline(protocol, c, visits, today), measures=series,
+        profile=_profile(protocol, c, values), qc=qc)
 
 
-def _timeline(protocol: Protocol, ids: Sequence[str], labels: Sequence[str],
-              visits: dict[str, _VisitFacts], today: dt.date) -> VisitTimeline:
-    rows = [visits[v].row if v in visits else None for v in ids]
+def _timeline(protocol: Protocol, c: _Columns, visits: dict[str, _VisitFacts],
+              today: dt.date) -> VisitTimeline:
+    rows = [visits[v].row if v in visits else None for v in c.ids]
 
     def days(attr: str) -> np.ndarray:
         return np.array([day_number(getattr(r, attr)) if r is not None else np.nan
@@ -324,9 +344,9 @@ def _timeline(protocol: Protocol, ids: Sequence[str], labels: Sequence[str],
     deviation = np.array([bool(r is not None and r.status == "done" and r.deviation_days)
                           for r in rows])
     tips = tuple(_visit_tooltip(spec.label, label, r)
-                 for spec, label, r in zip(protocol.visits, labels, rows, strict=True))
+                 for spec, label, r in zip(protocol.visits, c.labels, rows, strict=True))
     return VisitTimeline(
-        visit_ids=tuple(ids), labels=tuple(labels), window_start=days("window_start"),
+        visit_ids=c.ids, labels=c.labels, window_start=days("window_start"),
         window_end=days("window_end"), target=days("target_date"), booked=days("booked_date"),
         actual=days("actual_date"), status=status, deviation=deviation,
         missed=np.array([s == "missed" for s in status]), tooltips=tips,
@@ -362,25 +382,21 @@ def _origin(row: Any) -> str:
     return f"import #{row.import_id}: {row.file_name}"
 
 
-def _series(m: Measure, ids: Sequence[str], labels: Sequence[str], slots: Sequence[int],
-            visits: dict[str, _VisitFacts], values: dict[tuple[str, str], Any]) -> PointSeries:
-    points = [(i, values[v, m.name]) for i, v in enumerate(ids) if (v, m.name) in values]
-    tips = []
-    for i, row in points:
-        facts = visits[ids[i]].row
-        tips.append(f"{m.label}: {_number(row.value)} {m.unit}\nvisit {labels[i]}\n"
-                    f"visit date {_text(facts.actual_date)}\n{_origin(row)}")
+def _series(m: Measure, at: dict[str, Any], c: _Columns) -> PointSeries:
+    """The measure's values in visit order, with where each came from."""
+    index = [i for i, v in enumerate(c.ids) if v in at]
+    rows = [at[c.ids[i]] for i in index]
     return PointSeries(
-        measure=m.name, title=m.label, unit=m.unit,
-        x=np.array([i for i, _ in points], dtype=float),
-        y=np.array([r.value for _, r in points], dtype=float),
-        slot=np.array([slots[i] for i, _ in points], dtype=int),
-        visit_ids=tuple(ids[i] for i, _ in points),
-        date=np.array([day_number(visits[ids[i]].row.actual_date) for i, _ in points],
-                      dtype=float),
-        import_id=np.array([-1 if r.import_id is None else r.import_id for _, r in points],
+        measure=m.name, title=m.label, unit=m.unit, x=np.array(index, dtype=float),
+        y=np.array([r.value for r in rows], dtype=float),
+        slot=np.array([c.slots[i] for i in index], dtype=int),
+        visit_ids=tuple(c.ids[i] for i in index),
+        date=np.array([c.day[i] for i in index], dtype=float),
+        import_id=np.array([-1 if r.import_id is None else r.import_id for r in rows],
                            dtype=int),
-        import_file=tuple(r.file_name for _, r in points), tooltips=tuple(tips))
+        import_file=tuple(r.file_name for r in rows),
+        tooltips=tuple(f"{m.label}: {_number(r.value)} {m.unit}\n{c.where[i]}\n{_origin(r)}"
+                       for i, r in zip(index, rows, strict=True)))
 
 
 def _qc(series: PointSeries, limit: float) -> QcSeries:
@@ -390,13 +406,11 @@ def _qc(series: PointSeries, limit: float) -> QcSeries:
     return QcSeries(replace(series, tooltips=tips), limit, above)
 
 
-def _profile(protocol: Protocol, ids: Sequence[str], labels: Sequence[str],
-             slots: Sequence[int], visits: dict[str, _VisitFacts],
-             values: dict[tuple[str, str], Any]) -> Profile:
+def _profile(protocol: Protocol, c: _Columns, values: dict[str, dict[str, Any]]) -> Profile:
     scales = [m for m in protocol.measures if m.kind == "questionnaire"]
     lines = []
-    for i, v in enumerate(ids):
-        rows = [values.get((v, m.name)) for m in scales]
+    for i, v in enumerate(c.ids):
+        rows = [values.get(m.name, {}).get(v) for m in scales]
         if not any(rows):
             continue
         raw = np.array([np.nan if r is None else r.value for r in rows], dtype=float)
@@ -405,12 +419,12 @@ def _profile(protocol: Protocol, ids: Sequence[str], labels: Sequence[str],
         y = 100.0 * (raw - low) / np.where(span > 0, span, 1.0)
         tips = tuple(
             f"{m.label}: {_number(r.value)} {m.unit} ({_number(pct)} % of {m.min:g}–{m.max:g})"
-            f"\nvisit {labels[i]}\nvisit date {_text(visits[v].row.actual_date)}\n{_origin(r)}"
-            if r is not None else f"{m.label}: not recorded at {labels[i]}"
+            f"\n{c.where[i]}\n{_origin(r)}"
+            if r is not None else f"{m.label}: not recorded at {c.labels[i]}"
             for m, r, pct in zip(scales, rows, y, strict=True))
-        lines.append(ProfileLine(v, i, labels[i], slots[i], y, raw, tips))
+        lines.append(ProfileLine(v, i, c.labels[i], c.slots[i], y, raw, tips))
     return Profile(tuple(m.name for m in scales), tuple(m.label for m in scales), tuple(lines),
-                   len(ids))
+                   len(c.ids))
 
 
 # -- one measure over the group -------------------------------------------------------------

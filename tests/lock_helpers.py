@@ -3,7 +3,8 @@ export and analysis tests.
 
 Scan values are written the way an import writes them (an ImportRecord and its
 observations in one unit of work), so exports have provenance to show. Generating
-the allocation list costs two scrypt derivations, so each test builds at most one.
+the allocation list costs two scrypt derivations, so on SQLite the study is built
+once per test session and copied for each test (ready_app).
 """
 
 from __future__ import annotations

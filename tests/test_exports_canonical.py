@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, select, text
 
 from db.models import AuditEntry, Base
 from services import participants
-from services.canonical_export import canonical_bytes, data_digest
+from services.canonical_export import chunks, data_digest
 from services.context import App
 from tests.lock_helpers import ACTORS, ready_app, record
 
@@ -65,7 +65,7 @@ def test_same_data_same_bytes_and_digest_on_sqlite_and_postgresql(
     participants.edit(lite, cora, 2, {"notes": 'naïve "quoted"\nsecond line ✓'}, "test")
     _copy(lite, pg_app)
     with lite.read() as a, pg_app.read() as b:
-        lite_bytes, pg_bytes = canonical_bytes(a), canonical_bytes(b)
+        lite_bytes, pg_bytes = b"".join(chunks(a)), b"".join(chunks(b))
         assert data_digest(a) == data_digest(b) == hashlib.sha256(lite_bytes).hexdigest()
     lite.close()
     assert lite_bytes == pg_bytes

@@ -210,5 +210,10 @@ def test_lock_and_unlock_on_the_command_line(app: App, db_url: str,
             password=ivan)
     assert r.code == 0 and r.json["active"] is False and r.json["void_reason"] == "query"
     assert state(app)[0] == before[0] == "running"
+    r = cli(capsys, monkeypatch, db_url, "--json", "lock", "--show", user="ivan",
+            password=ivan)
+    assert r.json["locked"] is False
+    assert [(v["signer"], v["voided_by"], v["void_reason"]) for v in r.json["voided"]] == [
+        ("ivan", "ivan", "query")]
     r = cli(capsys, monkeypatch, db_url, "lock", user="ivan", password=ivan)
     assert r.code == 2

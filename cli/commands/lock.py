@@ -51,16 +51,23 @@ def handle_lock(cli: Cli) -> Result:
         return Result({"ready": ok, "items": [i.as_dict() for i in items]},
                       _checklist_text(items), exit_code=0 if ok else 1)
     if a.show:
-        cert = lock.certificate(app, cli.actor)
-        if cert is None:
-            return Result({"locked": False}, "the study is not locked")
-        return Result({"locked": True, **cert}, _record_text(f"Lock certificate: {cert['study']}",
-                                                             cert))
+        return _show(cli)
     actor = cli.actor
     password = cli.secret("TRIALDESK_PASSWORD",
                           f"{actor.name}, re-enter your password to sign \"{lock.MEANING}\"")
     record = lock.lock(app, actor, a.reason, password).as_dict()
     return Result(record, _record_text("Study locked: its data are final.", record))
+
+
+def _show(cli: Cli) -> Result:
+    """The active lock's certificate, then every earlier (voided) signature."""
+    cert = lock.certificate(cli.app, cli.actor)
+    voided = [r.as_dict() for r in lock.history(cli.app, cli.actor) if not r.active]
+    texts = [_record_text(f"Lock certificate: {cert['study']}", cert) if cert
+             else "The study is not locked."]
+    texts += [_record_text("Voided lock signature:", r) for r in voided]
+    return Result({"locked": cert is not None, **(cert or {}), "voided": voided},
+                  "\n".join(texts))
 
 
 def handle_unlock(cli: Cli) -> Result:

@@ -47,7 +47,6 @@ class StratumPlot(FigurePlot[Drawn]):
     def __init__(self) -> None:
         super().__init__()
         style.style_plot(self, "")
-        self.showGrid(x=False, y=True, alpha=0.15)  # few plots, drawn rarely: worth it here
         self.getAxis("bottom").setHeight(40)
         self.setMouseEnabled(x=False, y=True)
         self.lines = pg.PlotDataItem(connect="finite", antialias=False)

@@ -9,7 +9,9 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from gui import main_window
 from gui.main_window import MainWindow
+from gui.tabs import TABS
 from services.context import Actor, App
 from tests.conftest import make_study
 
@@ -32,8 +34,16 @@ def actors(sqlite_app: App) -> dict[str, Actor]:
 
 
 @pytest.fixture
-def open_window(qtbot: QtBot, sqlite_app: App,
-                actors: dict[str, Actor]) -> Iterator[Callable[[str], MainWindow]]:
+def foundation_tabs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the tabs these tests are about: each later feature tests its own tab, and
+    its failures (or slowness) should not hide or fake the foundation's."""
+    tabs = [t for t in TABS if t[0] in ("Participants", "Audit trail")]
+    monkeypatch.setattr(main_window, "TABS", tabs)
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot, sqlite_app: App, actors: dict[str, Actor],
+                foundation_tabs: None) -> Iterator[Callable[[str], MainWindow]]:
     """open_window('cora') -> a shown main window, its start-up verification finished.
 
     The fixture holds the windows: qtbot keeps only weak references, and a window

@@ -3,27 +3,30 @@ database, a new study from a protocol (and a bad one), File → Open, and run_gu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QPushButton
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from gui import main_window
 from gui.app import run_gui
 from gui.launcher import Launcher
 from gui.login_dialog import LoginDialog
 from gui.main_window import MainWindow
 from gui.new_study_dialog import NewStudyDialog
 from gui.open_database_dialog import OpenDatabaseDialog
+from gui.tabs import TABS
 from gui.welcome_dialog import WelcomeDialog
 from services.context import Actor, App
 from tests.conftest import PASSWORDS, REFERENCE, make_study
 
 
 @pytest.fixture
-def launcher(qtbot: QtBot) -> Launcher:
+def launcher(qtbot: QtBot, foundation_tabs: None) -> Iterator[Launcher]:
     launcher = Launcher("cora")
     yield launcher
     if launcher.window:
@@ -87,8 +90,8 @@ def test_sign_in_opens_the_main_window_with_its_status(
     assert window.database_label.text() == sqlite_app.safe_url
     assert window.stage_label.text() == "Stage: setup"
     assert window.audit_label.text().startswith("Audit trail verified")
-    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    assert titles[0] == "Participants" and "Audit trail" in titles
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
+        "Participants", "Audit trail"]
 
 
 def test_cancelling_sign_in_quits(qtbot: QtBot, launcher: Launcher, sqlite_url: str,
@@ -172,6 +175,31 @@ def test_file_open_switches_to_another_study_after_signing_in(
     second = _sign_in(qtbot, launcher, PASSWORDS["cora"])
     assert second is not first and "other.sqlite" in second.database_label.text()
     qtbot.waitUntil(lambda: not shiboken6.isValid(first))  # closed and deleted
+
+
+def test_a_later_feature_adds_a_tab_by_appending_to_tabs(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, sqlite_app: App,
+        actors: dict[str, Actor]) -> None:
+    made: list[tuple[App, Actor, QWidget]] = []
+
+    class Plain(QLabel):
+        refreshed = 0
+
+        def refresh(self) -> None:
+            self.refreshed += 1
+
+    def factory(app: App, actor: Actor, parent: QWidget) -> QWidget:
+        made.append((app, actor, parent))
+        return Plain("a later feature", parent)
+
+    monkeypatch.setattr(main_window, "TABS", [*TABS, ("Later", factory)])
+    window = MainWindow(sqlite_app, actors["cora"])
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: not window.runner.runs)
+    assert made == [(sqlite_app, actors["cora"], window)]
+    window.tabs.setCurrentIndex(window.tabs.count() - 1)
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "Later"
+    assert window.tabs.currentWidget().refreshed == 1
 
 
 def test_run_gui_returns_0_when_sign_in_is_cancelled(

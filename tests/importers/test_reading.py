@@ -133,3 +133,16 @@ def test_unnamed_and_empty_columns(tmp_path: Path) -> None:
 
 def test_column_letters() -> None:
     assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+
+
+def test_repeated_answers_are_parsed_once_each_and_alike() -> None:
+    import numpy as np
+    import pandas as pd
+
+    cells = pd.Series(["1", "2", " 3", "1,5", "n/a", None, "x", "−2"] * 50, dtype=object)
+    once = to_numbers(cells.iloc[:8], decimal_comma=True)  # too few repeats: parsed directly
+    values, bad = to_numbers(cells, decimal_comma=True)  # parsed per distinct text
+    assert once[0][:4].tolist() == [1.0, 2.0, 3.0, 1.5] and once[0][7] == -2.0
+    assert once[1].tolist() == [False] * 6 + [True, False]
+    assert np.array_equal(values.reshape(50, 8), np.tile(once[0], (50, 1)), equal_nan=True)
+    assert (bad.reshape(50, 8) == once[1]).all()
