@@ -27,8 +27,10 @@ class VerifyResult(Protocol):
 class VerifyAuditJob(Job):
     title = "Verifying the audit trail"
 
-    def __init__(self, app: App, actor: Actor, on_result: Callable[[VerifyResult], None]):
+    def __init__(self, app: App, actor: Actor, on_result: Callable[[VerifyResult], None],
+                 *, background: bool = False):
         self.app, self.actor, self.on_result = app, actor, on_result
+        self.background = background
 
     def run(self, progress: Progress, cancelled: Cancelled) -> VerifyResult:
         progress(0, 0, "Checking the hash chain and every audited table…")

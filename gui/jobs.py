@@ -12,7 +12,15 @@ import logging
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import QMessageBox, QProgressBar, QProgressDialog, QWidget
 
 from gui.messages import describe, show_message
@@ -29,6 +37,7 @@ class Job:
     """One piece of long work. Subclasses set `title` and override run()."""
 
     title = "Working"
+    background = False  # True: no progress dialog; the job reports in its own way
 
     def prepare(self) -> None:
         """GUI thread, before the worker starts: check inputs; raise Refused to stop."""
@@ -73,7 +82,9 @@ class _Run(QObject):
         super().__init__(runner)
         self.runner, self.job = runner, job
         self.cancel = threading.Event()
-        self.signals = _Signals(self)  # deleted with the run, on the GUI thread
+        # Owned by the application, not by this run: if the window closes while the
+        # worker runs, the run goes with it but the worker can still emit (to nobody).
+        self.signals = _Signals(QCoreApplication.instance())
         self.signals.progress.connect(self._progress)
         self.signals.finished.connect(self._finished)
         self.signals.failed.connect(self._failed)
@@ -91,7 +102,7 @@ class _Run(QObject):
         self.worker = _Worker(job, self.signals, self.cancel)
 
     def _show(self) -> None:
-        if self in self.runner.runs:
+        if self in self.runner.runs and not self.job.background:
             self.dialog.show()
 
     def _cancel(self) -> None:
@@ -171,5 +182,6 @@ class JobRunner(QObject):
 
     def _done(self, run: _Run) -> None:
         self.runs.remove(run)
+        run.signals.deleteLater()
         run.deleteLater()
         self.done.emit(run.job)

@@ -82,6 +82,10 @@ class MainWindow(QMainWindow):
         self.database_label = QLabel(self.app.safe_url)
         self.stage_label = QLabel()
         self.audit_label = QLabel()
+        self.user_label.setToolTip("Signed in as")
+        self.database_label.setToolTip("Database")
+        for label in (self.user_label, self.database_label, self.stage_label, self.audit_label):
+            label.setContentsMargins(6, 0, 6, 0)
         bar = self.statusBar()
         bar.addWidget(self.user_label)
         bar.addWidget(self.database_label)
@@ -106,7 +110,8 @@ class MainWindow(QMainWindow):
             self.audit_label.setText(f"Audit trail: not shown to the {self.actor.role} role")
             return
         self.audit_label.setText("Verifying the audit trail…")
-        self.runner.start(VerifyAuditJob(self.app, self.actor, self.show_audit_status))
+        self.runner.start(VerifyAuditJob(self.app, self.actor, self.show_audit_status,
+                                         background=True))  # the window stays usable
 
     def show_audit_status(self, result: VerifyResult) -> None:
         self.audit_label.setText(verify_text(result))

@@ -170,9 +170,9 @@ def _envelopes(protocol: Protocol, alloc: AllocationList,
             for k, p in _padded(plain).items()}
 
 
-def _new_list(protocol: Protocol) -> AllocationList:
+def _new_list(protocol: Protocol, seed: bytes) -> AllocationList:
     return generate_allocation(
-        seed=rng.new_seed(), design=protocol.design,
+        seed=seed, design=protocol.design,
         conditions=[c.code for c in protocol.conditions], strata=protocol.strata,
         slots_per_stratum=protocol.slots_per_stratum,
         block_multiples=protocol.block_multiples, ratio=protocol.ratio)
@@ -188,13 +188,21 @@ def _drop_unused_list(session: Session) -> None:
 
 def generate(app: App, actor: Actor, passphrase: str, emergency_passphrase: str, *,
              confirm_unbalanced: bool = False, replace: bool = False,
-             reason: str | None = None) -> dict[str, Any]:
-    """Make the list, its dose codes, the sealed key and the envelopes; start the study."""
+             reason: str | None = None, demo_seed: bytes | None = None) -> dict[str, Any]:
+    """Make the list, its dose codes, the sealed key and the envelopes; start the study.
+
+    `demo_seed` makes the synthetic demo reproducible (its analysis must show the same
+    tables every time); a real study's list always comes from a fresh random seed.
+    """
     warnings = preflight(app, actor, confirm_unbalanced=confirm_unbalanced, replace=replace,
                          reason=reason)
     _check_passphrases(passphrase, emergency_passphrase)
+    if demo_seed is not None:
+        with app.read() as s:
+            if not s.scalar(select(Study.synthetic)):
+                raise Refused("a fixed allocation seed is for the synthetic demo only")
     protocol = app.protocol
-    alloc = _new_list(protocol)
+    alloc = _new_list(protocol, demo_seed or rng.new_seed())
     taken: set[str] = set()
     slot_codes: dict[tuple[str, int], dict[str, str]] = {}
     conditions: dict[str, str] = {}

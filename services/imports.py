@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -340,13 +341,18 @@ def commit(app: App, actor: Actor, report_or_options: ImportReport | ImportOptio
                 _save_profile(s, options.save_profile, options.kind, extract.mapping)
             if report.nothing_to_change:
                 return report
-            if plan.counts["updated"]:
-                reason = need_reason(reason, f"updating {plan.counts['updated']} stored rows")
+            changed = sum(v["changed"] for v in plan.values.values())
+            if changed:
+                reason = need_reason(reason, f"changing {changed} stored value(s)")
             record = _record(actor, report, extract)
             report.import_id = write(conn, actor.name, record, plan.changes, reason,
                                      lambda f, t: progress(0.1 + 0.85 * f, t), cancelled)
     except Cancelled as exc:
         raise Refused("the import was cancelled; nothing was written") from exc
+    except DBAPIError as exc:  # e.g. the study was locked in the meantime (lock triggers)
+        why = str(exc.orig).strip().splitlines()[0]
+        raise Refused(f"the database refused the import: {why}; nothing was written") \
+            from exc
     report.committed = True
     progress(1.0, "imported")
     return report

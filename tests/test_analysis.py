@@ -11,10 +11,11 @@ import pytest
 from openpyxl import load_workbook
 from scipy import stats
 
-from services import analysis, demo, exports, lock
+from services import allocation, analysis, demo, exports, lock
 from services.context import Actor, App
 from services.errors import PermissionDenied, Refused
 from tests.cli_helpers import cli
+from tests.conftest import make_study
 from tests.lock_helpers import ACTORS, password, ready_app
 
 
@@ -92,3 +93,11 @@ def test_the_analysis_waits_for_unblinding_and_the_right_role(
     with pytest.raises(Refused, match=r"\.csv or \.xlsx"):
         analysis.write({"measures": []}, tmp_path_factory.mktemp("out") / "tables.txt")
     app.close()
+
+
+def test_only_the_synthetic_demo_may_fix_the_allocation_seed(app: App) -> None:
+    """The demo's fixed list makes its analysis reproducible; a real list never is fixed."""
+    actors = make_study(app, ("stella",))
+    with pytest.raises(Refused, match="for the synthetic demo only"):
+        allocation.generate(app, actors["stella"], "sealing passphrase", "emergency passphrase",
+                            confirm_unbalanced=True, demo_seed=demo.ALLOCATION_SEED)

@@ -217,3 +217,23 @@ def test_only_coordinators_import(app: App, tmp_path: Path) -> None:
         imports.preview(app, actors["cora"], "scans", tmp_path / "missing.csv")
     with app.read() as s:
         assert s.query(ImportRecord).count() == 0
+
+
+def test_a_database_refusal_mid_write_is_a_refusal(app: App, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    cora = baseline_study(app, [1])["cora"]
+    path = write_csv(tmp_path / "s.csv", SCAN_HEADER, [["P001", "baseline", "0.5", "0.2", "60"]])
+    real_write = imports.write
+
+    def locked_meanwhile(conn, *args, **kw):  # type: ignore[no-untyped-def]
+        real_write(conn, *args, **kw)
+        raise IntegrityError("INSERT", {}, Exception("study is locked: observations cannot "
+                                                     "be changed"))
+
+    monkeypatch.setattr(imports, "write", locked_meanwhile)
+    before = counts(app)
+    with pytest.raises(Refused, match="database refused the import: study is locked"):
+        imports.commit(app, cora, _options(path))
+    assert counts(app) == before and verified(app, cora)

@@ -23,6 +23,7 @@ from gui.plots import style
 from gui.plots.export import Figure
 from gui.plots.export_dialog import Exports
 from gui.plots.group import GroupFigure
+from gui.plots.lifetime import delete_at_exit
 from gui.widgets import placeholder
 from services import plot_data
 from services.context import Actor, App
@@ -43,7 +44,7 @@ class GroupView(QWidget):
         self.figure = GroupFigure()
         self.figure.export_requested.connect(self.exports.export)
         self.figure.copy_requested.connect(self.exports.copy)
-        self.view = pg.GraphicsView(background="w")
+        self.view = delete_at_exit(pg.GraphicsView(background="w"))
         self.view.setCentralItem(self.figure)
         self.view.scene().contextMenu = []  # pyqtgraph's own export: ours is in each plot
         self.message = placeholder("")

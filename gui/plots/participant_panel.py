@@ -25,6 +25,7 @@ from gui.events import events
 from gui.plots import style
 from gui.plots.export import Figure
 from gui.plots.export_dialog import Exports
+from gui.plots.lifetime import delete_at_exit
 from gui.plots.participant_figure import ParticipantFigure
 from gui.widgets import placeholder
 from services import plot_data
@@ -84,7 +85,7 @@ class ParticipantPlots(QWidget):
         self.chooser.setFixedWidth(250)
         self.chooser.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.chooser.itemChanged.connect(self._measures_changed)
-        self.view = pg.GraphicsView(background="w")
+        self.view = delete_at_exit(pg.GraphicsView(background="w"))
         self.view.setCentralItem(self.figure)
         self.message = placeholder(NOTHING_CHOSEN)
         self.stack = QStackedWidget()

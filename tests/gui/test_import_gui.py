@@ -141,3 +141,23 @@ def test_the_imports_tab_lists_records_and_offers_the_wizard_to_coordinators(
     stella = ImportsTab(sqlite_app, Actor("stella", "statistician"))
     qtbot.addWidget(stella)
     assert not [b for b in stella.findChildren(QPushButton) if "Import" in b.text()]
+
+
+def test_the_real_mriqc_table_through_the_wizard(qtbot: QtBot, sqlite_app: App,
+                                                 cora: Actor) -> None:
+    wizard = _wizard(qtbot, sqlite_app, cora, Path("/work/shared/data/real/mriqc_group_bold.tsv"))
+    _next(qtbot, wizard, wizard.mapping_page)
+    page = wizard.mapping_page
+    assert page.error.isVisible() and "--visit V" in page.error.text()
+    assert page.participant.currentText() == "bids_name"
+    assert [b.text() for b in page.drops] == ["Drop column 'group'"]
+    page.visit.setCurrentText("baseline")
+    page.drops[0].setChecked(True)
+    _next(qtbot, wizard, wizard.report_page)
+    report = wizard.report
+    assert report is not None and len(report.unknown_participants) == 133
+    assert not [e for e in report.errors if e.column == "group"]
+    view = wizard.report_page.problems
+    view.search.setText("sub-160")
+    assert [r.problem.row for r in view.visible_rows()] == [None, 136]
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()

@@ -7,11 +7,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from gui.jobs import Cancelled, Job, JobRunner, Progress
+from gui.jobs import SHOW_DIALOG_AFTER_MS, Cancelled, Job, JobRunner, Progress
 from services.errors import Refused
 
 
@@ -124,6 +124,33 @@ def test_a_job_may_show_its_refusal_itself(qtbot: QtBot, runner: JobRunner) -> N
     with qtbot.waitSignal(runner.done, timeout=5000):
         runner.start(job)
     assert shown == ["wrong passphrase"] and runner.message is None
+
+
+def test_a_background_job_shows_no_dialog(qtbot: QtBot, runner: JobRunner) -> None:
+    job = CountingJob()
+    job.background = True
+    runner.start(job)
+    dialog = runner.runs[0].dialog
+    qtbot.wait(SHOW_DIALOG_AFTER_MS * 2)
+    assert not dialog.isVisible()
+    with qtbot.waitSignal(runner.done, timeout=5000):
+        job.go.set()
+    assert job.results == [job.steps]
+
+
+def test_closing_the_window_mid_job_drops_the_result_quietly(qtbot: QtBot) -> None:
+    window = QWidget()  # not given to qtbot: the test deletes it
+    window.show()
+    runner = JobRunner(window)
+    job = CountingJob()
+    runner.start(job)
+    qtbot.waitUntil(lambda: job.steps > 3)
+    with qtbot.waitSignal(window.destroyed):
+        window.deleteLater()
+    job.go.set()
+    assert QThreadPool.globalInstance().waitForDone(5000)
+    qtbot.wait(50)  # the worker's last signals arrive at nobody
+    assert job.results == []
 
 
 def test_the_gui_never_pumps_events_by_hand() -> None:
