@@ -348,6 +348,8 @@ class ImportWizard(QWizard):
         self.runner.start(PreviewJob(self, options, page))
 
     def previewed(self, page: QWizardPage, report: imports.ImportReport) -> None:
+        if page is self.file_page:
+            self.guarded = []  # another file: forget the columns offered for dropping
         self.report = report
         self.checked_options[id(page)] = report.options
         stuck = page is self.mapping_page and report.extract is not None \

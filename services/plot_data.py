@@ -406,22 +406,28 @@ def _qc(series: PointSeries, limit: float) -> QcSeries:
     return QcSeries(replace(series, tooltips=tips), limit, above)
 
 
+def score_range(m: Measure) -> tuple[float, float]:
+    """A scale's possible scores: min and max bound each item, so a sum spans n times them."""
+    n = len(m.items) if m.score == "sum" else 1
+    return n * m.min, n * m.max
+
+
 def _profile(protocol: Protocol, c: _Columns, values: dict[str, dict[str, Any]]) -> Profile:
     scales = [m for m in protocol.measures if m.kind == "questionnaire"]
+    ranges = np.array([score_range(m) for m in scales], dtype=float).reshape(-1, 2)
+    low, high = ranges[:, 0], ranges[:, 1]
     lines = []
     for i, v in enumerate(c.ids):
         rows = [values.get(m.name, {}).get(v) for m in scales]
         if not any(rows):
             continue
         raw = np.array([np.nan if r is None else r.value for r in rows], dtype=float)
-        span = np.array([m.max - m.min for m in scales], dtype=float)
-        low = np.array([m.min for m in scales], dtype=float)
-        y = 100.0 * (raw - low) / np.where(span > 0, span, 1.0)
+        y = 100.0 * (raw - low) / np.where(high > low, high - low, 1.0)
         tips = tuple(
-            f"{m.label}: {_number(r.value)} {m.unit} ({_number(pct)} % of {m.min:g}–{m.max:g})"
+            f"{m.label}: {_number(r.value)} {m.unit} ({_number(pct)} % of {lo:g}–{hi:g})"
             f"\n{c.where[i]}\n{_origin(r)}"
             if r is not None else f"{m.label}: not recorded at {c.labels[i]}"
-            for m, r, pct in zip(scales, rows, y, strict=True))
+            for m, r, pct, lo, hi in zip(scales, rows, y, low, high, strict=True))
         lines.append(ProfileLine(v, i, c.labels[i], c.slots[i], y, raw, tips))
     return Profile(tuple(m.name for m in scales), tuple(m.label for m in scales), tuple(lines),
                    len(c.ids))

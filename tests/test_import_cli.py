@@ -12,9 +12,8 @@ from cli.runner import run
 from services.context import App
 from tests.conftest import PASSWORDS
 from tests.importers.files import write_csv
-from tests.importers.helpers import baseline_study, counts
+from tests.importers.helpers import MRIQC, baseline_study, counts
 
-MRIQC = "/work/shared/data/real/mriqc_group_bold.tsv"
 KEYS = {"rows", "committed", "inserted", "updated", "unchanged", "errors", "warnings"}
 
 
@@ -35,13 +34,13 @@ def cli(app: App, db_url: str, monkeypatch: pytest.MonkeyPatch,
 
 def test_real_mriqc_table_is_refused_with_the_reasons(cli, app: App) -> None:  # type: ignore[no-untyped-def]
     before = counts(app)
-    code, data, _ = cli("import", "scans", MRIQC, "--visit", "baseline")
+    code, data, _ = cli("import", "scans", str(MRIQC), "--visit", "baseline")
     assert code == 1 and set(data) >= KEYS and data["committed"] is False
     assert data["rows"] == 135 and data["inserted"] == 4
     assert all(set(e) == {"row", "column", "message"} for e in data["errors"])
     assert any(e["column"] == "group" for e in data["errors"])
     assert len(data["unknown_participants"]) == 131
-    code, data, _ = cli("import", "scans", MRIQC, "--visit", "baseline", "--drop-column",
+    code, data, _ = cli("import", "scans", str(MRIQC), "--visit", "baseline", "--drop-column",
                         "group", "--dry-run")
     assert code == 1 and not any(e["column"] == "group" for e in data["errors"])
     assert counts(app) == before

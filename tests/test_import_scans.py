@@ -14,9 +14,8 @@ from services import audit_trail, imports, participants, visits
 from services.context import App
 from services.errors import Conflict, PermissionDenied, Refused
 from tests.importers.files import write_csv
-from tests.importers.helpers import TODAY, baseline_study, counts, stored, verified
+from tests.importers.helpers import MRIQC, TODAY, baseline_study, counts, stored, verified
 
-MRIQC = Path("/work/shared/data/real/mriqc_group_bold.tsv")
 SCAN_HEADER = ["participant", "visit", "amygdala_threat", "fd_mean", "tsnr"]
 
 

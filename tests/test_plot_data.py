@@ -193,12 +193,15 @@ def test_qc_marks_the_scan_above_the_limit_and_profile_scales_by_range(
     assert list(qc.above) == [v == "dose2" for v in qc.series.visit_ids]
     assert "above the exclusion limit (0.5 mm)" in qc.series.tooltips[2]
     assert data.profile.scales == (*SCALES, "subjective_introspection")
-    likability = app.protocol.measure("likability_angry")
+    likability, anxiety = (app.protocol.measure(m) for m in SCALES)
     line = data.profile.lines[1]
     expected = 100 * (value_of("P003", "dose1", "likability_angry") - likability.min) \
-        / (likability.max - likability.min)
+        / (likability.max - likability.min)  # a mean score: the items' range
     assert line.visit == "dose1" and line.y[0] == pytest.approx(expected)
     assert line.raw[0] == value_of("P003", "dose1", "likability_angry")
+    low, high = 4 * anxiety.min, 4 * anxiety.max  # a sum of four items
+    expected = 100 * (value_of("P003", "dose1", "subjective_anxiety") - low) / (high - low)
+    assert line.y[1] == pytest.approx(expected) and f"of {low:g}–{high:g}" in line.tooltips[1]
     assert np.isnan(line.y[2]) and "not recorded" in line.tooltips[2]
 
 

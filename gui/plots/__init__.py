@@ -5,6 +5,8 @@ string; these widgets only draw them. Each plot keeps its items and redraws
 with setData, so switching participants costs a few milliseconds.
 """
 
-from gui.plots import none_refcount
+import pyqtgraph as pg
 
-none_refcount.install()  # before any plot is drawn: see none_refcount.py
+# pyqtgraph's atexit clean-up deletes graphics items after Qt has begun tearing
+# down, which can crash the interpreter on exit; Qt frees them itself.
+pg.setConfigOptions(exitCleanup=False)

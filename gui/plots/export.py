@@ -71,7 +71,7 @@ def _png(item: QGraphicsWidget, path: Path, width: int, height: int) -> None:
         raise OSError(f"could not write {path}")
 
 
-def svg_text(item: QGraphicsWidget, width: int, height: int, title: str) -> str:
+def _svg_text(item: QGraphicsWidget, width: int, height: int, title: str) -> str:
     """The item as an SVG document whose root says width x height in pixels."""
     data = QByteArray()
     buffer = QBuffer(data)
@@ -110,7 +110,7 @@ def export_figure(figure: Figure, path: str | Path, width: int, height: int) -> 
         if suffix == ".png":
             _png(item, path, width, height)
         else:
-            path.write_text(svg_text(item, width, height, figure.figure_title),
+            path.write_text(_svg_text(item, width, height, figure.figure_title),
                             encoding="utf-8")
     return path
 

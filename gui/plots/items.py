@@ -14,10 +14,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QSizePolicy
 
 from gui.plots import style
 
 T = TypeVar("T")
+LEGEND_ROW, LEGEND_MARGIN = 18, 8  # pixels, for 9-point labels
 
 
 class Points(pg.ScatterPlotItem):
@@ -46,9 +48,17 @@ class Points(pg.ScatterPlotItem):
 
 
 def legend(columns: int) -> pg.LegendItem:
-    """A legend laid out in a row above the data, where it can never cover a point."""
-    return pg.LegendItem(colCount=columns, labelTextSize=f"{style.FONT_POINTS}pt",
-                         horSpacing=14, verSpacing=-4)
+    """A legend laid out in rows above the data, where it can never cover a point.
+
+    Its size is set, not hinted: pyqtgraph's legend hints its size an event-loop
+    turn after its text changes, too late to size the figure when data change.
+    Its height follows its rows (update_legend); its width never widens the
+    figure, whose plots set minimum widths its text fits in."""
+    key = pg.LegendItem(colCount=columns, labelTextSize=f"{style.FONT_POINTS}pt",
+                        horSpacing=14, verSpacing=-4)
+    key.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    key.setFixedHeight(0)
+    return key
 
 
 class EmptyNote(pg.TextItem):
@@ -138,3 +148,5 @@ def update_legend(key: pg.LegendItem, names: Sequence[str],
     key.clear()
     for sample, name in zip(samples(), names, strict=True):
         key.addItem(sample, name)
+    rows = -(-len(names) // key.columnCount)
+    key.setFixedHeight(LEGEND_ROW * rows + LEGEND_MARGIN if rows else 0)

@@ -18,12 +18,18 @@ from gui.plots.items import EmptyNote, FigurePlot, Points, legend, update_legend
 from services.plot_data import KeyEntry, ParticipantPlotData, PointSeries
 
 PLOT_HEIGHT = 190
-TICK_WIDTH = 78  # pixels a visit's two-line label needs under the axis
+AXIS_WIDTH, TICK_WIDTH = 52, 78  # pixels: the value axis; a visit's two-line label
+MAX_COLUMNS = 3
 
 
-def columns_for(visits: int) -> int:
-    """Three plots a row when their visit labels fit beside each other, else two."""
-    return 3 if visits <= 3 else 2
+def plot_width(visits: int) -> int:
+    """The narrowest a measure plot gets with every visit label readable."""
+    return AXIS_WIDTH + TICK_WIDTH * visits
+
+
+def columns_for(width: float, visits: int) -> int:
+    """As many plots a row as fit in `width` pixels, one to three."""
+    return int(max(1, min(MAX_COLUMNS, width // plot_width(visits))))
 
 
 Drawn = tuple[PointSeries, tuple[str, ...], tuple[KeyEntry, ...]]  # series, visits, key
@@ -51,7 +57,7 @@ class MeasurePlot(FigurePlot[Drawn]):
         super().__init__(legend_columns=2 if with_key else 0)
         style.style_plot(self, "")
         self.getAxis("bottom").setHeight(40)
-        self.getAxis("left").setWidth(52)
+        self.getAxis("left").setWidth(AXIS_WIDTH)
         self.setMouseEnabled(x=False, y=True)
         self.line = pg.PlotDataItem(pen=style.pen(style.GREY, 1.2, alpha=160), connect="finite")
         self.addItem(self.line)
@@ -90,19 +96,18 @@ class MeasurePlot(FigurePlot[Drawn]):
 
 
 class MeasureGrid(pg.GraphicsLayout):
-    """The chosen measures in equal columns under one colour key; plots are kept and
-    reused when the choice changes, so only setData runs on a participant switch."""
+    """The chosen measures in equal columns (as many as the width allows) under one colour
+    key; plots are kept and reused when the choice or the columns change, so only setData
+    runs on a participant switch."""
 
     visit_clicked = Signal(str)
     export_requested = Signal(object)
     copy_requested = Signal(object)
 
-    def __init__(self, visits: int) -> None:
+    def __init__(self, visits: int, columns: int = 2) -> None:
         super().__init__()
         self.visits = visits
-        self.columns = columns_for(visits)
-        for column in range(self.columns):
-            self.layout.setColumnStretchFactor(column, 1)
+        self.columns = columns
         self.key = legend(4)
         self.plots: dict[str, MeasurePlot] = {}
         self.chosen: list[str] = []
@@ -112,7 +117,7 @@ class MeasureGrid(pg.GraphicsLayout):
         if measure not in self.plots:
             plot = self.plots[measure] = MeasurePlot()
             plot.setMinimumHeight(PLOT_HEIGHT)
-            plot.setMinimumWidth(TICK_WIDTH * self.visits)
+            plot.setMinimumWidth(plot_width(self.visits))
             plot.visit_clicked.connect(self.visit_clicked)
             plot.export_requested.connect(self.export_requested)
             plot.copy_requested.connect(self.copy_requested)
@@ -121,12 +126,19 @@ class MeasureGrid(pg.GraphicsLayout):
     def choose(self, measures: Sequence[str]) -> None:
         self.clear()
         self.chosen = list(measures)
+        for column in range(MAX_COLUMNS):  # equal widths; unused columns take none
+            self.layout.setColumnStretchFactor(column, int(column < self.columns))
         self.addItem(self.key, row=0, col=0, colspan=self.columns)
         for i, name in enumerate(self.chosen):
             self.addItem(self.plot(name), row=1 + i // self.columns, col=i % self.columns)
             self.plot(name).show_visit_labels(i + self.columns >= len(self.chosen))
         if self.data is not None:
             self.set_data(self.data)
+
+    def set_columns(self, columns: int) -> None:
+        if columns != self.columns:
+            self.columns = columns
+            self.choose(self.chosen)
 
     def set_data(self, data: ParticipantPlotData) -> None:
         self.data = data

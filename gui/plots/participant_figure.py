@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSizeF, Qt, Signal
 
 from gui.plots import style
 from gui.plots.items import FigurePlot
@@ -20,7 +20,8 @@ from services.plot_data import ParticipantPlotData
 from trialcore.protocol import Protocol
 
 TIMELINE_BASE, TIMELINE_ROW = 110, 32  # pixels: title and legend, then per visit
-BOTTOM_HEIGHT = 250
+TIMELINE_WIDTH = 600  # its two-row legend fits
+BOTTOM_HEIGHT, BOTTOM_WIDTH = 250, 310  # a two-column legend of visit labels fits
 
 
 class ParticipantFigure(pg.GraphicsLayout):
@@ -29,14 +30,15 @@ class ParticipantFigure(pg.GraphicsLayout):
     export_requested = Signal(object)
     copy_requested = Signal(object)
 
-    def __init__(self, protocol: Protocol):
+    def __init__(self, protocol: Protocol, columns: int = 2):
         super().__init__()
         self.protocol = protocol
         self.data: ParticipantPlotData | None = None
         self.heading = pg.LabelItem("", justify="left", size=style.TITLE_SIZE)
         self.timeline = TimelinePlot()
-        self.timeline.setMinimumHeight(TIMELINE_BASE + TIMELINE_ROW * len(protocol.visits))
-        self.grid = MeasureGrid(len(protocol.visits))
+        self.timeline.setMinimumSize(TIMELINE_WIDTH,
+                                     TIMELINE_BASE + TIMELINE_ROW * len(protocol.visits))
+        self.grid = MeasureGrid(len(protocol.visits), columns)
         self.profile = ProfilePlot() if any(
             m.kind == "questionnaire" for m in protocol.measures) else None
         self.qc = [QcPlot() for m in protocol.measures if m.qc_max is not None]
@@ -45,7 +47,7 @@ class ParticipantFigure(pg.GraphicsLayout):
         self.addItem(self.grid, row=2, col=0)
         bottom = self.addLayout(row=3, col=0)
         for plot in self.bottom_plots():
-            plot.setMinimumHeight(BOTTOM_HEIGHT)
+            plot.setMinimumSize(BOTTOM_WIDTH, BOTTOM_HEIGHT)
             bottom.addItem(plot)
         for source in (self.timeline, self.grid, *self.bottom_plots()):
             source.visit_clicked.connect(self.visit_clicked)
@@ -62,8 +64,8 @@ class ParticipantFigure(pg.GraphicsLayout):
     def choose(self, measures: Sequence[str]) -> None:
         self.grid.choose(measures)
 
-    def minimum_height(self) -> int:
-        return int(self.effectiveSizeHint(Qt.SizeHint.MinimumSize).height())
+    def minimum_size(self) -> QSizeF:
+        return self.effectiveSizeHint(Qt.SizeHint.MinimumSize)
 
     def set_data(self, data: ParticipantPlotData) -> None:
         self.data = data
@@ -76,7 +78,7 @@ class ParticipantFigure(pg.GraphicsLayout):
             plot.set_data((qc, data.visit_labels))
 
     def replica(self) -> ParticipantFigure:
-        copy = ParticipantFigure(self.protocol)
+        copy = ParticipantFigure(self.protocol, self.grid.columns)
         copy.choose(self.grid.chosen)
         if self.data is not None:
             copy.set_data(self.data)

@@ -8,7 +8,8 @@ visit asks the visit view to show it. Embed it beside any participant list.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -26,6 +27,7 @@ from gui.plots import style
 from gui.plots.export import Figure
 from gui.plots.export_dialog import Exports
 from gui.plots.lifetime import delete_at_exit
+from gui.plots.measures import columns_for
 from gui.plots.participant_figure import ParticipantFigure
 from gui.widgets import placeholder
 from services import plot_data
@@ -46,8 +48,11 @@ def default_measures(protocol: Protocol) -> list[str]:
 class MeasureChooser(QListWidget):
     """A checkable list of the protocol's measures, in protocol order."""
 
+    changed = Signal()  # the measures checked
+
     def __init__(self, protocol: Protocol, chosen: list[str], parent: QWidget | None = None):
         super().__init__(parent)
+        self.itemChanged.connect(self.changed)
         for m in protocol.measures:
             item = QListWidgetItem(m.label)
             item.setData(Qt.ItemDataRole.UserRole, m.name)
@@ -58,15 +63,14 @@ class MeasureChooser(QListWidget):
             self.addItem(item)
 
     def set_chosen(self, names: list[str]) -> None:
-        """Check exactly these; one itemChanged for the lot, not one per item."""
+        """Check exactly these; one `changed` for the lot, not one per item."""
         self.blockSignals(True)
         for i in range(self.count()):
             item = self.item(i)
             item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole)
                                in names else Qt.CheckState.Unchecked)
         self.blockSignals(False)
-        if self.count():
-            self.itemChanged.emit(self.item(0))
+        self.changed.emit()
 
     def chosen(self) -> list[str]:
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())
@@ -82,9 +86,9 @@ class ParticipantPlots(QWidget):
         self.exports = Exports(self, self.figures)
         self.figure = ParticipantFigure(app.protocol)
         self.chooser = MeasureChooser(app.protocol, default_measures(app.protocol))
-        self.chooser.setFixedWidth(250)
+        self.chooser.setFixedWidth(220)
         self.chooser.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.chooser.itemChanged.connect(self._measures_changed)
+        self.chooser.changed.connect(self._measures_changed)
         self.view = delete_at_exit(pg.GraphicsView(background="w"))
         self.view.setCentralItem(self.figure)
         self.message = placeholder(NOTHING_CHOSEN)
@@ -104,10 +108,10 @@ class ParticipantPlots(QWidget):
         self._measures_changed()
 
     def _scroller(self) -> QScrollArea:
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.view)
-        return scroll
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.view)
+        return self.scroll
 
     def _lay_out(self) -> None:
         side = QVBoxLayout()
@@ -128,7 +132,22 @@ class ParticipantPlots(QWidget):
 
     def _measures_changed(self) -> None:
         self.figure.choose(self.chooser.chosen())
-        self.view.setMinimumHeight(self.figure.minimum_height())
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Measure plots wrap to the width shown, so visit labels never crowd."""
+        super().resizeEvent(event)
+        columns = columns_for(self.scroll.viewport().width(), len(self.app.protocol.visits))
+        if columns != self.figure.grid.columns:
+            self.figure.grid.set_columns(columns)
+            self._fit()
+
+    def _fit(self) -> None:
+        """The view is as large as the figure needs (legends grow with the data): a narrow
+        window scrolls, it never clips a plot."""
+        least = self.figure.minimum_size().toSize()
+        if least != self.view.minimumSize():
+            self.view.setMinimumSize(least)
 
     def show_participant(self, label: str) -> None:
         """Fetch and draw; the plots' items stay, only their data change."""
@@ -147,6 +166,7 @@ class ParticipantPlots(QWidget):
             self._enable(False)
             return
         self.figure.set_data(data)
+        self._fit()
         self._enable(True)
 
     def refresh(self) -> None:

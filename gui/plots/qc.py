@@ -24,7 +24,7 @@ def key_samples() -> list[pg.GraphicsObject]:
 
 class QcPlot(FigurePlot[tuple[QcSeries, tuple[str, ...]]]):
     def __init__(self) -> None:
-        super().__init__(legend_columns=3)
+        super().__init__(legend_columns=2)
         style.style_plot(self, "Scan QC")
         self.getAxis("bottom").setHeight(40)
         self.setMouseEnabled(x=False, y=True)

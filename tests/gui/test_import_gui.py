@@ -16,7 +16,7 @@ from services import imports
 from services.context import Actor, App
 from services.errors import Refused
 from tests.importers.files import write_csv
-from tests.importers.helpers import baseline_study, counts, stored
+from tests.importers.helpers import MRIQC, baseline_study, counts, stored
 
 TIMEOUT = 20000
 HEADER = ["participant", "visit", "group", "fd_mean", "tsnr", "notes"]
@@ -145,7 +145,7 @@ def test_the_imports_tab_lists_records_and_offers_the_wizard_to_coordinators(
 
 def test_the_real_mriqc_table_through_the_wizard(qtbot: QtBot, sqlite_app: App,
                                                  cora: Actor) -> None:
-    wizard = _wizard(qtbot, sqlite_app, cora, Path("/work/shared/data/real/mriqc_group_bold.tsv"))
+    wizard = _wizard(qtbot, sqlite_app, cora, MRIQC)
     _next(qtbot, wizard, wizard.mapping_page)
     page = wizard.mapping_page
     assert page.error.isVisible() and "--visit V" in page.error.text()

@@ -117,6 +117,17 @@ def test_selecting_participants_redraws_the_same_items(tab: ParticipantPlotsTab,
     assert list(panel.figure.timeline.markers.data["symbol"]).count("x") == 1  # missed
 
 
+def test_the_measure_chooser_adds_and_removes_plots(tab: ParticipantPlotsTab) -> None:
+    tab.select("P001")
+    grid = tab.panel.figure.grid
+    kept = grid.plots["amygdala_threat"]
+    tab.panel.chooser.set_chosen(["likability_angry", "amygdala_threat"])
+    assert [p.data[0].measure for p in grid.shown()] == ["amygdala_threat", "likability_angry"]
+    assert grid.plots["amygdala_threat"] is kept  # kept while hidden, redrawn with setData
+    tab.panel.chooser.item(0).setCheckState(Qt.CheckState.Unchecked)  # amygdala_threat
+    assert [p.data[0].measure for p in grid.shown()] == ["likability_angry"]
+
+
 def test_tooltips_say_value_visit_date_and_import(tab: ParticipantPlotsTab,
                                                   sqlite_app: App) -> None:
     tab.select("P003")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -13,6 +14,9 @@ from services.context import Actor, App
 from tests.conftest import make_study
 
 TODAY = dt.date.today()
+# The real MRIQC group table, read where the project keeps it (beside the repository),
+# never copied into it.
+MRIQC = Path(__file__).resolve().parents[3] / "shared" / "data" / "real" / "mriqc_group_bold.tsv"
 REGISTERED = TODAY - dt.timedelta(days=30)
 
 
