@@ -420,7 +420,6 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     qapp = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841 (for the run)
-    import gui  # noqa: F401  (PySide6 workarounds before any widget)
 
     started = time.perf_counter()
     header = machine(args.pg)

@@ -44,7 +44,6 @@ def main() -> None:
         imported = time.time() - started
         window = QMainWindow()
     else:
-        import gui  # noqa: F401  (PySide6 workarounds before any widget, as main.py does)
         from gui.main_window import MainWindow
         from services.context import Actor, App
 

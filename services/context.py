@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import audit
@@ -75,11 +75,21 @@ class App:
 
     @contextmanager
     def write(self, actor: Actor, action: str, reason: str | None = None) -> Iterator[Session]:
-        """A unit of work: commits whole with its audit entries, or not at all."""
-        with self.sessions() as session, session.begin():
-            session.connection(execution_options=WRITE_OPTIONS)
-            session.info.update(actor=actor.name, action=action, reason=reason)
-            yield session
+        """A unit of work: commits whole with its audit entries, or not at all.
+
+        The lock triggers are the last line of defence behind the services' own
+        stage checks; their refusal reaches the user as a refusal, not a crash.
+        """
+        try:
+            with self.sessions() as session, session.begin():
+                session.connection(execution_options=WRITE_OPTIONS)
+                session.info.update(actor=actor.name, action=action, reason=reason)
+                yield session
+        except DBAPIError as exc:
+            message = str(exc.orig).strip().splitlines()[0] if exc.orig else ""
+            if "study is locked" in message:
+                raise Refused(message) from exc
+            raise
 
 
 def require(actor: Actor, permission: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -10,10 +11,11 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from db.migrate import alembic_config
-from db.models import Study
+from db.models import Participant, Study
 from services import audit_trail, lock, unblinding
 from services.canonical_export import data_digest
 from services.context import Actor, App
+from services.errors import Refused
 from tests.lock_helpers import ACTORS, PASSPHRASE, password, ready_app
 
 DATA_WRITES = [
@@ -122,3 +124,16 @@ def test_the_migration_downgrade_drops_the_triggers_and_upgrade_restores_them(
         command.upgrade(cfg, "head")
     assert "study is locked" in _refused(
         app, "UPDATE participants SET notes = 'again' WHERE number = 1")
+
+
+
+def test_a_write_that_slips_past_the_services_is_a_refusal(app: App,
+                                                           locked: dict[str, Actor]) -> None:
+    """Behind every service's own stage check, the trigger's refusal reads as a Refused."""
+    with app.read() as s:
+        before = data_digest(s)
+    with pytest.raises(Refused, match="study is locked"), \
+            app.write(locked["ivan"], "test.sneak") as s:
+        s.add(Participant(number=100, label="P100", registered_on=dt.date(2026, 1, 1)))
+    with app.read() as s:
+        assert data_digest(s) == before

@@ -7,6 +7,7 @@ fires while it is visible; a hidden tab only notes that it is stale.
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -62,8 +63,13 @@ class GroupView(QWidget):
         events().data_changed.connect(self._data_changed)
 
     def showEvent(self, event: QShowEvent) -> None:
+        """Shown with stale data: load, unless a refresh() right after the show does."""
         super().showEvent(event)
         if self.stale:
+            QTimer.singleShot(0, self._reload_if_stale)
+
+    def _reload_if_stale(self) -> None:
+        if self.stale and self.isVisible():
             self.reload()
 
     def refresh(self) -> None:
@@ -89,7 +95,8 @@ class GroupView(QWidget):
 
     def figures(self) -> list[Figure]:
         """What can be exported: the whole figure, then each plot; nothing before data."""
-        return [self.figure, *self.figure.stratum_plots()] if self.figure.data is not None else []
+        shown = self.stack.currentWidget() is self.view
+        return [self.figure, *self.figure.stratum_plots()] if shown else []
 
     def export_plot(self) -> None:
         """File → Export plot… (and the button): the whole figure preselected."""

@@ -81,6 +81,7 @@ def tab(qtbot: QtBot, sqlite_app: App, study: dict[str, Actor]) -> Iterator[Part
 @pytest.fixture
 def group(qtbot: QtBot, sqlite_app: App, study: dict[str, Actor]) -> Iterator[GroupView]:
     with shown(GroupView(sqlite_app, study["cora"]), 1100, 600) as widget:
+        widget.refresh()  # what the main window does when the tab is shown
         yield widget
 
 
@@ -187,6 +188,7 @@ def test_exports_open_at_the_size_asked_and_hide_conditions_until_unblinding(
     tab.select("P001")
     codes = {r.visit: r.code for r in visits.list_visits(sqlite_app, study["cora"], 1,
                                                          today=TODAY)}
+    assert len(group.figures()) == 3  # the whole view and one plot per stratum
     for i, figure in enumerate([*tab.panel.figures(), *group.figures()]):
         image, svg = exported(figure, tmp_path, f"blinded{i}")
         assert (image.width(), image.height()) == SIZE and not image.isNull()
