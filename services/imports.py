@@ -349,7 +349,7 @@ def commit(app: App, actor: Actor, report_or_options: ImportReport | ImportOptio
                                      lambda f, t: progress(0.1 + 0.85 * f, t), cancelled)
     except Cancelled as exc:
         raise Refused("the import was cancelled; nothing was written") from exc
-    except DBAPIError as exc:  # e.g. the study was locked in the meantime (lock triggers)
+    except DBAPIError as exc:  # a constraint the checks could not foresee: still all or nothing
         why = str(exc.orig).strip().splitlines()[0]
         raise Refused(f"the database refused the import: {why}; nothing was written") \
             from exc

@@ -218,7 +218,7 @@ def test_only_coordinators_import(app: App, tmp_path: Path) -> None:
         assert s.query(ImportRecord).count() == 0
 
 
-def test_a_database_refusal_mid_write_is_a_refusal(app: App, tmp_path: Path,
+def test_a_database_error_mid_write_is_a_refusal(app: App, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy.exc import IntegrityError
 
@@ -228,11 +228,11 @@ def test_a_database_refusal_mid_write_is_a_refusal(app: App, tmp_path: Path,
 
     def locked_meanwhile(conn, *args, **kw):  # type: ignore[no-untyped-def]
         real_write(conn, *args, **kw)
-        raise IntegrityError("INSERT", {}, Exception("study is locked: observations cannot "
-                                                     "be changed"))
+        raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: "
+                                                     "observations.participant_id"))
 
     monkeypatch.setattr(imports, "write", locked_meanwhile)
     before = counts(app)
-    with pytest.raises(Refused, match="database refused the import: study is locked"):
+    with pytest.raises(Refused, match="database refused the import: UNIQUE constraint"):
         imports.commit(app, cora, _options(path))
     assert counts(app) == before and verified(app, cora)

@@ -21,8 +21,8 @@ import pyqtgraph as pg
 import shiboken6
 from pyqtgraph.exporters import ImageExporter
 from pyqtgraph.exporters.Exporter import Exporter
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, QSizeF, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSize, QSizeF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsWidget
 
@@ -43,8 +43,9 @@ class Figure(Protocol):
 
 @contextmanager
 def _laid_out(figure: Figure, width: int, height: int) -> Iterator[QGraphicsWidget]:
-    """The figure's replica on a hidden canvas, laid out at width x height, or at the
-    smallest size of that shape its plots fit in (then drawn scaled down to the size)."""
+    """The figure's replica on a hidden canvas, laid out at width x height or, when its
+    plots need more room, at the smallest size of that shape they fit in: the finished
+    drawing is then scaled down as a whole, text and all, so nothing is cut or crowded."""
     view = pg.GraphicsView(background="w")
     item = figure.replica()
     view.setCentralItem(item)
@@ -57,39 +58,49 @@ def _laid_out(figure: Figure, width: int, height: int) -> Iterator[QGraphicsWidg
         shiboken6.delete(view)  # now, with its scene and the replica: never left for exit
 
 
-def _image_exporter(item: QGraphicsWidget, width: int, height: int) -> ImageExporter:
+def _image(item: QGraphicsWidget) -> QImage:
+    """The item drawn 1:1 at its laid-out size."""
     exporter = ImageExporter(item)
     params = exporter.parameters()
     params["background"] = WHITE
-    params.param("width").setValue(width, blockSignal=exporter.widthChanged)
-    params.param("height").setValue(height, blockSignal=exporter.heightChanged)
-    return exporter
+    size = item.size().toSize()
+    params.param("width").setValue(size.width(), blockSignal=exporter.widthChanged)
+    params.param("height").setValue(size.height(), blockSignal=exporter.heightChanged)
+    return exporter.export(toBytes=True)
 
 
 def _png(item: QGraphicsWidget, path: Path, width: int, height: int) -> None:
-    if not _image_exporter(item, width, height).export(str(path)):
+    image = _image(item)
+    if (image.width(), image.height()) != (width, height):
+        image = image.scaled(width, height, Qt.AspectRatioMode.IgnoreAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+    if not image.save(str(path)):
         raise OSError(f"could not write {path}")
 
 
 def _svg_text(item: QGraphicsWidget, width: int, height: int, title: str) -> str:
-    """The item as an SVG document whose root says width x height in pixels."""
+    """The item as an SVG document whose root says width x height in pixels; its
+    viewBox is the laid-out size, so a viewer scales the drawing as a whole."""
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    drawn = QRectF(QPointF(0, 0), item.size())
     generator = QSvgGenerator(QSvgGenerator.SvgVersion.Svg11)  # 1.1: with clip paths
     generator.setTitle(title)
     generator.setDescription("TrialDesk plot")
     generator.setOutputDevice(buffer)
     generator.setSize(QSize(width, height))
-    generator.setViewBox(QRectF(0, 0, width, height))
+    generator.setViewBox(drawn)
+    # The screen's resolution: axes are recorded QPictures, which a device of another
+    # resolution would play back scaled (Qt's default for SVG is 72 dpi).
+    generator.setResolution(round(QGuiApplication.primaryScreen().logicalDotsPerInchX()))
     painter = QPainter(generator)
     items = Exporter(item)  # only for its walk over the painted items (vector symbols)
-    target = QRectF(0, 0, width, height)
     try:
         items.setExportMode(True, {"antialias": True, "background": WHITE, "painter": painter,
                                    "resolutionScale": 1.0})
-        painter.fillRect(target, WHITE)
-        item.scene().render(painter, target, item.sceneBoundingRect())
+        painter.fillRect(drawn, WHITE)
+        item.scene().render(painter, drawn, item.sceneBoundingRect())
     finally:
         items.setExportMode(False)
         painter.end()
@@ -117,6 +128,5 @@ def export_figure(figure: Figure, path: str | Path, width: int, height: int) -> 
 
 def copy_figure(figure: Figure) -> None:
     """The figure as an image on the clipboard, at its size on screen."""
-    width, height = int(figure.size().width()), int(figure.size().height())
-    with _laid_out(figure, width, height) as item:
-        _image_exporter(item, width, height).export(copy=True)
+    with _laid_out(figure, int(figure.size().width()), int(figure.size().height())) as item:
+        QGuiApplication.clipboard().setImage(_image(item))

@@ -137,7 +137,8 @@ class ParticipantPlots(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Measure plots wrap to the width shown, so visit labels never crowd."""
         super().resizeEvent(event)
-        columns = columns_for(self.scroll.viewport().width(), len(self.app.protocol.visits))
+        width = self.stack.width() - self.scroll.verticalScrollBar().sizeHint().width()
+        columns = columns_for(width, len(self.app.protocol.visits))
         if columns != self.figure.grid.columns:
             self.figure.grid.set_columns(columns)
             self._fit()
