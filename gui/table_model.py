@@ -2,9 +2,7 @@
 
 No per-cell items: text is computed when a cell is painted. Sorting uses real
 Python values (dates, numbers; empty values last), not their text, and the
-search text of the rows is computed once, column by column, not on every
-keystroke; a keystroke matches all rows in one pass, and the proxy's per-row
-call only looks the answer up.
+search text of a row is computed once, not on every keystroke.
 """
 
 from __future__ import annotations
@@ -45,7 +43,7 @@ class RowTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.columns = list(columns)
         self.rows: list[Any] = []
-        self._texts: list[str] | None = None  # by row position; a new list on every change
+        self._text: dict[int, str] = {}
         self._sort: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
 
     def set_rows(self, rows: Iterable[Any]) -> None:
@@ -53,7 +51,7 @@ class RowTableModel(QAbstractTableModel):
         row a second time."""
         self.beginResetModel()
         self.rows = list(rows)
-        self._texts = None
+        self._text.clear()
         if 0 <= self._sort[0] < len(self.columns):
             self.rows = [self.rows[i] for i in self._order(*self._sort)]
         self.endResetModel()
@@ -101,8 +99,6 @@ class RowTableModel(QAbstractTableModel):
         order_ = self._order(column, order)
         new_position = {old: new for new, old in enumerate(order_)}
         self.rows = [self.rows[i] for i in order_]
-        if self._texts is not None:
-            self._texts = [self._texts[i] for i in order_]
         moved = self.persistentIndexList()
         self.changePersistentIndexList(
             moved, [self.index(new_position[i.row()], i.column()) for i in moved])
@@ -115,13 +111,13 @@ class RowTableModel(QAbstractTableModel):
                          reverse=order == Qt.SortOrder.DescendingOrder)
         return present + [i for i, k in enumerate(keys) if k is None]
 
-    def search_texts(self) -> list[str]:
-        """Each row's cells, tab-joined and lower case, for the filter; the same list
-        object until the rows change (FilterProxy relies on that)."""
-        if self._texts is None:
-            cells = [[c.display(r) for r in self.rows] for c in self.columns]
-            self._texts = ["\t".join(row).lower() for row in zip(*cells, strict=True)]
-        return self._texts
+    def search_text(self, row: int) -> str:
+        """All of the row's cells, lower case, for the filter; computed once per row."""
+        item = self.rows[row]
+        text = self._text.get(id(item))
+        if text is None:
+            text = self._text[id(item)] = "\t".join(c.display(item) for c in self.columns).lower()
+        return text
 
 
 class FilterProxy(QSortFilterProxyModel):
@@ -133,13 +129,11 @@ class FilterProxy(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
         self._words: list[str] = []
         self._predicate: Callable[[Any], bool] | None = None
-        self._matched: tuple[list[str] | None, list[bool]] = (None, [])  # for which texts
 
     def set_filter(self, text: str, predicate: Callable[[Any], bool] | None = None) -> None:
         self.beginFilterChange()
         self._words = text.lower().split()
         self._predicate = predicate
-        self._matched = (None, [])
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
@@ -148,13 +142,8 @@ class FilterProxy(QSortFilterProxyModel):
             return self._predicate(model.rows[source_row])
         if not self._words:
             return True
-        texts = model.search_texts()
-        if self._matched[0] is not texts:  # new words, or the rows changed (reset, sort)
-            matched = [True] * len(texts)
-            for word in self._words:
-                matched = [m and word in t for m, t in zip(matched, texts, strict=True)]
-            self._matched = (texts, matched)
-        return self._matched[1][source_row]
+        text = model.search_text(source_row)
+        return all(w in text for w in self._words)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Delegated to the source model (see RowTableModel.sort); rows stay filtered."""

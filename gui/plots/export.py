@@ -3,9 +3,10 @@
 An export draws a fresh copy of the plot (its replica(), holding the same
 data) laid out at the requested size on a canvas that is never shown: axes,
 legends and fonts are arranged for that size instead of being stretched, and
-the plot on screen is left alone. SVG comes from Qt's own SVG 1.1 generator
-(clip paths, text kept as text); pyqtgraph's SVGExporter fails on the closed
-paths Qt 6.12 writes.
+the plot on screen is left alone. A size too small for the plots is laid out
+larger in the same shape and the finished drawing scaled down whole. SVG comes
+from Qt's own SVG 1.1 generator (clip paths, text kept as text); pyqtgraph's
+SVGExporter fails on the closed paths Qt 6.12 writes.
 """
 
 from __future__ import annotations

@@ -47,7 +47,6 @@ class StratumPlot(FigurePlot[Drawn]):
     def __init__(self) -> None:
         super().__init__()
         style.style_plot(self, "")
-        self.getAxis("bottom").setHeight(40)
         self.setMouseEnabled(x=False, y=True)
         self.lines = pg.PlotDataItem(connect="finite", antialias=False)
         self.singles = pg.ScatterPlotItem(size=5, pen=None)  # a participant with one value

@@ -18,13 +18,13 @@ from gui.plots.items import EmptyNote, FigurePlot, Points, legend, update_legend
 from services.plot_data import KeyEntry, ParticipantPlotData, PointSeries
 
 PLOT_HEIGHT = 190
-AXIS_WIDTH, TICK_WIDTH = 52, 78  # pixels: the value axis; a visit's two-line label
+TICK_WIDTH = 78  # pixels a visit's two-line label needs
 MAX_COLUMNS = 3
 
 
 def plot_width(visits: int) -> int:
     """The narrowest a measure plot gets with every visit label readable."""
-    return AXIS_WIDTH + TICK_WIDTH * visits
+    return style.AXIS_WIDTH + TICK_WIDTH * visits
 
 
 def columns_for(width: float, visits: int) -> int:
@@ -56,8 +56,6 @@ class MeasurePlot(FigurePlot[Drawn]):
     def __init__(self, with_key: bool = False):
         super().__init__(legend_columns=2 if with_key else 0)
         style.style_plot(self, "")
-        self.getAxis("bottom").setHeight(40)
-        self.getAxis("left").setWidth(AXIS_WIDTH)
         self.setMouseEnabled(x=False, y=True)
         self.line = pg.PlotDataItem(pen=style.pen(style.GREY, 1.2, alpha=160), connect="finite")
         self.addItem(self.line)
@@ -77,7 +75,7 @@ class MeasurePlot(FigurePlot[Drawn]):
         """Small multiples share their visit axis: only the lowest plot of a column labels it."""
         axis = self.getAxis("bottom")
         axis.setStyle(showValues=shown)
-        axis.setHeight(40 if shown else 14)
+        axis.setHeight(style.AXIS_HEIGHT if shown else 14)
 
     def draw(self, data: Drawn) -> None:
         series, labels, key = data

@@ -30,8 +30,8 @@ class ProfilePlot(FigurePlot[tuple[Profile, bool]]):
 
     def __init__(self) -> None:
         super().__init__(legend_columns=2)
-        style.style_plot(self, "Questionnaire profile", left="% of the scale's range")
-        self.getAxis("bottom").setHeight(58)
+        style.style_plot(self, "Questionnaire profile", left="% of the scale's range",
+                         sizes=(style.AXIS_WIDTH, 58))  # three-line scale names
         self.setMouseEnabled(x=False, y=False)
         self.lines: list[tuple[pg.PlotDataItem, Points]] = []
         self.note = EmptyNote(self, "no questionnaire scores recorded")

@@ -26,7 +26,6 @@ class QcPlot(FigurePlot[tuple[QcSeries, tuple[str, ...]]]):
     def __init__(self) -> None:
         super().__init__(legend_columns=2)
         style.style_plot(self, "Scan QC")
-        self.getAxis("bottom").setHeight(40)
         self.setMouseEnabled(x=False, y=True)
         self.line = pg.PlotDataItem(pen=style.pen(style.GREY, 1.2, alpha=160), connect="finite")
         self.addItem(self.line)

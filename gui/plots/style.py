@@ -22,6 +22,7 @@ CONDITION_SYMBOLS = ("o", "s", "t", "d", "p", "h")
 NEUTRAL = GREY  # a value with no condition, and every value while blinded
 VISIT_SHADES = ("#9ab0c8", "#6d8aab", "#47698f", "#294b73", "#13325a", "#061c3d")
 FONT_POINTS = 9
+AXIS_WIDTH, AXIS_HEIGHT = 52, 40  # pixels: room for a label and ticks, or two text lines
 TITLE_SIZE = "10pt"
 
 
@@ -86,8 +87,14 @@ def set_left_label(plot: pg.PlotItem, text: str) -> None:
         plot.setLabel("left", text, **{"font-size": f"{FONT_POINTS}pt"})
 
 
-def style_plot(plot: pg.PlotItem, title: str, left: str = "", bottom: str = "") -> None:
-    """Title, axis labels and tick fonts alike in every plot; no autoscale 'A' button."""
+def style_plot(plot: pg.PlotItem, title: str, left: str = "", bottom: str = "",
+               sizes: tuple[int, int] = (AXIS_WIDTH, AXIS_HEIGHT)) -> None:
+    """Title, axis labels and tick fonts alike in every plot; no autoscale 'A' button.
+
+    Axes get fixed sizes (left width, bottom height): an axis sized by its tick text
+    would re-lay out the whole figure whenever a participant's values change width."""
+    plot.getAxis("left").setWidth(sizes[0])
+    plot.getAxis("bottom").setHeight(sizes[1])
     plot.titleLabel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
     set_title(plot, title)
     plot.hideButtons()

@@ -54,10 +54,9 @@ class TimelinePlot(FigurePlot[VisitTimeline]):
     def __init__(self) -> None:
         super().__init__(legend_columns=(len(KEY) + 1) // 2,  # two rows: fits 700 pixels
                          axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
-        style.style_plot(self, "Visit timeline", bottom="date")
+        style.style_plot(self, "Visit timeline", bottom="date", sizes=(150, 45))
         self.invertY(True)
         self.setMouseEnabled(x=True, y=False)
-        self.getAxis("left").setWidth(150)
         self.bands = pg.BarGraphItem(x0=[], x1=[], y=[], height=0.5)
         self.addItem(self.bands)
         self.markers = Points()  # every marker kind in one item: one setData per redraw
