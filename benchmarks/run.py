@@ -1,6 +1,8 @@
 """TrialDesk's benchmark harness: one table of figures, each against an in-run baseline.
 
-    python -m benchmarks.run [--small] [--pg URL] [--db-dir DIR] [--only NAME,...]
+    python -m benchmarks.run [--small] [--pg URL [--skip-sqlite]] [--db-dir DIR]
+                             [--only NAME,...] [--participants N] [--measures N]
+                             [--import-rows N] [--repeats N]
 
 Run from the repository root. It builds a synthetic study (default 10,000
 participants x 6 visits x 50 measures, about 3,000,000 observations; --small:
@@ -280,6 +282,7 @@ def _attempt(report: Report, database: str, what: str,
 
 def measure_database(database: str, url: str, import_url: str, folder: Path, size: Size,
                      only: set[str], report: Report) -> None:
+    """Build the study at `url` and measure it; the import gets its own empty database."""
     if only - {"import"}:
         app = App(url)
         start = time.perf_counter()

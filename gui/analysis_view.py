@@ -102,6 +102,7 @@ class AnalysisView(QWidget):
         self.export_button = QPushButton("E&xport tables…", clicked=self.ask_export_path)
         self.saved = QLabel()
         self.models = {key: RowTableModel(columns, self) for key, (_, columns) in TABLES.items()}
+        self.tables = {key: row_table(model, -1) for key, model in self.models.items()}
         self.waiting = placeholder("")
         self.content = QWidget()
         bar = QHBoxLayout()
@@ -113,7 +114,7 @@ class AnalysisView(QWidget):
         inner.addLayout(bar)
         for key, (title, _) in TABLES.items():
             box = QGroupBox(title)
-            QVBoxLayout(box).addWidget(row_table(self.models[key], -1))
+            QVBoxLayout(box).addWidget(self.tables[key])
             inner.addWidget(box, 1)
         inner.addWidget(self.saved)
         self.stack = QStackedWidget()
@@ -167,6 +168,7 @@ class AnalysisView(QWidget):
                   if m["measure"] == self.measure.currentText()), None)
         for key, model in self.models.items():
             model.set_rows(m[key] if m else [])
+            self.tables[key].resizeColumnsToContents()  # terms and differences are long
 
     def ask_export_path(self) -> None:
         self.file_dialog = QFileDialog(self, "Export analysis tables", "analysis.xlsx",

@@ -63,7 +63,9 @@ class CodeCheckWidget(QWidget):
         form = QFormLayout(self)
         form.addRow("&Participant:", self.participant)
         form.addRow("&Visit:", self.visit)
-        form.addRow("Kit &code:", row)
+        code_label = QLabel("Kit &code:")
+        code_label.setBuddy(self.code)  # a row holding a layout gets no buddy by itself
+        form.addRow(code_label, row)
         form.addRow(self.answer)
 
     def reload(self) -> None:
