@@ -111,29 +111,6 @@ def baseline(app: App, path: Path) -> float:
     return took
 
 
-def constrained_floor(app: App, path: Path) -> float:
-    """The same rows into item_responses itself, with nothing else (then rolled back): what
-    its keys, foreign keys, indexes and lock triggers cost before any import logic."""
-    frame = pd.read_csv(path)
-    data = [frame["participant"].str[1:].astype(int).tolist(), frame["visit"].tolist(),
-            frame["item"].tolist(), frame["value"].astype(float).tolist()]
-    columns = [("participant_id", "bigint"), ("visit", "text"), ("item", "text"),
-               ("value", "float8")]
-    with app.engine.connect() as conn:
-        transaction = conn.begin()
-        conn.exec_driver_sql("INSERT INTO imports (id, kind, file_name, sha256, size, format, "
-                             "options, by, at, rows, inserted, updated, unchanged) VALUES "
-                             "(999999, 'floor', 'f', '', 0, 'csv', '{}', 'bench', "
-                             "'2026-01-01', 0, 0, 0, 0)")
-        start = time.perf_counter()
-        for at in range(0, len(frame), CHUNK):
-            bulk_insert(conn, "item_responses", columns, [d[at:at + CHUNK] for d in data],
-                        {"import_id": 999999, "version": 1})
-        took = time.perf_counter() - start
-        transaction.rollback()
-    return took
-
-
 def full_import(app: App, cora: Actor, path: Path) -> tuple[float, list[tuple[float, str]]]:
     marks: list[tuple[float, str]] = []
     start = time.perf_counter()
@@ -159,7 +136,6 @@ class ImportFigures:
     baseline: float
     took: float
     marks: list[tuple[float, str]]
-    floor: float | None = None  # the rows into item_responses alone (constraints' cost)
 
 
 def measure(url: str, folder: Path, rows: int, participants: int) -> ImportFigures:
@@ -169,11 +145,10 @@ def measure(url: str, folder: Path, rows: int, participants: int) -> ImportFigur
         path = answers_file(folder, participants, rows, [v.id for v in app.protocol.visits])
         pd.read_csv(path)  # warm the file cache for both timings alike
         base = baseline(app, path)
-        floor = constrained_floor(app, path)
         took, marks = full_import(app, cora, path)
     finally:
         app.close()
-    return ImportFigures(base, took, marks, floor)
+    return ImportFigures(base, took, marks)
 
 
 def run(name: str, url: str, folder: Path, args: argparse.Namespace) -> None:
@@ -182,9 +157,7 @@ def run(name: str, url: str, folder: Path, args: argparse.Namespace) -> None:
     steps = ", ".join(f"{re.sub(r' [^ ]+$', '', w) if w.startswith('reading') else w} "
                       f"at {t:.2f}s" for t, w in figures.marks)
     print(f"{name:<10} {args.rows:>9,} answers  baseline {base:6.2f} s  import {took:6.2f} s"
-          f"  ratio {took / base:4.2f}  (target <= 2.00)\n{'':<11}the same rows into "
-          f"item_responses alone (its keys, foreign keys, indexes, lock triggers): "
-          f"{figures.floor:.2f} s\n{'':<11}import steps: {steps}")
+          f"  ratio {took / base:4.2f}  (target <= 2.00)\n{'':<11}import steps: {steps}")
 
 
 def main() -> None:

@@ -209,9 +209,8 @@ def export(app: App, folder: Path) -> list[Figure]:
     took = _seconds(lambda: exports.export(app, ACTOR, folder / "long.csv", "long"))
     with app.read() as s:
         table = long_table(dataset.load(s, app.protocol))
-    fields = [c.name for c in table.columns]
-    frame = pd.DataFrame.from_records(table.rows, columns=fields)
-    rows = len(table.rows)
+    frame = pd.DataFrame(table.cells, columns=table.fields)
+    rows = table.height
     del table
     gc.collect()
     pandas = _seconds(lambda: frame.to_csv(folder / "pandas.csv", index=False))
@@ -260,9 +259,7 @@ def imports(url: str, folder: Path, rows: int, notes: list[str], database: str) 
     figures = import_bench.measure(url, folder, rows, participants)
     steps = ", ".join(f"{what.split(' ')[0] if what.startswith('reading') else what} at "
                       f"{t:.2f} s" for t, what in figures.marks)
-    floor = "" if figures.floor is None else (
-        f"; the same rows into item_responses alone took {figures.floor:.2f} s")
-    notes.append(f"{database} import steps: {steps}{floor}")
+    notes.append(f"{database} import steps: {steps}")
     return [Figure(f"import: {rows:,} item responses (vs pandas + bulk insert)", figures.took,
                    figures.baseline, "s", 2.0, of_ratio=True)]
 

@@ -237,16 +237,17 @@ class Observation(Versioned, Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
 
 
-class ItemResponse(Versioned, Base):
-    """A raw questionnaire item answer, kept so scores can be re-derived and checked."""
+class ResponseSet(Versioned, Base):
+    """One participant's questionnaire item answers at one visit, kept so scores can be
+    re-derived and checked. `answers` is trialcore.response_sets' canonical text, which
+    names the import of each answer; `import_id` is the import that last changed the row."""
 
-    __tablename__ = "item_responses"
-    __table_args__ = (UniqueConstraint("participant_id", "visit", "item"),)
+    __tablename__ = "response_sets"
+    __table_args__ = (UniqueConstraint("participant_id", "visit"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
     visit: Mapped[str] = mapped_column(String(64))
-    item: Mapped[str] = mapped_column(String(64))
-    value: Mapped[float | None] = mapped_column(Float)
+    answers: Mapped[str] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
 
 

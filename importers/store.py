@@ -1,6 +1,7 @@
 """Writing a validated import: bulk statements inside the caller's transaction, and its audit.
 
-Rows go in with the driver's executemany in chunks (no ORM objects), sorted by
+Item answers go to importers/answer_store.py (a row per participant and visit).
+Observations go in with the driver's executemany in chunks (no ORM objects), sorted by
 their unique key so the indexes grow at their ends. The audit trail gets one
 entry for the import whose digest delta covers every row it added, plus one
 entry per changed value with its old and new value and the reason.
@@ -18,17 +19,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 
 from db.audit import Entry, append_entries, canonical_row
-from db.models import ImportRecord, ItemResponse, Observation
+from db.models import ImportRecord
+from importers import answer_store
 from importers.changes import CHANGED, NEW
 from trialcore.audit_chain import DIGEST_MODULUS, row_fingerprint
 
 CHUNK = 50_000
-TABLES: dict[str, Table] = {"observations": Observation.__table__,  # type: ignore[dict-item]
-                            "item_responses": ItemResponse.__table__}
-TARGET = {"observations": "measure", "item_responses": "item"}
 Progress = Callable[[float, str], None]
 
 
@@ -36,16 +35,17 @@ class Cancelled(Exception):
     """The user stopped the import; the transaction rolls back."""
 
 
-def fingerprint_sum(frame: pd.DataFrame, target: str, import_id: int) -> int:
-    """Sum of row_fingerprint(canonical_row(...)) over new rows, without a dict per row.
+def fingerprint_sum(frame: pd.DataFrame, import_id: int) -> int:
+    """Sum of row_fingerprint(canonical_row(...)) over new observations, without a dict
+    per row.
 
-    The canonical JSON of an observation or item response has sorted keys:
-    import_id, item|measure, participant_id, value, visit. JSON pieces are
+    The canonical JSON of an observation has sorted keys:
+    import_id, measure, participant_id, value, visit. JSON pieces are
     encoded once per distinct value and then concatenated per row.
     """
     if frame.empty:
         return 0
-    head = f'{{"import_id":{import_id},"{target}":'
+    head = f'{{"import_id":{import_id},"measure":'
     tcode, tnames = pd.factorize(frame["target"])
     first = np.array([head + json.dumps(str(t)) + ',"participant_id":' for t in tnames],
                      dtype=object)[tcode]
@@ -110,64 +110,73 @@ def insert_record(conn: Connection, record: dict[str, Any]) -> tuple[int, int]:
     return new_id, row_fingerprint(canonical_row(table, record))  # type: ignore[arg-type]
 
 
-def insert_new(conn: Connection, table: str, frame: pd.DataFrame, import_id: int,
-               progress: Progress, cancelled: Callable[[], bool]) -> int:
-    """Bulk-insert the new rows in chunks; returns their digest delta."""
+def insert_new(conn: Connection, frame: pd.DataFrame, import_id: int,
+               step: Progress) -> int:
+    """Bulk-insert new observations in chunks; returns their digest delta."""
     if frame.empty:
         return 0
     frame = _in_key_order(frame)
-    target = TARGET[table]
-    columns = [("participant_id", "bigint"), ("visit", "text"), (target, "text"),
+    columns = [("participant_id", "bigint"), ("visit", "text"), ("measure", "text"),
                ("value", "float8")]
     data = [frame["participant_id"].tolist(), frame["visit"].tolist(),
             frame["target"].tolist(), frame["value"].tolist()]
     for start in range(0, len(frame), CHUNK):
-        if cancelled():
-            raise Cancelled
-        bulk_insert(conn, table, columns, [d[start:start + CHUNK] for d in data],
+        bulk_insert(conn, "observations", columns, [d[start:start + CHUNK] for d in data],
                     {"import_id": import_id, "version": 1})
-        progress(min(start + CHUNK, len(frame)) / len(frame), f"writing {table}")
-    return fingerprint_sum(frame, target, import_id)
+        step(min(start + CHUNK, len(frame)) / len(frame), "writing observations")
+    return fingerprint_sum(frame, import_id)
 
 
-def update_changed(conn: Connection, table: str, frame: pd.DataFrame, import_id: int,
+def update_changed(conn: Connection, frame: pd.DataFrame, import_id: int,
                    reason: str | None) -> list[Entry]:
-    """Change stored values in place; one audit entry per value, with before and after."""
+    """Change stored observations in place; one audit entry per value, with before and
+    after."""
     if frame.empty:
         return []
-    target = TARGET[table]
-    sql = (f"UPDATE {table} SET value = {_placeholders(conn, 1)}, import_id = {int(import_id)},"
-           f" version = version + 1 WHERE id = {_placeholders(conn, 1)}")
+    sql = (f"UPDATE observations SET value = {_placeholders(conn, 1)}, "
+           f"import_id = {int(import_id)}, version = version + 1 "
+           f"WHERE id = {_placeholders(conn, 1)}")
     conn.exec_driver_sql(sql, list(zip(frame["value"].tolist(),  # type: ignore[arg-type]
                                        frame["stored_id"].tolist(), strict=True)))
     entries = []
     for r in frame.itertuples(index=False):
-        common = {"participant_id": int(r.participant_id), "visit": r.visit, target: r.target}
+        common = {"participant_id": int(r.participant_id), "visit": r.visit,
+                  "measure": r.target}
         old_value = None if np.isnan(r.stored_value) else float(r.stored_value)
         before = {**common, "value": old_value,
                   "import_id": None if np.isnan(r.stored_import) else int(r.stored_import)}
         after = {**common, "value": float(r.value), "import_id": import_id}
         entries.append(Entry(
-            action="import.update", entity=table, entity_key=f"{r.label}/{r.visit}/{r.target}",
-            participant=r.label, before=before, after=after, reason=reason,
-            digest_delta={table: row_fingerprint(after) - row_fingerprint(before)}))
+            action="import.update", entity="observations",
+            entity_key=f"{r.label}/{r.visit}/{r.target}", participant=r.label,
+            before=before, after=after, reason=reason,
+            digest_delta={"observations": row_fingerprint(after) - row_fingerprint(before)}))
     return entries
 
 
 def write(conn: Connection, actor: str, record: dict[str, Any],
           changes: dict[str, pd.DataFrame], reason: str | None, progress: Progress,
           cancelled: Callable[[], bool]) -> int:
-    """Everything an import writes, inside the caller's transaction; returns the import id."""
+    """Everything an import writes, inside the caller's transaction; returns the import id.
+    `changes` holds "item_responses" (answers) and/or "observations" (values, scores)."""
+
+    def step(fraction: float, what: str) -> None:
+        if cancelled():
+            raise Cancelled
+        progress(fraction, what)
+
     import_id, record_fp = insert_record(conn, record)
     deltas = {"imports": record_fp}
     updates: list[Entry] = []
-    for table, frame in changes.items():
+    if "item_responses" in changes:
+        deltas["response_sets"], updates = answer_store.write(
+            conn, changes["item_responses"], import_id, reason, step)
+    frame = changes.get("observations")
+    if frame is not None:
         state = frame["state"].to_numpy()
-        deltas[table] = insert_new(conn, table, frame[state == NEW], import_id, progress,
-                                   cancelled)
-        updates += update_changed(conn, table, frame[state == CHANGED], import_id, reason)
-    if cancelled():
-        raise Cancelled
+        deltas["observations"] = insert_new(conn, frame[state == NEW], import_id, step)
+        updates += update_changed(conn, frame[state == CHANGED], import_id, reason)
+    step(1.0, "recording the import")
     stored = canonical_row(ImportRecord.__table__, record)  # type: ignore[arg-type]
     entry = Entry(action=f"import.{record['kind']}", entity="imports",
                   entity_key=f"import {import_id}", after=stored, reason=reason,

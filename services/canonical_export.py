@@ -7,7 +7,8 @@ not) and references are written with the natural keys people use (P007,
 NTNA+#3, import 2); rows are sorted in Python, not by a database collation;
 values are canonical JSON (floats by repr, dates and times ISO 8601). The
 stage, version counters and what unblinding adds later are not data, so the
-digest of a locked study can be checked again after unblinding.
+digest of a locked study can be checked again after unblinding. Item answers
+are written one line each (as `item_responses`), however they are stored.
 """
 
 from __future__ import annotations
@@ -24,19 +25,20 @@ from db.models import (
     AllocationSlot,
     DoseCode,
     ImportRecord,
-    ItemResponse,
     MappingProfile,
     Observation,
     Participant,
+    ResponseSet,
     SealedKey,
     Study,
     Visit,
 )
 from trialcore.audit_chain import canonical_json
+from trialcore.response_sets import decode
 
 FORMAT = "trialdesk-canonical-export 1"
 TABLES = (Study, Participant, Visit, Allocation, AllocationSlot, DoseCode, SealedKey,
-          ImportRecord, Observation, ItemResponse, MappingProfile)
+          ImportRecord, Observation, ResponseSet, MappingProfile)
 NOT_DATA = {"study": {"stage"}}
 
 Keys = dict[str, dict[int, str]]
@@ -68,14 +70,27 @@ def _lines(session: Session, table: Table, keys: Keys) -> list[str]:
     return sorted(out)
 
 
+def _answer_lines(session: Session, keys: Keys) -> list[str]:
+    people, imports = keys["participant_id"], keys["import_id"]
+    return sorted(canonical_json({"participant_id": people[pid], "visit": visit, "item": item,
+                                  "value": value,
+                                  "import_id": None if source is None else imports[source]})
+                  for pid, visit, answers in session.execute(
+                      select(ResponseSet.participant_id, ResponseSet.visit, ResponseSet.answers))
+                  for item, (value, source) in decode(answers).items())
+
+
 def chunks(session: Session) -> Iterator[bytes]:
     """The export, one table at a time (a header line, then one JSON line per row)."""
     keys = _natural_keys(session)
     yield (FORMAT + "\n").encode()
     for model in TABLES:
-        table = model.__table__
-        lines = _lines(session, table, keys)
-        yield (f"# {table.name} {len(lines)}\n" + "".join(line + "\n" for line in lines)).encode()
+        name = model.__tablename__
+        if model is ResponseSet:
+            name, lines = "item_responses", _answer_lines(session, keys)
+        else:
+            lines = _lines(session, model.__table__, keys)
+        yield (f"# {name} {len(lines)}\n" + "".join(line + "\n" for line in lines)).encode()
 
 
 def data_digest(session: Session) -> str:

@@ -34,15 +34,17 @@ from sqlalchemy.orm import Session
 
 from db.models import (
     ImportRecord,
-    ItemResponse,
     MappingProfile,
     Observation,
     Participant,
+    ResponseSet,
     Study,
     Visit,
     utcnow,
 )
+from importers.answer_store import stored_answers
 from importers.extract import Extract
+from importers.keys import participant_numbers
 from importers.mapping import Mapping
 from importers.problems import FileProblem, Problem
 from importers.questionnaires import FORMATS, extract_questionnaire
@@ -54,6 +56,7 @@ from services.context import Actor, App, need_reason, require
 from services.errors import Conflict, NotFound, Refused
 from services.lifecycle import require_open
 from trialcore.protocol import Protocol
+from trialcore.response_sets import decode
 
 KINDS = ("scans", "questionnaire")
 FORMATS_CHOICES = FORMATS
@@ -246,11 +249,19 @@ def snapshot(session: Session, extract: Extract, protocol: Protocol) -> Snapshot
     else:
         scales = [m for m in protocol.measures if set(m.items) & set(targets)]
         items = sorted({i for m in scales for i in m.items})
-        stored["item_responses"] = _stored(conn, ItemResponse, ItemResponse.item, items)
+        stored["item_responses"] = stored_answers(conn, _file_people(extract, people,
+                                                                      protocol), items)
         stored["observations"] = _stored(conn, Observation, Observation.measure,
                                          sorted(m.name for m in scales))
     stage = session.scalar(select(Study.stage)) or "setup"
     return Snapshot(stage, dt.date.today(), people, visits, stored)
+
+
+def _file_people(extract: Extract, people: pd.DataFrame, protocol: Protocol) -> list[int]:
+    """Ids of the registered participants the file names (their stored answers are read)."""
+    names = pd.Series(pd.unique(extract.values["participant"].dropna()))
+    numbers, _ = participant_numbers(names, protocol.id_prefix)
+    return sorted(people.loc[people["number"].isin(numbers), "id"].astype(int).tolist())
 
 
 def _stored(conn: Connection, model: Any, target: Any, names: list[str]) -> pd.DataFrame:
@@ -425,17 +436,24 @@ def provenance(app: App, actor: Actor, participant: object | None = None) -> lis
     from services.participants import number_of
 
     require(actor, "study.read")
-    rows: list[dict[str, Any]] = []
     with app.read() as s:
-        for model, target in ((Observation, Observation.measure), (ItemResponse,
-                                                                     ItemResponse.item)):
-            q = (select(Participant.label, model.visit, target, model.value, model.import_id,
-                        ImportRecord.file_name)
-                 .join(Participant, Participant.id == model.participant_id)
-                 .outerjoin(ImportRecord, ImportRecord.id == model.import_id))
-            if participant is not None:
-                q = q.where(Participant.number == number_of(app, participant))
-            rows += [{"participant": r[0], "visit": r[1], "name": r[2], "value": r[3],
-                      "import_id": r[4], "file": r[5], "table": model.__tablename__}
-                     for r in s.execute(q.order_by(Participant.number, model.visit, target))]
-    return rows
+        people = select(Participant.id, Participant.label).order_by(Participant.number)
+        if participant is not None:
+            people = people.where(Participant.number == number_of(app, participant))
+        labels = dict(s.execute(people).all())
+        files = dict(s.execute(select(ImportRecord.id, ImportRecord.file_name)).all())
+        q = select(Observation.participant_id, Observation.visit, Observation.measure,
+                   Observation.value, Observation.import_id)
+        sets = select(ResponseSet.participant_id, ResponseSet.visit, ResponseSet.answers)
+        if participant is not None:
+            q = q.where(Observation.participant_id.in_(labels))
+            sets = sets.where(ResponseSet.participant_id.in_(labels))
+        values = [(*r, "observations") for r in s.execute(q)]
+        values += [(pid, visit, item, value, source, "item_responses")
+                   for pid, visit, answers in s.execute(sets)
+                   for item, (value, source) in decode(answers).items()]
+    order = {pid: n for n, pid in enumerate(labels)}
+    values.sort(key=lambda v: (v[5] != "observations", order[v[0]], v[1], v[2]))
+    return [{"participant": labels[pid], "visit": visit, "name": name, "value": value,
+             "import_id": source, "file": files.get(source), "table": table}
+            for pid, visit, name, value, source, table in values]

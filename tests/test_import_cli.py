@@ -1,4 +1,4 @@
-"""`import scans|questionnaire|list` as scripts use them: the CLI.md JSON and exit codes."""
+"""`import scans|questionnaire|list|values` as scripts use them: the CLI.md JSON and exit codes."""
 
 from __future__ import annotations
 
@@ -67,6 +67,10 @@ def test_dry_run_commit_reimport_and_update(cli, app: App, tmp_path: Path) -> No
     assert (code, data["committed"], data["updated"]) == (0, True, 1)
     code, data, _ = cli("import", "list")
     assert [r["id"] for r in data["imports"]] == [2, 1]
+    code, data, _ = cli("import", "values", "--participant", "1")
+    assert code == 0 and {(v["name"], v["value"], v["import_id"], v["file"])
+                          for v in data["values"]} == {("fd_mean", 0.25, 2, "s2.csv"),
+                                                       ("tsnr", 60.0, 1, "s.csv")}
     code, data, _ = cli("audit", "verify")
     assert code == 0 and data["ok"]
 

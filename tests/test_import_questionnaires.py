@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
-from db.models import ItemResponse
-from services import imports
+from db.models import ResponseSet
+from services import audit_trail, imports
 from services.context import App
 from tests.importers.files import ANX, LIK, qualtrics, redcap, write_csv
-from tests.importers.helpers import baseline_study, counts, stored, verified
+from tests.importers.helpers import answers, baseline_study, counts, stored, verified
 
 
 def _options(path: Path, **kw: object) -> imports.ImportOptions:
@@ -27,7 +29,7 @@ def test_redcap_export_is_stored_and_scored(app: App, tmp_path: Path) -> None:
     report = imports.commit(app, cora, _options(path))
     assert report.committed and report.format == "redcap csv"
     assert (report.rows, report.inserted, report.skipped) == (3, 2, 1)
-    items = stored(app, ItemResponse)
+    items = answers(app)
     assert items[("P001", "baseline", "anx_3")] == 5.0 and len(items) == 7
     scores = stored(app)
     assert scores == {("P001", "baseline", "subjective_anxiety"): 8.0}
@@ -116,3 +118,34 @@ def test_treatment_columns_are_refused_until_dropped(app: App, tmp_path: Path,
     assert [e.column for e in report.errors] == [column] and counts(app) == before
     report = imports.commit(app, cora, _options(path, drop_columns=(column,)))
     assert report.committed
+
+
+def test_each_answer_keeps_its_own_import_and_changes_are_audited(app: App,
+                                                                  tmp_path: Path) -> None:
+    """Answers of one visit are stored together, yet provenance and the audit trail stay
+    per answer: an update names the old and new value of just the answer it changed."""
+    cora = baseline_study(app, [1, 2])["cora"]
+    first = imports.commit(app, cora, _options(redcap(tmp_path / "a.csv", [
+        ("1", "baseline_arm_1", [1, 2, "", 4]), ("2", "baseline_arm_1", [5, 5, 5, 5])])))
+    again = imports.commit(app, cora, _options(redcap(tmp_path / "a.csv", [
+        ("1", "baseline_arm_1", [1, 2, "", 4]), ("2", "baseline_arm_1", [5, 5, 5, 5])])))
+    assert again.ok and again.nothing_to_change and again.unchanged == 2
+    fixed = imports.commit(app, cora, _options(redcap(tmp_path / "b.csv", [
+        ("1", "baseline_arm_1", [3, "", 1, ""])]), update=True), reason="paper form re-read")
+    assert fixed.values["item_responses"] == {"new": 1, "changed": 1, "unchanged": 0}
+    assert answers(app) == {**{("P001", "baseline", i): v for i, v in
+                               zip(ANX, [3.0, 2.0, 1.0, 4.0], strict=True)},
+                            **{("P002", "baseline", i): 5.0 for i in ANX}}
+    sources = {(r["participant"], r["name"]): r["import_id"]
+               for r in imports.provenance(app, cora, "P001") if r["table"] == "item_responses"}
+    assert sources == {("P001", "anx_1"): fixed.import_id, ("P001", "anx_2"): first.import_id,
+                       ("P001", "anx_3"): fixed.import_id, ("P001", "anx_4"): first.import_id}
+    with app.read() as s:
+        versions = dict(s.execute(select(ResponseSet.participant_id, ResponseSet.version)).all())
+    assert sorted(versions.values()) == [1, 2]
+    changes = [e for e in audit_trail.entries(app, cora) if e["action"] == "import.update"
+               and e["entity"] == "item_responses"]
+    assert [(c["entity_key"], json.loads(c["before"])["value"],  # type: ignore[arg-type]
+             json.loads(c["after"])["value"], c["reason"])  # type: ignore[arg-type]
+            for c in changes] == [("P001/baseline/anx_1", 1.0, 3.0, "paper form re-read")]
+    assert verified(app, cora)

@@ -56,3 +56,41 @@ def test_older_sqlite_file_is_copied_then_migrated(tmp_path) -> None:  # type: i
     assert current_revision(old) == "0001"
     old.dispose()
     app.close()
+
+
+def test_item_answers_move_between_layouts_with_digest_and_audit_intact(
+        app: App, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """0003 regroups stored item answers into response sets and back: the same answers,
+    the same canonical digest (a lock's signature stays valid), a verifiable audit trail."""
+    from alembic import command
+
+    from db.migrate import alembic_config
+    from services import audit_trail, imports
+    from services.canonical_export import data_digest
+    from tests.importers.files import redcap
+    from tests.importers.helpers import answers, baseline_study, verified
+
+    cora = baseline_study(app, [1, 2])["cora"]
+    imports.commit(app, cora, imports.ImportOptions("questionnaire", str(redcap(
+        tmp_path / "a.csv", [("1", "baseline_arm_1", [1, 2, "", 4]),
+                             ("2", "baseline_arm_1", [5, 4, 3, 2])]))))
+    with app.read() as s:
+        digest = data_digest(s)
+    stored = answers(app)
+    cfg = alembic_config()
+    with app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    with app.engine.connect() as conn:
+        rows = conn.execute(text("SELECT COUNT(*) FROM item_responses")).scalar()
+    assert rows == len(stored) == 7
+    with app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    with app.read() as s:
+        assert data_digest(s) == digest
+    assert answers(app) == stored
+    moves = [e["entity_key"] for e in audit_trail.entries(app, cora)
+             if e["action"] == "migration"]
+    assert moves == ["revision 0003: response_sets", "revision 0003: item_responses"]
+    assert verified(app, cora)

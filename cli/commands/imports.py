@@ -1,4 +1,4 @@
-"""`import scans FILE` / `import questionnaire FILE` / `import list`.
+"""`import scans FILE` / `import questionnaire FILE` / `import list` / `import values`.
 
 Both imports print the CLI.md import JSON; any error means exit 1, committed
 false and nothing written. --dry-run only checks.
@@ -58,6 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="an answer exported as text means this number")
     q.set_defaults(handler=handle_import, kind="questionnaire")
     kinds.add_parser("list", help="the import records").set_defaults(handler=handle_list)
+    values = kinds.add_parser("values", help="each stored value or answer and the import "
+                                             "that wrote it")
+    values.add_argument("--participant", help="only this participant (e.g. P007 or 7)")
+    values.set_defaults(handler=handle_values)
 
 
 def _options(a: argparse.Namespace) -> imports.ImportOptions:
@@ -110,3 +114,12 @@ def handle_list(cli: Cli) -> Result:
                      f"({r['rows']} rows: {r['inserted']} new, {r['updated']} updated, "
                      f"{r['unchanged']} unchanged)" for r in rows)
     return Result({"imports": rows}, text or "no imports yet")
+
+
+def handle_values(cli: Cli) -> Result:
+    rows = imports.provenance(cli.app, cli.actor, cli.args.participant)
+    text = "\n".join(f"{r['participant']:<6} {r['visit']:<12} {r['name']:<24} "
+                     f"{'' if r['value'] is None else r['value']:>8}  "
+                     f"{'entered' if r['import_id'] is None else 'import ' + str(r['import_id'])}"
+                     f"{'' if r['file'] is None else ' (' + r['file'] + ')'}" for r in rows)
+    return Result({"values": rows}, text or "no values stored")

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from db.models import AuditEntry, ImportRecord, ItemResponse, Observation
+from db.models import AuditEntry, ImportRecord, Observation, Participant, ResponseSet
 from services import audit_trail, participants, visits
 from services.context import Actor, App
 from tests.conftest import make_study
+from trialcore.response_sets import decode
 
 TODAY = dt.date.today()
 # The real MRIQC group table, read where the project keeps it (beside the repository),
@@ -34,21 +35,31 @@ def baseline_study(app: App, numbers: Iterable[int] = range(1, 17),
 
 
 def counts(app: App) -> dict[str, int]:
-    """Rows in every table an import writes, and the audit trail's length."""
+    """Rows in every table an import writes, the stored item answers (item_responses) and
+    the audit trail's length."""
     with app.read() as s:
-        return {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
-                for model in (Observation, ItemResponse, ImportRecord, AuditEntry)}
+        out = {model.__tablename__: s.scalar(select(func.count()).select_from(model)) or 0
+               for model in (Observation, ResponseSet, ImportRecord, AuditEntry)}
+    out["item_responses"] = len(answers(app))
+    return out
 
 
-def stored(app: App, model: type = Observation) -> dict[tuple[str, str, str], float]:
-    """(participant label, visit, measure or item) -> value."""
-    from db.models import Participant
-
-    target = model.measure if model is Observation else model.item  # type: ignore[attr-defined]
+def stored(app: App) -> dict[tuple[str, str, str], float]:
+    """(participant label, visit, measure) -> value."""
     with app.read() as s:
-        rows = s.execute(select(Participant.label, model.visit, target, model.value)  # type: ignore[attr-defined]
-                         .join(Participant, Participant.id == model.participant_id)).all()  # type: ignore[attr-defined]
+        rows = s.execute(select(Participant.label, Observation.visit, Observation.measure,
+                                Observation.value)
+                         .join(Participant, Participant.id == Observation.participant_id)).all()
     return {(p, v, t): x for p, v, t, x in rows}
+
+
+def answers(app: App) -> dict[tuple[str, str, str], float | None]:
+    """(participant label, visit, item) -> the stored answer."""
+    with app.read() as s:
+        rows = s.execute(select(Participant.label, ResponseSet.visit, ResponseSet.answers)
+                         .join(Participant, Participant.id == ResponseSet.participant_id)).all()
+    return {(p, v, item): value for p, v, text in rows
+            for item, (value, _source) in decode(text).items()}
 
 
 def verified(app: App, actor: Actor) -> bool:
