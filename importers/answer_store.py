@@ -21,7 +21,7 @@ from db.audit import Entry, canonical_row
 from db.models import ResponseSet
 from importers.changes import CHANGED, UNCHANGED
 from trialcore.audit_chain import row_fingerprint
-from trialcore.response_sets import decode, encode, join
+from trialcore.response_sets import columns, decode, encode, join, number, source
 
 TABLE: Table = ResponseSet.__table__  # type: ignore[assignment]
 CHUNK = 2_000  # sets per statement
@@ -42,23 +42,36 @@ def stored_sets(conn: Connection, participant_ids: list[int]) -> Stored:
 def stored_answers(conn: Connection, participant_ids: list[int],
                    items: list[str]) -> pd.DataFrame:
     """These participants' stored answers to these items, one row each, as validation
-    compares them: id (of the set), participant_id, visit, target, value, import_id."""
-    wanted = set(items)
-    rows = [(s["id"], pid, visit, item, value, source)
-            for (pid, visit), s in stored_sets(conn, participant_ids).items()
-            for item, (value, source) in decode(s["answers"]).items() if item in wanted]
-    return pd.DataFrame.from_records(rows, columns=["id", "participant_id", "visit", "target",
-                                                    "value", "import_id"])
+    compares them: id (of the set), participant_id, visit, target, value, import_id.
+    Built column by column: a re-imported file meets a million stored answers."""
+    sets = stored_sets(conn, participant_ids)
+    names: list[str] = []
+    values: list[float | None] = []
+    sources: list[int | None] = []
+    sizes = []
+    for s in sets.values():
+        n, v, i = columns(s["answers"])
+        names += n
+        values += v
+        sources += i
+        sizes.append(len(n))
+    frame = pd.DataFrame({
+        "id": np.repeat(np.array([s["id"] for s in sets.values()], dtype=np.int64), sizes),
+        "participant_id": np.repeat(np.array([k[0] for k in sets], dtype=np.int64), sizes),
+        "visit": np.repeat(np.array([k[1] for k in sets], dtype=object), sizes),
+        "target": np.array(names, dtype=object), "value": np.array(values, dtype=float),
+        "import_id": np.array(sources, dtype=float)})
+    return frame[frame["target"].isin(items).to_numpy()].reset_index(drop=True)
 
 
-def _pieces(frame: pd.DataFrame, import_id: int) -> list[str]:
-    """Each row's `"item":[value,import_id]`, built once per distinct item and value."""
+def _pieces(frame: pd.DataFrame, import_id: int) -> tuple[list[str], list[str]]:
+    """Each row's `"item":import_id` and `"item":value`, built once per distinct item and
+    value."""
     tcode, tnames = pd.factorize(frame["target"])
-    items = np.array([json.dumps(str(t)) + ":[" for t in tnames], dtype=object)[tcode]
-    vcode, values = pd.factorize(frame["value"].to_numpy(dtype=float))
-    shown = np.array(["null" if np.isnan(v) else repr(float(v)) for v in values],
-                     dtype=object)[vcode] if len(values) else np.array([], dtype=object)
-    return (items + shown + f",{int(import_id)}]").tolist()
+    items = np.array([json.dumps(str(t)) + ":" for t in tnames], dtype=object)[tcode]
+    vcode, distinct = pd.factorize(frame["value"].to_numpy(dtype=float), use_na_sentinel=False)
+    shown = np.array([number(v) for v in distinct], dtype=object)[vcode]
+    return (items + source(import_id)).tolist(), (items + shown).tolist()
 
 
 def _fresh(frame: pd.DataFrame, import_id: int) -> list[dict[str, Any]]:
@@ -69,9 +82,10 @@ def _fresh(frame: pd.DataFrame, import_id: int) -> list[dict[str, Any]]:
     visit = frame["visit"].astype(object).to_numpy()
     starts = np.flatnonzero(np.r_[True, (pid[1:] != pid[:-1]) | (visit[1:] != visit[:-1])])
     ends = np.r_[starts[1:], len(frame)]
-    pieces = _pieces(frame, import_id)
+    sources, values = _pieces(frame, import_id)
     return [{"participant_id": int(pid[a]), "visit": str(visit[a]),
-             "answers": join(pieces[a:b]), "import_id": import_id, "version": 1}
+             "answers": join(sources[a:b], values[a:b]), "import_id": import_id,
+             "version": 1}
             for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trialcore.response_sets import decode, encode, join, piece
+from trialcore.response_sets import columns, decode, encode
 
 items = st.text(min_size=1, max_size=10)
 answers = st.dictionaries(items, st.tuples(
@@ -19,11 +19,12 @@ answers = st.dictionaries(items, st.tuples(
 def test_text_round_trips_and_is_canonical(stored: dict) -> None:  # type: ignore[type-arg]
     text = encode(stored)
     assert decode(text) == stored
-    assert text == json.dumps({k: list(v) for k, v in stored.items()}, sort_keys=True,
-                              separators=(",", ":"))
+    assert text == json.dumps({"import": {k: i for k, (_, i) in stored.items()},
+                               "value": {k: v for k, (v, _) in stored.items()}},
+                              sort_keys=True, separators=(",", ":"))
 
 
-def test_pieces_in_item_order_give_the_same_text() -> None:
-    pieces = [piece("a", 1.0, 3), piece("b", float("nan"), 3), piece("c", 2.5, None)]
-    assert join(pieces) == encode({"c": (2.5, None), "a": (1.0, 3), "b": (None, 3)})
-    assert join(pieces) == '{"a":[1.0,3],"b":[null,3],"c":[2.5,null]}'
+def test_missing_values_and_item_order() -> None:
+    text = encode({"c": (2.5, None), "a": (1.0, 3), "b": (float("nan"), 3)})
+    assert text == '{"import":{"a":3,"b":3,"c":null},"value":{"a":1.0,"b":null,"c":2.5}}'
+    assert columns(text) == (["a", "b", "c"], [1.0, None, 2.5], [3, 3, None])
