@@ -1,18 +1,28 @@
 """The "Imports" tab: every import record (file, checksum, who, when, counts) and the wizard.
 
-The list is what a monitor asks for: which file each value came from. Only roles
-that may import see the button; the service checks the role again.
+The list is what a monitor asks for: which file each value came from, and below it
+one participant's values with their imports. Only roles that may import see the
+button; the service checks the role again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.import_wizard import ImportWizard
 from gui.read_only import mark_write
 from gui.table_model import Column, FilterProxy, RowTableModel
+from gui.value_sources import ValueSources
 from gui.widgets import row_table
 from services import imports
 from services.context import Actor, App
@@ -52,9 +62,13 @@ class ImportsTab(QWidget):
             mark_write(import_button)
             bar.addWidget(import_button)
         bar.addWidget(self.filter, 1)
+        self.sources = ValueSources(app, actor, self)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.sources)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(split, 1)
         self.refresh()
 
     def rows(self) -> list[dict[str, Any]]:

@@ -143,6 +143,27 @@ def test_the_imports_tab_lists_records_and_offers_the_wizard_to_coordinators(
     assert not [b for b in stella.findChildren(QPushButton) if "Import" in b.text()]
 
 
+def test_the_imports_tab_shows_where_each_value_of_a_participant_came_from(
+        qtbot: QtBot, sqlite_app: App, cora: Actor, tmp_path: Path) -> None:
+    scans = write_csv(tmp_path / "s.csv", ["participant", "visit", "fd_mean"],
+                      [["P001", "baseline", "0.2"], ["P002", "baseline", "0.3"]])
+    imports.commit(sqlite_app, cora, imports.ImportOptions("scans", str(scans)))
+    answers = write_csv(tmp_path / "q.csv", ["participant", "visit", "item", "value"],
+                        [["P001", "baseline", "anx_1", "4"]])
+    imports.commit(sqlite_app, cora, imports.ImportOptions("questionnaire", str(answers)))
+    tab = ImportsTab(sqlite_app, cora)
+    qtbot.addWidget(tab)
+    sources = tab.sources
+    qtbot.keyClicks(sources.participant, "1")
+    qtbot.keyClick(sources.participant, Qt.Key.Key_Return)
+    assert {(r["name"], r["value"], r["file"], r["table"]) for r in sources.rows()} == {
+        ("fd_mean", 0.2, "s.csv", "observations"), ("anx_1", 4.0, "q.csv", "item_responses")}
+    assert "P001: 2 stored value(s)" in sources.status.text()
+    sources.participant.setText("X-1")
+    qtbot.keyClick(sources.participant, Qt.Key.Key_Return)
+    assert sources.rows() == [] and "X-1" in sources.status.text()
+
+
 def test_the_real_mriqc_table_through_the_wizard(qtbot: QtBot, sqlite_app: App,
                                                  cora: Actor) -> None:
     wizard = _wizard(qtbot, sqlite_app, cora, MRIQC)
