@@ -122,7 +122,7 @@ class AnalysisView(QWidget):
         self.stack.addWidget(self.content)
         QVBoxLayout(self).addWidget(self.stack)
         events().data_changed.connect(self._data_changed)
-        self._explain()
+        self.refresh()  # built when the tab is first shown: run at once if it can
 
     def _explain(self) -> bool:
         """Say why there is nothing to show; True when the analysis can run."""

@@ -110,6 +110,7 @@ class LockView(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addWidget(hint)
         self._update_buttons()
+        self.refresh()  # built when the tab is first shown: check at once
 
     def refresh(self) -> None:
         """Called when the tab is shown and after every signature."""

@@ -1,9 +1,15 @@
 """The main window: menus, the tabs of gui/tabs.py, and a status bar that always says who
-is signed in, to which database, at which stage, and whether the audit trail is intact."""
+is signed in, to which database, at which stage, and whether the audit trail is intact.
+
+A tab's widget is built the first time the tab is shown (see gui/tabs.py): look a tab up
+with tab(title), which builds it if need be, not with tabs.widget(i), its empty page.
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -12,15 +18,17 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTa
 from gui.audit_jobs import VerifyAuditJob, VerifyResult, export_audit, verify_text
 from gui.audit_view import AuditView
 from gui.events import events
-from gui.export_dialog import ExportDialog
 from gui.jobs import JobRunner
 from gui.messages import show_message
 from gui.read_only import ReadOnlyGate
 from gui.study_files import StudyFiles
-from gui.tabs import TABS
+from gui.tabs import TABS, TabPage
 from services.context import Actor, App
 from services.sign_in import study_banner
 from trialcore.roles import allowed
+
+if TYPE_CHECKING:
+    from gui.export_dialog import ExportDialog
 
 
 class MainWindow(QMainWindow):
@@ -38,15 +46,16 @@ class MainWindow(QMainWindow):
         self.message: QMessageBox | None = None
         self.export_dialog: QFileDialog | None = None
         self.data_export: ExportDialog | None = None
+        self.participant: str | None = None  # the last one announced on the events hub
         self.tabs = QTabWidget(documentMode=True)
         for title, factory in TABS:
-            self.tabs.addTab(factory(app, actor, self), title)
-        self.tabs.currentChanged.connect(self._tab_shown)
+            self.tabs.addTab(TabPage(partial(factory, app, actor, self)), title)
         self.setCentralWidget(self.tabs)
         self.read_only = ReadOnlyGate(self)
+        self._build(self.tabs.currentIndex())  # the tab shown first; the others when shown
+        self.tabs.currentChanged.connect(self._tab_shown)
         events().data_changed.connect(self.refresh_status)
-        for view in self.findChildren(AuditView):
-            view.verified.connect(self.show_audit_status)
+        events().participant_selected.connect(self._participant_selected)
         self._build_menus()
         self._build_status_bar()
         self.refresh_status()
@@ -99,10 +108,47 @@ class MainWindow(QMainWindow):
         self.stage_label.setText(f"Stage: {banner.stage}")
         self.read_only.apply(banner.stage)
 
+    def tab(self, title: str) -> QWidget:
+        """The widget of the tab called `title`, built now if it was not shown yet."""
+        index = self._index(title)
+        if self._build(index) and self.read_only.stage is not None:
+            self.read_only.apply(self.read_only.stage)  # built unseen: covered all the same
+        return self._page(index).build()
+
+    def show_tab(self, title: str) -> QWidget:
+        """Make the tab called `title` current, as a click on it would; its widget."""
+        self.tabs.setCurrentIndex(self._index(title))
+        return self.tab(title)
+
+    def _index(self, title: str) -> int:
+        return [self.tabs.tabText(i) for i in range(self.tabs.count())].index(title)
+
+    def _page(self, index: int) -> TabPage:
+        page = self.tabs.widget(index)
+        assert isinstance(page, TabPage)
+        return page
+
+    def _build(self, index: int) -> bool:
+        """Build the tab's widget unless it was built already; True if built now."""
+        page = self._page(index)
+        if page.view is not None:
+            return False
+        view = page.build()
+        for audit in [view, *view.findChildren(AuditView)]:
+            if isinstance(audit, AuditView):
+                audit.verified.connect(self.show_audit_status)
+        if self.participant is not None:  # announced before this tab existed to follow it
+            events().participant_selected.emit(self.participant)
+        return True
+
+    def _participant_selected(self, label: str) -> None:
+        self.participant = label
+
     def _tab_shown(self, index: int) -> None:
-        self.refresh_status()
-        refresh = getattr(self.tabs.widget(index), "refresh", None)
-        if refresh:
+        built = self._build(index)
+        self.refresh_status()  # after building: the read-only gate covers the new widgets
+        refresh = getattr(self._page(index).view, "refresh", None)
+        if refresh and not built:  # a widget just built has just read everything
             refresh()
 
     def verify_audit(self) -> None:
@@ -123,6 +169,8 @@ class MainWindow(QMainWindow):
                                           lambda text: self.statusBar().showMessage(text, 10000))
 
     def export_data(self) -> None:
+        from gui.export_dialog import ExportDialog  # imports pandas and openpyxl: when used
+
         self.data_export = ExportDialog(self.app, self.actor, self)
         self.data_export.open()
 

@@ -31,10 +31,12 @@ class ReadOnlyGate(QObject):
     def __init__(self, root: QWidget):
         super().__init__(root)
         self.root = root
+        self.stage: str | None = None  # as last applied
         self.closed = False
         self.disabled: dict[QWidget, str] = {}  # widget -> its tooltip before
 
     def apply(self, stage: str) -> None:
+        self.stage = stage
         self.closed = not study_open(stage)
         marked = [w for w in self.root.findChildren(QWidget) if w.property(WRITE_PROPERTY)]
         if self.closed:

@@ -1,41 +1,68 @@
 """The main window's tabs, in order. A feature adds its tab by appending to TABS.
 
 A factory is called as factory(app, actor, parent) and returns the tab's widget.
-A widget with a refresh() method has it called whenever its tab is shown, so
+The main window calls it the first time the tab is shown (the tab shown at start-up
+is built with the window), so the widget must show current data once built. A
+widget with a refresh() method has it called whenever its tab is shown again, so
 it picks up what was changed on other tabs.
+
+Each factory imports its view when called: a tab's modules (and the libraries they
+use, such as pyqtgraph, pandas or scipy) are loaded only when the tab is first shown,
+which keeps start-up short.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gui.allocation_tab import AllocationTab
-from gui.analysis_view import AnalysisView
-from gui.audit_view import audit_tab
-from gui.dashboard_view import DashboardView
-from gui.due_view import DueView
-from gui.import_tab import ImportsTab
-from gui.lock_view import LockView
-from gui.participants_view import ParticipantsView
-from gui.plots.group_view import GroupView
-from gui.plots.participant_tab import ParticipantPlotsTab
-from gui.visits_view import VisitsView
 from services.context import Actor, App
 
 TabFactory = Callable[[App, Actor, QWidget], QWidget]
 
+
+def lazy(module: str, name: str) -> TabFactory:
+    """A factory that imports `module` only when the tab is first built."""
+
+    def build(app: App, actor: Actor, parent: QWidget) -> QWidget:
+        return getattr(import_module(module), name)(app, actor, parent)  # type: ignore[no-any-return]
+
+    return build
+
+
 TABS: list[tuple[str, TabFactory]] = [
-    ("Dashboard", DashboardView),
-    ("Participants", ParticipantsView),
-    ("Visits", VisitsView),
-    ("Due", DueView),
-    ("Randomization", AllocationTab),
-    ("Imports", ImportsTab),
-    ("Participant plots", ParticipantPlotsTab),
-    ("Group plots", GroupView),
-    ("Lock", LockView),
-    ("Analysis", AnalysisView),
-    ("Audit trail", audit_tab),
+    ("Dashboard", lazy("gui.dashboard_view", "DashboardView")),
+    ("Participants", lazy("gui.participants_view", "ParticipantsView")),
+    ("Visits", lazy("gui.visits_view", "VisitsView")),
+    ("Due", lazy("gui.due_view", "DueView")),
+    ("Randomization", lazy("gui.allocation_tab", "AllocationTab")),
+    ("Imports", lazy("gui.import_tab", "ImportsTab")),
+    ("Participant plots", lazy("gui.plots.participant_tab", "ParticipantPlotsTab")),
+    ("Group plots", lazy("gui.plots.group_view", "GroupView")),
+    ("Lock", lazy("gui.lock_view", "LockView")),
+    ("Analysis", lazy("gui.analysis_view", "AnalysisView")),
+    ("Audit trail", lazy("gui.audit_view", "audit_tab")),
 ]
+
+
+class TabPage(QWidget):
+    """A tab's page in the main window's QTabWidget: empty until build() makes the tab's
+    widget, which then fills it (no margins, so it looks as if it were the page)."""
+
+    def __init__(self, make: Callable[[], QWidget], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.make = make
+        self.view: QWidget | None = None
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.layout_.setSpacing(0)
+
+    def build(self) -> QWidget:
+        """The tab's widget, made on the first call."""
+        if self.view is None:
+            self.view = self.make()
+            self.layout_.addWidget(self.view)
+            self.view.show()  # now, not on the layout's queued call: shown with the page
+        return self.view

@@ -84,6 +84,15 @@ def list_participants(app: App, actor: Actor) -> list[ParticipantRow]:
                                                       .order_by(Participant.number))]
 
 
+def statuses(app: App, actor: Actor) -> list[tuple[str, str]]:
+    """(label, status) of every participant in number order: what a chooser lists, read
+    without the rest of the register."""
+    require(actor, "study.read")
+    with app.read() as s:
+        return [(label, status) for label, status in s.execute(
+            select(Participant.label, Participant.status).order_by(Participant.number))]
+
+
 def get(app: App, actor: Actor, text: object) -> ParticipantRow:
     require(actor, "study.read")
     with app.read() as s:

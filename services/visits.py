@@ -9,13 +9,13 @@ never a condition.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from db.models import AllocationSlot, DoseCode, Participant, Visit
@@ -137,6 +137,10 @@ def visit_spec(protocol: Protocol, visit: str) -> VisitSpec:
 
 # -- reading ----------------------------------------------------------------------------
 
+Who = Select[tuple[int]] | Sequence[int] | None  # participant ids, as a query or a list
+VisitLike = Any  # a Visit, or a row of _VISIT_COLUMNS: the same attribute names
+
+
 def list_visits(app: App, actor: Actor, participant: object | None = None,
                 due_days: int | None = None, today: dt.date | None = None) -> list[VisitRow]:
     """The schedule of one or all participants; with `due_days`, only what needs attention.
@@ -149,28 +153,91 @@ def list_visits(app: App, actor: Actor, participant: object | None = None,
         raise Refused(f"--due {due_days}: the number of days must be 0 or more")
     today = today or dt.date.today()
     horizon = DEFAULT_HORIZON_DAYS if due_days is None else due_days
-    q = select(Participant).options(selectinload(Participant.visits)) \
-        .order_by(Participant.number)
     with app.read() as s:
+        who: Who = None  # everyone
         if participant is not None:
-            q = q.where(Participant.id == load(s, app, participant).id)
-        rows = _rows(s, app.protocol, list(s.scalars(q)), today, horizon)
+            who = [load(s, app, participant).id]
+        elif due_days is not None:
+            who = may_be_due(today, horizon)
+        rows = read_rows(s, app.protocol, who, today, horizon)
     if due_days is None:
         return rows
+    return due_rows(rows, today)
+
+
+def read_rows(session: Session, protocol: Protocol, who: Who, today: dt.date,
+              horizon: int) -> list[VisitRow]:
+    """The visits of the participants `who` names (everyone when None), read as plain columns,
+    in participant number and protocol order."""
+    return _rows(session, protocol, _people(session, who), today, horizon, who)
+
+
+def due_rows(rows: Iterable[VisitRow], today: dt.date) -> list[VisitRow]:
+    """The rows that need attention, soonest first."""
     due = [r for r in rows if r.due is not None]
     return sorted(due, key=lambda r: (r.when or today, r.participant, r.visit))
 
 
-def _codes(session: Session, ids: Sequence[int]) -> dict[tuple[int, str], str]:
+def may_be_due(today: dt.date, horizon: int) -> Select[tuple[int]]:
+    """The ids of participants with an open visit that classify_due may call due: its window
+    has opened, or it is expected within `horizon` days. A superset, narrowed by _row."""
+    return (select(Visit.participant_id).distinct()
+            .where(Visit.status.in_(OPEN_STATUSES),
+                   or_(Visit.window_start <= today,
+                       func.coalesce(Visit.booked_date, Visit.target_date)
+                       <= today + dt.timedelta(days=horizon))))
+
+
+# What _row and _waiting_for read, as plain columns: at 10,000 participants, loading the
+# visits as ORM objects (each with its participant joined) took seconds.
+_PERSON_COLUMNS = (Participant.id, Participant.label, Participant.status, Participant.enrolled_on)
+_VISIT_COLUMNS = (Visit.participant_id, Visit.visit, Visit.status, Visit.target_date,
+                  Visit.window_start, Visit.window_end, Visit.booked_date, Visit.actual_date,
+                  Visit.kit_code, Visit.reason, Visit.deviation_days, Visit.deviation_reason,
+                  Visit.version)
+
+
+@dataclass(frozen=True)
+class _Person:
+    """A participant's columns that visit rows need, and their visits as plain rows; read
+    like a Participant by _rows, _row and _waiting_for."""
+
+    id: int
+    label: str
+    status: str
+    enrolled_on: dt.date | None
+    visits: list[VisitLike]
+
+
+def _people(session: Session, who: Who) -> list[_Person]:
+    """Participants in number order, with their visits (only those `who` names)."""
+    people_q = select(*_PERSON_COLUMNS).order_by(Participant.number)
+    visits_q = select(*_VISIT_COLUMNS)
+    if who is not None:
+        people_q = people_q.where(Participant.id.in_(who))
+        visits_q = visits_q.where(Visit.participant_id.in_(who))
+    people = [_Person(pid, label, status, enrolled_on, [])
+              for pid, label, status, enrolled_on in session.execute(people_q)]
+    by_id = {p.id: p for p in people}
+    for v in session.execute(visits_q):
+        person = by_id.get(v.participant_id)  # None: registered since the first query
+        if person is not None:
+            person.visits.append(v)
+    return people
+
+
+def _codes(session: Session, who: Who) -> dict[tuple[int, str], str]:
     q = (select(AllocationSlot.participant_id, DoseCode.visit, DoseCode.code)
-         .join(DoseCode, DoseCode.slot_id == AllocationSlot.id)
-         .where(AllocationSlot.participant_id.in_(ids)))
+         .join(DoseCode, DoseCode.slot_id == AllocationSlot.id))
+    if who is not None:
+        q = q.where(AllocationSlot.participant_id.in_(who))
     return {(pid, visit): code for pid, visit, code in session.execute(q)}
 
 
-def _rows(session: Session, protocol: Protocol, people: Sequence[Participant],
-          today: dt.date, horizon: int) -> list[VisitRow]:
-    kit = _codes(session, [p.id for p in people])
+def _rows(session: Session, protocol: Protocol, people: Sequence[Participant | _Person],
+          today: dt.date, horizon: int, who: Who) -> list[VisitRow]:
+    """Every visit of `people` in protocol order; `who` names them as _people was told."""
+    kit = _codes(session, who)
     order = {v.id: i for i, v in enumerate(protocol.visits)}
     out = []
     for p in people:
@@ -181,8 +248,8 @@ def _rows(session: Session, protocol: Protocol, people: Sequence[Participant],
     return out
 
 
-def _row(p: Participant, v: Visit, spec: VisitSpec, code: str | None, today: dt.date,
-         horizon: int) -> VisitRow:
+def _row(p: Participant | _Person, v: VisitLike, spec: VisitSpec, code: str | None,
+         today: dt.date, horizon: int) -> VisitRow:
     waiting = _waiting_for(p, v, spec)
     due = None
     if (waiting is None and v.status in OPEN_STATUSES and v.target_date
@@ -201,7 +268,7 @@ def _row(p: Participant, v: Visit, spec: VisitSpec, code: str | None, today: dt.
     )
 
 
-def _waiting_for(p: Participant, v: Visit, spec: VisitSpec) -> str | None:
+def _waiting_for(p: Participant | _Person, v: VisitLike, spec: VisitSpec) -> str | None:
     """What must happen before this open visit can: its dates are provisional till then."""
     if v.status not in OPEN_STATUSES or p.status == "withdrawn":
         return None
@@ -213,7 +280,7 @@ def _waiting_for(p: Participant, v: Visit, spec: VisitSpec) -> str | None:
     return None
 
 
-def _next_action(v: Visit, today: dt.date) -> str | None:
+def _next_action(v: VisitLike, today: dt.date) -> str | None:
     """What the coordinator does next about a visit that can happen now, in a few words."""
     if v.status not in OPEN_STATUSES or v.target_date is None:
         return None
@@ -315,7 +382,7 @@ def book(app: App, actor: Actor, participant: object, visit: str, date: object,
 
 def _row_of(s: Session, protocol: Protocol, p: Participant, visit: str,
             today: dt.date) -> VisitRow:
-    return next(r for r in _rows(s, protocol, [p], today, DEFAULT_HORIZON_DAYS)
+    return next(r for r in _rows(s, protocol, [p], today, DEFAULT_HORIZON_DAYS, [p.id])
                 if r.visit == visit)
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from services import dashboard, participants, visits
+from services.context import Actor, App
 from tests.test_visits import REG, Running, enrol, running_study
 
 
@@ -49,3 +52,76 @@ def test_enrolment_progress_deviations_withdrawals(running: Running) -> None:
                             "reason": "ill"}]
     assert d["withdrawals"] == [{"participant": "P003", "stratum": "NTNA+",
                                  "on": "2026-03-10", "reason": "moved abroad"}]
+
+
+def _from_the_visit_lists(app: App, actor: Actor, today: dt.date) -> dict[str, Any]:
+    """The dashboard as it was computed before it counted in the database: from every
+    participant and every visit row, as the visit lists show them."""
+    people = participants.list_participants(app, actor)
+    live = [r for r in visits.list_visits(app, actor, today=today) if r.status != "cancelled"]
+    enrolled = Counter(p.stratum for p in people if p.enrolled_on is not None)
+    withdrawn = Counter(p.stratum for p in people
+                        if p.enrolled_on is not None and p.status == "withdrawn")
+    logged = [r for r in live if r.status in ("done", "missed")]
+    return {
+        "participants": {"total": len(people),
+                         **{s: sum(p.status == s for p in people)
+                            for s in ("registered", "enrolled", "withdrawn")}},
+        "strata": [{"stratum": s, "target": app.protocol.stratum_targets.get(s),
+                    "enrolled": enrolled[s], "withdrawn": withdrawn[s]}
+                   for s in app.protocol.strata],
+        "visits": {
+            "planned": len(live),
+            "expected": len(logged) + sum(r.status not in ("done", "missed")
+                                          and r.window_end is not None
+                                          and r.window_end < today for r in live),
+            "done": sum(r.status == "done" for r in live),
+            "missed": sum(r.status == "missed" for r in live),
+            "overdue": sum(r.due == "overdue" for r in live),
+            "deviations": sum(bool(r.deviation_days) for r in live),
+        },
+        "deviations": [{"participant": r.participant, "visit": r.visit,
+                        "actual": r.actual.isoformat() if r.actual else None,
+                        "days": r.deviation_days, "reason": r.deviation_reason}
+                       for r in live if r.deviation_days],
+        "missed": [{"participant": r.participant, "visit": r.visit,
+                    "date": r.actual.isoformat() if r.actual else None, "reason": r.reason}
+                   for r in live if r.status == "missed"],
+        "withdrawals": [{"participant": p.label, "stratum": p.stratum,
+                         "on": p.withdrawn_on.isoformat() if p.withdrawn_on else None,
+                         "reason": p.withdrawal_reason}
+                        for p in people if p.status == "withdrawn"],
+    }
+
+
+def test_the_counts_agree_with_the_visit_lists_on_any_day(running: Running) -> None:
+    """Counted by the database, the dashboard says what the visit lists add up to: done,
+    missed, late, booked, waiting for an anchor, cancelled, withdrawn before and after
+    enrolment, never enrolled; in participant and protocol order."""
+    app, a = running
+    cora = a["cora"]
+    c = {n: enrol(app, a, n, stratum="NTNA-" if n % 2 else "NTNA+") for n in (2, 5, 9, 11)}
+    participants.add(app, cora, 4, registered_on=REG)  # never enrolled: baseline only
+    participants.add(app, cora, 7, stratum="NTNA+", registered_on=REG)
+    participants.withdraw(app, cora, 7, "no time", dt.date(2026, 3, 5))  # before enrolment
+    for n in (11, 2, 9):  # logged out of number order: the lists are in number order
+        visits.log(app, cora, n, "baseline", date=dt.date(2026, 3, 4))
+    visits.log(app, cora, 11, "dose1", date=dt.date(2026, 3, 21), code=c[11]["dose1"],
+               deviation_reason="scanner down")
+    visits.log(app, cora, 2, "dose1", date=dt.date(2026, 3, 12), code=c[2]["dose1"],
+               deviation_reason="came early")
+    visits.log(app, cora, 9, "dose1", date=dt.date(2026, 3, 16), status="missed",
+               reason="ill")
+    visits.log(app, cora, 2, "dose2", date=dt.date(2026, 3, 19), status="missed",
+               reason="away", today=dt.date(2026, 3, 25))
+    visits.book(app, cora, 9, "dose2", dt.date(2026, 3, 24), today=dt.date(2026, 3, 18))
+    participants.withdraw(app, cora, 5, "moved abroad", dt.date(2026, 3, 10))
+    for today in (dt.date(2026, 3, 1), dt.date(2026, 3, 17), dt.date(2026, 3, 22),
+                  dt.date(2026, 4, 30)):
+        d = dashboard.summary(app, a["stella"], today=today)
+        assert d == _from_the_visit_lists(app, a["stella"], today), today
+    assert d["visits"]["overdue"] > 0 and len(d["deviations"]) == 2
+    assert [r["participant"] for r in d["deviations"]] == ["P002", "P011"]
+    assert [(r["participant"], r["visit"]) for r in d["missed"]] == [("P002", "dose2"),
+                                                                   ("P009", "dose1")]
+    assert [r["participant"] for r in d["withdrawals"]] == ["P005", "P007"]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from db.models import AuditEntry, Visit
+from db.models import AuditEntry, Participant, Visit
 from services import allocation, enrolment, participants, visits
 from services.context import Actor, App
 from services.errors import PermissionDenied, Refused
@@ -344,3 +344,53 @@ def test_bad_input_is_refused_and_nothing_is_written(running: Running) -> None:
         with pytest.raises(Refused, match=message):
             call(app, a, c)
         assert snapshot(app) == before, f"{case}: something was written"
+
+
+def _study_in_every_state(app: App, a: dict[str, Actor]) -> None:
+    cora = a["cora"]
+    c = {n: enrol(app, a, n) for n in (1, 2, 3)}
+    enrol(app, a, 6, registered=dt.date(2026, 3, 10), enrolled=dt.date(2026, 3, 17))
+    participants.add(app, cora, 4, registered_on=dt.date(2026, 2, 2))  # baseline overdue
+    participants.add(app, cora, 5, registered_on=dt.date(2026, 2, 2))
+    participants.withdraw(app, cora, 5, "changed their mind", dt.date(2026, 2, 3))
+    for n in (1, 2, 3):
+        visits.log(app, cora, n, "baseline", date=dt.date(2026, 3, 4))
+    visits.log(app, cora, 1, "dose1", date=dt.date(2026, 3, 21), code=c[1]["dose1"],
+               deviation_reason="scanner down", today=dt.date(2026, 3, 21))
+    visits.log(app, cora, 2, "dose1", date=dt.date(2026, 3, 16), status="missed",
+               reason="ill")
+    visits.book(app, cora, 3, "dose1", dt.date(2026, 3, 18), today=dt.date(2026, 3, 10))
+    participants.withdraw(app, cora, 2, "moved abroad", dt.date(2026, 3, 17))
+
+
+def test_rows_read_as_plain_columns_are_the_rows_of_the_participants(running: Running) -> None:
+    """list_visits reads plain columns; book and log build the same rows from the ORM
+    objects they change. Both give the same rows."""
+    app, a = running
+    _study_in_every_state(app, a)
+    for today in (dt.date(2026, 3, 1), dt.date(2026, 3, 18), dt.date(2026, 4, 20)):
+        listed = visits.list_visits(app, a["ivan"], today=today)
+        with app.read() as s:
+            people = s.scalars(select(Participant).order_by(Participant.number)).all()
+            from_orm = [r for p in people for r in visits._rows(
+                s, app.protocol, [p], today, visits.DEFAULT_HORIZON_DAYS, [p.id])]
+        assert listed == from_orm and len(listed) == 6 * 4
+        assert {r.status for r in listed} == {"scheduled", "booked", "done", "missed",
+                                              "cancelled"}
+
+
+def test_the_due_list_is_the_due_rows_of_the_whole_schedule(running: Running) -> None:
+    """The due list reads only participants who may have something due; it lists what
+    the whole schedule, read with the same horizon, says is due."""
+    app, a = running
+    _study_in_every_state(app, a)
+    for today in (dt.date(2026, 2, 1), dt.date(2026, 3, 12), dt.date(2026, 3, 18),
+                  dt.date(2026, 5, 1)):
+        for days in (0, 3, 7, 30):
+            with app.read() as s:
+                everyone = visits.read_rows(s, app.protocol, None, today, days)
+            expected = visits.due_rows(everyone, today)
+            assert visits.list_visits(app, a["cora"], due_days=days, today=today) == expected
+    assert {r.due for r in visits.list_visits(app, a["cora"], due_days=30,
+                                              today=dt.date(2026, 3, 18))} == {
+        "overdue", "closing", "open", "upcoming"}

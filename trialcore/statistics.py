@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.regression.mixed_linear_model import MixedLM
 
+# scipy and statsmodels are imported by the functions that use them: together they take
+# over a second to import, and the Analysis tab opens long before a study is unblinded.
 REQUIRED_COLUMNS = ("participant", "stratum", "condition", "period", "measure", "value")
 CONFIDENCE = 0.95
 FIT_METHODS = ("lbfgs", "powell")
@@ -144,6 +144,8 @@ def _paired_test(differences: np.ndarray) -> tuple[float, float, float, float]:
     se = float(differences.std(ddof=1)) / math.sqrt(n)
     if se == 0.0:
         return diff, diff, diff, (0.0 if diff != 0.0 else math.nan)
+    from scipy import stats
+
     half_width = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * se
     p = float(2 * stats.t.sf(abs(diff) / se, n - 1))
     return diff, diff - half_width, diff + half_width, p
@@ -256,6 +258,9 @@ def mixed_model(
     if len(rows) <= design.shape[1] or rows["participant"].nunique() < 2:
         notes.append(f"too few observations ({len(rows)}) for the mixed model")
         return MixedModelResult([], False, notes)
+
+    from scipy import stats
+    from statsmodels.regression.mixed_linear_model import MixedLM
 
     groups = rows["participant"].to_numpy()
     model = MixedLM(rows["value"].to_numpy(float), design, groups=groups)

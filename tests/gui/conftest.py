@@ -66,6 +66,4 @@ def open_window(qtbot: QtBot, sqlite_app: App, actors: dict[str, Actor],
 
 def tab(window: MainWindow, title: str) -> QWidget:
     """The widget of the tab called `title`, made current (later features add tabs)."""
-    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    window.tabs.setCurrentIndex(titles.index(title))
-    return window.tabs.currentWidget()
+    return window.show_tab(title)

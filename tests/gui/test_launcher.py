@@ -196,10 +196,16 @@ def test_a_later_feature_adds_a_tab_by_appending_to_tabs(
     window = MainWindow(sqlite_app, actors["cora"])
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: not window.runner.runs)
-    assert made == [(sqlite_app, actors["cora"], window)]
+    assert made == []  # built when first shown
     window.tabs.setCurrentIndex(window.tabs.count() - 1)
     assert window.tabs.tabText(window.tabs.currentIndex()) == "Later"
-    assert window.tabs.currentWidget().refreshed == 1
+    assert made == [(sqlite_app, actors["cora"], window)]
+    later = window.tab("Later")
+    assert isinstance(later, Plain) and later.refreshed == 0
+    assert window.tabs.currentWidget().isAncestorOf(later)  # it fills the tab's page
+    window.tabs.setCurrentIndex(0)
+    window.tabs.setCurrentIndex(window.tabs.count() - 1)
+    assert later.refreshed == 1 and len(made) == 1  # shown again: refreshed, not rebuilt
 
 
 def test_run_gui_returns_0_when_sign_in_is_cancelled(

@@ -35,24 +35,32 @@ def study(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture
-def window(qtbot: QtBot, study: tuple[App, dict[str, Actor]]) -> Callable[[str], MainWindow]:
+def window(qtbot: QtBot, study: tuple[App, dict[str, Actor]]
+           ) -> Iterator[Callable[[str], MainWindow]]:
+    """open_as('cora') -> a shown main window. The fixture holds the windows: qtbot keeps
+    only weak references, and Python may collect a window mid-test, tabs and all."""
     app, actors = study
+    windows: list[MainWindow] = []
 
     def open_as(name: str) -> MainWindow:
         win = MainWindow(app, actors[name])
+        windows.append(win)
         qtbot.addWidget(win)
         win.show()
         qtbot.waitUntil(lambda: not win.runner.runs)
         return win
 
-    return open_as
+    yield open_as
+    for win in windows:
+        win.close()
+
+
+TITLES = {VisitsView: "Visits", DueView: "Due", DashboardView: "Dashboard"}
 
 
 def _tab(win: MainWindow, kind: type[W]) -> W:
-    """Switch to the tab showing `kind` (as a user would: its refresh() runs)."""
-    index = next(i for i in range(win.tabs.count()) if isinstance(win.tabs.widget(i), kind))
-    win.tabs.setCurrentIndex(index)
-    view = win.tabs.widget(index)
+    """Switch to the tab showing `kind` (as a user would: built, or its refresh() runs)."""
+    view = win.show_tab(TITLES[kind])
     assert isinstance(view, kind)
     return view
 
