@@ -97,5 +97,8 @@ def row_table(model: QAbstractItemModel, sort_column: int,
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
+    # resizeColumnsToContents measures this many rows, not Qt's default 1,000: lists of
+    # thousands (deviations, visits) open at once and look the same.
+    header.setResizeContentsPrecision(200)
     return table
 

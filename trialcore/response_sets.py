@@ -20,7 +20,8 @@ Answer = tuple[float | None, int | None]  # value, id of the import that wrote i
 
 
 def number(value: float | None) -> str:
-    return "null" if value is None or math.isnan(value) else repr(float(value))
+    """repr of the float; -0.0 is written 0.0, as it compares equal to it."""
+    return "null" if value is None or math.isnan(value) else repr(float(value) + 0.0)
 
 
 def source(import_id: int | None) -> str:

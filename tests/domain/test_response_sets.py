@@ -20,8 +20,13 @@ def test_text_round_trips_and_is_canonical(stored: dict) -> None:  # type: ignor
     text = encode(stored)
     assert decode(text) == stored
     assert text == json.dumps({"import": {k: i for k, (_, i) in stored.items()},
-                               "value": {k: v for k, (v, _) in stored.items()}},
+                               "value": {k: None if v is None else v + 0.0  # -0.0 as 0.0
+                                         for k, (v, _) in stored.items()}},
                               sort_keys=True, separators=(",", ":"))
+
+
+def test_negative_zero_is_written_as_zero() -> None:
+    assert encode({"a": (-0.0, 1)}) == encode({"a": (0.0, 1)})
 
 
 def test_missing_values_and_item_order() -> None:
