@@ -209,7 +209,7 @@ def export(app: App, folder: Path) -> list[Figure]:
     took = _seconds(lambda: exports.export(app, ACTOR, folder / "long.csv", "long"))
     with app.read() as s:
         table = long_table(dataset.load(s, app.protocol))
-    frame = pd.DataFrame(table.cells, columns=table.fields)
+    frame = pd.DataFrame({name: table.cells[name][:] for name in table.fields})
     rows = table.height
     del table
     gc.collect()

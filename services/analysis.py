@@ -44,9 +44,9 @@ def tidy_frame(app: App, actor: Actor) -> pd.DataFrame:
     with app.read() as s:
         data = dataset.load(s, app.protocol)
     stratum = {p.label: p.stratum for p in data.people}
-    rows = [(v.participant, stratum[v.participant], *data.conditions[key], v.measure, v.value)
-            for v in data.values
-            if v.value is not None and (key := (v.participant, v.visit)) in data.conditions]
+    rows = [(participant, stratum[participant], *data.conditions[key], measure, value)
+            for participant, visit, measure, value in data.observed()
+            if value is not None and (key := (participant, visit)) in data.conditions]
     frame = pd.DataFrame(rows, columns=["participant", "stratum", "condition", "period",
                                         "measure", "value"])
     return frame[list(REQUIRED_COLUMNS)]

@@ -3,16 +3,25 @@
 Before unblinding the tables carry dose codes only: no column, value or
 dictionary entry names a condition, its label or its dose. After unblinding
 each dosing visit gets its condition, label and dose.
+
+A table is held as columns. The long table (one row per observation, millions in
+a large study) has no Python step per row: each of its columns but the values is
+Picked, by an array of codes, from a short list of cells made once per
+participant, visit, participant × visit, measure or import; the writer takes it
+a slice at a time, so its cells exist as Python objects only for that slice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.dataset import Dataset, Key
-from trialcore.protocol import Measure, Protocol
+import numpy as np
+
+from services.dataset import Dataset, Key, objects
+from trialcore.protocol import Measure, Protocol, VisitSpec
 
 Row = dict[str, Any]
 
@@ -29,16 +38,68 @@ class Column:
     levels: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Sliced:
+    """A column made a slice at a time: slicing it gives a list, as slicing a list does."""
+
+    height: int
+    make: Callable[[slice], list[Any]]
+
+    def __len__(self) -> int:
+        return self.height
+
+    def __getitem__(self, where: slice) -> list[Any]:
+        return self.make(where)
+
+
+class Picked:
+    """A column whose row i holds cells[codes[i]]: few distinct cells, many rows.
+    Slicing it gives a list, as slicing a list does."""
+
+    def __init__(self, cells: Sequence[Any], codes: np.ndarray):
+        self.cells, self.codes = objects(cells), codes
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, where: slice) -> list[Any]:
+        return self.cells[self.codes[where]].tolist()
+
+    def map(self, change: Callable[[list[Any]], list[Any]]) -> Picked:
+        """The column with each distinct cell changed, once, by `change` (list to list)."""
+        return Picked(change(self.cells.tolist()), self.codes)
+
+
+Cells = list[Any] | Sliced | Picked
+
+
 @dataclass
 class Table:
     name: str
     columns: list[Column]
-    rows: list[Row] = field(default_factory=list)
+    cells: dict[str, Cells] = field(default_factory=dict)  # column name -> its cells
     notes: list[Column] = field(default_factory=list)  # dictionary entries that are not columns
 
     @property
     def dictionary(self) -> list[Column]:
         return self.columns + self.notes
+
+    @property
+    def fields(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def height(self) -> int:
+        return len(next(iter(self.cells.values()), []))
+
+    def data(self) -> list[Cells]:
+        """The cells, one sequence per column in column order."""
+        return [self.cells[name] for name in self.fields]
+
+    def fill(self, rows: list[Row]) -> Table:
+        """Take the cells from rows (a column a row lacks is empty there)."""
+        self.cells = {name: [row.get(name) for row in rows] for name in self.fields}
+        return self
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -127,27 +188,45 @@ def long_table(data: Dataset) -> Table:
     ]
     notes = [Column(f"measure = {m.name}", m.label, m.unit, _span(m.min, m.max),
                     measure_source(m)) for m in p.measures]
-    stratum = {person.label: person.stratum for person in data.people}
-    table = Table("data", columns, notes=notes)
-    for v in data.values:
-        m, spec = p.measure(v.measure), p.visit(v.visit)
-        key = (v.participant, v.visit)
-        facts = data.visits.get(key)
-        source = data.imports.get(v.import_id) if v.import_id is not None else None
-        row: Row = {
-            "participant": v.participant, "stratum": stratum[v.participant],
-            "visit": v.visit, "visit_label": spec.label if spec else None,
-            "period": data.period(v.visit), "visit_date": _iso(facts.date) if facts else None,
-            "visit_status": facts.status if facts else None,
-            "dose_code": data.codes.get(key) if spec and spec.dosing else None,
-        }
-        if data.unblinded:
-            row |= _condition_values(data, key)
-        row |= {"measure": v.measure, "value": v.value, "unit": m.unit if m else None,
-                "import_id": v.import_id, "import_file": source.file_name if source else None,
-                "imported_at": _iso(source.at) if source else None}
-        table.rows.append(row)
-    return table
+    obs = data.observations
+    visits, people = obs.visit_names, data.people
+    specs = [p.visit(v) for v in visits]
+    measures = [p.measure(name) for name in obs.measure_names]
+    imports = [0, *sorted(data.imports)]  # 0: no import
+    sources = [data.imports.get(i) for i in imports]
+    pairs = [_visit_cells(data, (person.label, visit), spec)
+             for person in people for visit, spec in zip(visits, specs, strict=True)]
+    picks: list[tuple[dict[str, list[Any]], np.ndarray]] = [
+        ({"participant": [person.label for person in people],
+          "stratum": [person.stratum for person in people]}, obs.person),
+        ({"visit": visits, "visit_label": [spec.label if spec else None for spec in specs],
+          "period": [data.period(v) for v in visits]}, obs.visit),
+        # (the keys of any pair's cells name the columns)
+        ({name: [cells[name] for cells in pairs] for name in _visit_cells(data, ("", ""))},
+         obs.person * len(visits) + obs.visit),
+        ({"measure": obs.measure_names, "unit": [m.unit if m else None for m in measures]},
+         obs.measure),
+        ({"import_id": [i or None for i in imports],
+          "import_file": [s.file_name if s else None for s in sources],
+          "imported_at": [_iso(s.at) if s else None for s in sources]},
+         np.searchsorted(imports, obs.import_id)),
+    ]
+    cells: dict[str, Cells] = {name: Picked(values, codes) for values_by_name, codes in picks
+                               for name, values in values_by_name.items()}
+    cells["value"] = Sliced(len(obs), obs.values)
+    return Table("data", columns, cells, notes)
+
+
+def _visit_cells(data: Dataset, key: Key, spec: VisitSpec | None = None) -> Row:
+    """The long table's cells that depend on the participant and the visit: the visit
+    log's, the dose code at a dosing visit and, once unblinded, the condition."""
+    facts = data.visits.get(key)
+    row: Row = {"visit_date": _iso(facts.date) if facts else None,
+                "visit_status": facts.status if facts else None,
+                "dose_code": data.codes.get(key) if spec and spec.dosing else None}
+    if data.unblinded:
+        row |= _condition_values(data, key)
+    return row
 
 
 def _participant_columns(p: Protocol) -> list[Column]:
@@ -174,8 +253,8 @@ def wide_table(data: Dataset) -> Table:
                 columns += _condition_columns(p, f"{spec.id}_")
         columns += [Column(f"{m.name}_{spec.id}", f"{m.label} at {spec.label}", m.unit,
                            _span(m.min, m.max), measure_source(m)) for m in p.measures]
-    values = {(v.participant, v.visit, v.measure): v.value for v in data.values}
-    table = Table("data", columns)
+    values = _values(data)
+    rows = []
     for person in data.people:
         row: Row = {"participant": person.label, "stratum": person.stratum,
                     "status": person.status, "enrolled_on": _iso(person.enrolled_on),
@@ -191,8 +270,14 @@ def wide_table(data: Dataset) -> Table:
                     row |= _condition_values(data, key, f"{spec.id}_")
             for m in p.measures:
                 row[f"{m.name}_{spec.id}"] = values.get((person.label, spec.id, m.name))
-        table.rows.append(row)
-    return table
+        rows.append(row)
+    return Table("data", columns).fill(rows)
+
+
+def _values(data: Dataset) -> dict[tuple[str, str, str], float | None]:
+    """(participant, visit, measure) -> value."""
+    return {(participant, visit, measure): value
+            for participant, visit, measure, value in data.observed()}
 
 
 # -- BIDS ---------------------------------------------------------------------------------
@@ -217,7 +302,7 @@ def bids_participants(data: Dataset) -> Table:
         columns.append(Column("sequence", "conditions in dosing order, comma-separated",
                               source="study unblinding",
                               levels=tuple(c.code for c in p.conditions)))
-    table = Table("participants", columns)
+    rows = []
     for person in data.people:
         row: Row = {"participant_id": bids_subject(data, person.number),
                     "participant": person.label, "stratum": person.stratum,
@@ -226,8 +311,8 @@ def bids_participants(data: Dataset) -> Table:
         if data.unblinded:
             given = [data.conditions.get((person.label, v.id)) for v in p.dosing_visits]
             row["sequence"] = ",".join(c[0] for c in given if c) or None
-        table.rows.append(row)
-    return table
+        rows.append(row)
+    return Table("participants", columns).fill(rows)
 
 
 def bids_sessions(data: Dataset) -> dict[str, Table]:
@@ -244,10 +329,10 @@ def bids_sessions(data: Dataset) -> dict[str, Table]:
                *(_condition_columns(p) if data.unblinded else []),
                *(Column(m.name, m.label, m.unit, _span(m.min, m.max), measure_source(m))
                  for m in p.measures)]
-    values = {(v.participant, v.visit, v.measure): v.value for v in data.values}
+    values = _values(data)
     tables = {}
     for person in data.people:
-        table = Table("sessions", columns)
+        rows = []
         for spec in p.visits:
             key = (person.label, spec.id)
             facts = data.visits.get(key)
@@ -258,6 +343,6 @@ def bids_sessions(data: Dataset) -> dict[str, Table]:
             if data.unblinded:
                 row |= _condition_values(data, key)
             row |= {m.name: values.get((person.label, spec.id, m.name)) for m in p.measures}
-            table.rows.append(row)
-        tables[bids_subject(data, person.number)] = table
+            rows.append(row)
+        tables[bids_subject(data, person.number)] = Table("sessions", columns).fill(rows)
     return tables

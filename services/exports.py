@@ -33,7 +33,9 @@ from services import dataset
 from services.context import Actor, App, require
 from services.errors import Refused
 from services.export_tables import (
+    Cells,
     Column,
+    Picked,
     Table,
     bids_participants,
     bids_sessions,
@@ -104,6 +106,15 @@ def _texts(values: list[Any], missing: str) -> list[Any]:
     return [_text(v, missing) for v in values]
 
 
+def _column_texts(cells: Cells, missing: str) -> Callable[[int, int], list[Any]]:
+    """(start, end) -> those cells of the column as _texts makes them. A Picked column's
+    distinct cells are made text once: a cell's text depends on its value alone."""
+    if isinstance(cells, Picked):
+        texts = cells.map(lambda distinct: _texts(distinct, missing))
+        return lambda start, end: texts[start:end]
+    return lambda start, end: _texts(cells[start:end], missing)
+
+
 def _dictionary_rows(columns: Iterable[Column]) -> list[dict[str, str]]:
     return [{"column": c.name, "meaning": c.meaning, "unit": c.unit, "range": c.range,
              "source": c.source, "levels": ", ".join(c.levels)} for c in columns]
@@ -141,30 +152,35 @@ class _Writer:
         self.staged.append((tmp, final))
         return tmp
 
-    def delimited(self, final: Path, rows: list[dict[str, Any]], fields: list[str],
+    def delimited(self, final: Path, data: list[Cells], fields: list[str],
                   delimiter: str, missing: str = "", counted: bool = True) -> None:
+        """`data`: the cells of each field, one sequence per field, taken a slice at a
+        time."""
+        height = len(data[0]) if data else 0
+        texts = [_column_texts(cells, missing) for cells in data]
         with self.temp(final).open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
             writer.writerow([neutralise(f) for f in fields])
-            for start in range(0, len(rows), ROWS_PER_STEP):
-                chunk = rows[start:start + ROWS_PER_STEP]
-                writer.writerows(zip(*(_texts([row.get(f) for row in chunk], missing)
-                                       for f in fields), strict=True))
-                if counted and len(chunk) == ROWS_PER_STEP:
+            for start in range(0, height, ROWS_PER_STEP):
+                end = min(start + ROWS_PER_STEP, height)
+                writer.writerows(zip(*(text(start, end) for text in texts), strict=True))
+                if counted and end - start == ROWS_PER_STEP:
                     self.step(ROWS_PER_STEP)
         if counted:
-            self.step(len(rows) % ROWS_PER_STEP)
+            self.step(height % ROWS_PER_STEP)
 
     def xlsx(self, final: Path, table: Table) -> None:
         book = Workbook(write_only=True)
         sheet = book.create_sheet(table.name)
-        fields = [c.name for c in table.columns]
-        sheet.append(fields)
-        for i, row in enumerate(table.rows, start=1):
-            sheet.append([neutralise(row.get(f)) for f in fields])
-            if i % ROWS_PER_STEP == 0:
+        sheet.append(table.fields)
+        data, height = table.data(), table.height
+        for start in range(0, height, ROWS_PER_STEP):
+            end = min(start + ROWS_PER_STEP, height)
+            for row in zip(*(cells[start:end] for cells in data), strict=True):
+                sheet.append([neutralise(cell) for cell in row])
+            if end - start == ROWS_PER_STEP:
                 self.step(ROWS_PER_STEP)
-        self.step(len(table.rows) % ROWS_PER_STEP)
+        self.step(height % ROWS_PER_STEP)
         dictionary = book.create_sheet("dictionary")
         dictionary.append(list(DICTIONARY_FIELDS))
         for entry in _dictionary_rows(table.dictionary):
@@ -221,11 +237,11 @@ def _table_file(writer: _Writer, path: Path, table: Table) -> None:
     if delimiter is None:
         writer.xlsx(path, table)
         return
-    fields = [c.name for c in table.columns]
-    writer.delimited(path, table.rows, fields, delimiter)
+    writer.delimited(path, table.data(), table.fields, delimiter)
+    entries = _dictionary_rows(table.dictionary)
     writer.delimited(path.with_name(f"{path.stem}_dictionary{path.suffix}"),
-                     _dictionary_rows(table.dictionary), list(DICTIONARY_FIELDS), delimiter,
-                     counted=False)
+                     [[entry[f] for entry in entries] for f in DICTIONARY_FIELDS],
+                     list(DICTIONARY_FIELDS), delimiter, counted=False)
 
 
 def _sidecar(columns: Iterable[Column]) -> dict[str, Any]:
@@ -245,12 +261,12 @@ def _sidecar(columns: Iterable[Column]) -> dict[str, Any]:
 
 def _bids(writer: _Writer, root: Path, participants: Table,
           sessions: dict[str, Table]) -> None:
-    writer.delimited(root / "participants.tsv", participants.rows,
-                     [c.name for c in participants.columns], "\t", BIDS_MISSING)
+    writer.delimited(root / "participants.tsv", participants.data(), participants.fields,
+                     "\t", BIDS_MISSING)
     writer.json(root / "participants.json", _sidecar(participants.columns))
     for subject, table in sessions.items():
-        writer.delimited(root / subject / f"{subject}_sessions.tsv", table.rows,
-                         [c.name for c in table.columns], "\t", BIDS_MISSING)
+        writer.delimited(root / subject / f"{subject}_sessions.tsv", table.data(),
+                         table.fields, "\t", BIDS_MISSING)
     if sessions:
         writer.json(root / "sessions.json", _sidecar(next(iter(sessions.values())).columns))
     if not (root / "dataset_description.json").exists():
@@ -286,13 +302,13 @@ def export(app: App, actor: Actor, path: str | Path, kind: str = "long", *,
         data = dataset.load(s, app.protocol)
     if kind == "bids":
         participants, sessions = bids_participants(data), bids_sessions(data)
-        rows = len(participants.rows) + sum(len(t.rows) for t in sessions.values())
+        rows = participants.height + sum(t.height for t in sessions.values())
         with _staging(folder, rows, progress, cancelled) as writer:
             _bids(writer, path, participants, sessions)
             files = writer.commit()
     else:
         table = long_table(data) if kind == "long" else wide_table(data)
-        rows = len(table.rows)
+        rows = table.height
         with _staging(folder, rows, progress, cancelled) as writer:
             _table_file(writer, path, table)
             files = writer.commit()
