@@ -116,6 +116,8 @@ class AnalysisView(QWidget):
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(self.tables[key])
             inner.addWidget(box, 1)
+        self.notes = QLabel(wordWrap=True)
+        inner.addWidget(self.notes)
         inner.addWidget(self.saved)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.waiting)
@@ -169,6 +171,14 @@ class AnalysisView(QWidget):
         for key, model in self.models.items():
             model.set_rows(m[key] if m else [])
             self.tables[key].resizeColumnsToContents()  # terms and differences are long
+        excluded = self.result.get("excluded", [])
+        notes = [f"Mixed model: {n}" for n in (m or {}).get("notes", [])]
+        if excluded:
+            notes.append(f"{len(excluded)} scan(s) left out of every scan measure by their "
+                         "quality check: " + "; ".join(
+                             f"{e['participant']} period {e['period']} ({e['measure']} "
+                             f"{e['value']:g} > {e['limit']:g})" for e in excluded))
+        self.notes.setText("\n".join(notes))
 
     def ask_export_path(self) -> None:
         self.file_dialog = QFileDialog(self, "Export analysis tables", "analysis.xlsx",

@@ -21,13 +21,14 @@ from services.context import Actor, App, require
 from services.errors import Refused
 from services.exports import check_folder, neutralise
 from services.study import stage
-from trialcore.statistics import REQUIRED_COLUMNS, analyse
+from trialcore.statistics import REQUIRED_COLUMNS, analyse, exclude_failed_scans
 
 TABLES = {
     "cells": ("stratum", "condition", "mean", "sd", "n"),
     "contrasts": ("stratum", "condition", "versus", "diff", "ci_low", "ci_high", "p"),
     "mixed_model": ("term", "estimate", "se", "p"),
 }
+EXCLUDED = ("participant", "condition", "period", "value", "limit")  # after `measure`
 
 
 def _require_unblinded(app: App) -> None:
@@ -53,24 +54,30 @@ def tidy_frame(app: App, actor: Actor) -> pd.DataFrame:
 
 
 def run(app: App, actor: Actor) -> dict[str, Any]:
-    """The CLI.md `analysis` document, with the conditions and strata it is about."""
-    frame = tidy_frame(app, actor)
+    """The CLI.md `analysis` document, with the conditions and strata it is about, the
+    scans left out by their quality check (`excluded`) and each model's `notes`."""
     p = app.protocol
+    frame, excluded = exclude_failed_scans(
+        tidy_frame(app, actor), {m.name: m.qc_max for m in p.measures if m.qc_max is not None},
+        {m.name for m in p.measures if m.kind == "scan"})
     result = analyse(frame, reference=p.reference_condition,
                      conditions=[c.code for c in p.conditions], strata=list(p.strata),
                      measures=[m.name for m in p.measures])
     return {"reference": p.reference_condition,
             "conditions": [{"code": c.code, "label": c.label, "dose_mg": c.dose_mg}
                            for c in p.conditions],
-            "strata": list(p.strata), **result}
+            "strata": list(p.strata), **result, "excluded": excluded}
 
 
 def tables(result: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """The three tables across measures, each row naming its measure."""
+    """The three tables across measures, each row naming its measure, and the scans
+    excluded by their quality check."""
     out = {}
     for name, columns in TABLES.items():
         rows = [{"measure": m["measure"], **row} for m in result["measures"] for row in m[name]]
         out[name] = pd.DataFrame(rows, columns=["measure", *columns])
+    out["qc_excluded"] = pd.DataFrame(result.get("excluded", []),
+                                      columns=["measure", *EXCLUDED])
     return out
 
 
@@ -89,7 +96,8 @@ def write(result: dict[str, Any], path: str | Path) -> Path:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         if suffix == ".csv":
-            columns = ["measure", *dict.fromkeys(c for cs in TABLES.values() for c in cs)]
+            columns = ["measure", *dict.fromkeys(c for cs in [*TABLES.values(), EXCLUDED]
+                                                 for c in cs)]
             with tmp.open("w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh, lineterminator="\n")
                 writer.writerow(["table", *columns])

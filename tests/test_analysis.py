@@ -26,15 +26,32 @@ def _contrast(result: dict, measure: str, stratum: str, condition: str) -> dict:
 
 
 def _paired_by_hand(long_csv: Path, measure: str, stratum: str) -> tuple[float, float, float]:
-    """MDMA120 − PBO from the exported long table: mean and 95% t interval, with numpy."""
+    """MDMA120 − PBO from the exported long table: mean and 95% t interval, with numpy;
+    visits whose mean framewise displacement is above 0.5 mm left out."""
     with long_csv.open(newline="") as fh:
-        rows = [r for r in csv.DictReader(fh)
-                if r["measure"] == measure and r["stratum"] == stratum and r["condition"]]
+        table = list(csv.DictReader(fh))
+    moved = {(r["participant"], r["visit"]) for r in table
+             if r["measure"] == "fd_mean" and float(r["value"]) > 0.5}
+    rows = [r for r in table if r["measure"] == measure and r["stratum"] == stratum
+            and r["condition"] and (r["participant"], r["visit"]) not in moved]
     by = {(r["participant"], r["condition"]): float(r["value"]) for r in rows}
     people = sorted({p for p, c in by if c == "MDMA120"} & {p for p, c in by if c == "PBO"})
     d = np.array([by[p, "MDMA120"] - by[p, "PBO"] for p in people])
     half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
     return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
+
+
+def _counts_by_hand(long_csv: Path, measure: str) -> dict[tuple[str, str], int]:
+    with long_csv.open(newline="") as fh:
+        table = list(csv.DictReader(fh))
+    moved = {(r["participant"], r["visit"]) for r in table
+             if r["measure"] == "fd_mean" and float(r["value"]) > 0.5}
+    out: dict[tuple[str, str], int] = {}
+    for r in table:
+        if r["measure"] == measure and r["condition"] and r["value"] \
+                and (r["participant"], r["visit"]) not in moved:
+            out[r["stratum"], r["condition"]] = out.get((r["stratum"], r["condition"]), 0) + 1
+    return out
 
 
 def test_the_demo_analysis_finds_the_effect_and_exports_its_tables(
@@ -53,7 +70,10 @@ def test_the_demo_analysis_finds_the_effect_and_exports_its_tables(
     by_hand = _paired_by_hand(tmp_path / "long.csv", "amygdala_threat", "NTNA+")
     assert (high["diff"], high["ci_low"], high["ci_high"]) == pytest.approx(by_hand)
     cells = next(m for m in result["measures"] if m["measure"] == "amygdala_threat")["cells"]
-    assert {c["n"] for c in cells if c["stratum"] == "NTNA-"} == {8}
+    assert {(e["participant"], e["measure"]) for e in result["excluded"]} == {
+        (p, "fd_mean") for p in ("P003", "P006", "P013")}  # the demo's moving scanners
+    assert {(c["stratum"], c["condition"]): c["n"] for c in cells} == _counts_by_hand(
+        tmp_path / "long.csv", "amygdala_threat")  # an excluded scan: one value fewer
     terms = [t["term"] for t in result["measures"][0]["mixed_model"]]
     assert {"condition[MDMA120]", "condition[MDMA120]:stratum[NTNA-]", "period"} <= set(terms)
 
@@ -62,7 +82,7 @@ def test_the_demo_analysis_finds_the_effect_and_exports_its_tables(
     assert r.code == 0, r.out
     assert r.json["measures"] == result["measures"]
     book = load_workbook(tmp_path / "tables.xlsx")
-    assert book.sheetnames == ["cells", "contrasts", "mixed_model"]
+    assert book.sheetnames == ["cells", "contrasts", "mixed_model", "qc_excluded"]
     header = [c.value for c in next(book["contrasts"].iter_rows())]
     assert header == ["measure", "stratum", "condition", "versus", "diff", "ci_low", "ci_high",
                       "p"]
@@ -71,7 +91,7 @@ def test_the_demo_analysis_finds_the_effect_and_exports_its_tables(
     assert r.code == 0 and "MDMA120 − PBO" in r.out
     with (tmp_path / "tables.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert {r["table"] for r in rows} == {"cells", "contrasts", "mixed_model"}
+    assert {r["table"] for r in rows} == {"cells", "contrasts", "mixed_model", "qc_excluded"}
     row = next(r for r in rows if r["table"] == "contrasts" and r["stratum"] == "NTNA+"
                and r["condition"] == "MDMA120" and r["measure"] == "amygdala_threat")
     assert float(row["diff"]) == pytest.approx(high["diff"])

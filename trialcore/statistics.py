@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -324,6 +324,32 @@ def _number(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+def exclude_failed_scans(
+    df: pd.DataFrame, limits: Mapping[str, float], scan_measures: Collection[str]
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Scans whose quality measure is above the protocol's qc_max leave the analysis.
+
+    A failed check (say mean framewise displacement above 0.5 mm) drops every scan
+    measure of that participant and period, as the run itself is unusable;
+    questionnaire scores of the visit stay. Returns the kept rows and one record per
+    failed check, so the report can say what was left out and why.
+    """
+    checked = df[df["measure"].isin(list(limits))]
+    failed = checked[checked["value"].to_numpy(dtype=float)
+                     > checked["measure"].map(limits).to_numpy(dtype=float)]
+    if failed.empty:
+        return df, []
+    bad = pd.MultiIndex.from_frame(failed[["participant", "period"]])
+    in_bad = pd.MultiIndex.from_frame(df[["participant", "period"]]).isin(bad)
+    kept = df[~(in_bad & df["measure"].isin(list(scan_measures)).to_numpy())]
+    records = [
+        {"participant": r.participant, "condition": r.condition, "period": int(r.period),
+         "measure": r.measure, "value": float(r.value), "limit": float(limits[r.measure])}
+        for r in failed.sort_values(["participant", "period", "measure"]).itertuples()
+    ]
+    return kept, records
+
+
 def analyse(
     df: pd.DataFrame,
     *,
@@ -374,6 +400,7 @@ def analyse(
                     }
                     for t in model.terms
                 ],
+                "notes": list(model.warnings),
             }
         )
     return {"measures": report}

@@ -29,12 +29,21 @@ def _measure_text(m: dict[str, Any]) -> list[str]:
               for c in m["contrasts"]]
     lines += [f"  model {t['term']:<36} {_num(t['estimate']):>8} (se {_num(t['se'])}) "
               f"p={_num(t['p'], 4)}" for t in m["mixed_model"]]
+    lines += [f"  model note: {n}" for n in m.get("notes", [])]
     return lines
+
+
+def excluded_text(excluded: list[dict[str, Any]]) -> list[str]:
+    """The scans left out by their quality check, one line each."""
+    return [f"excluded: {e['participant']} period {e['period']} ({e['condition']}): "
+            f"{e['measure']} {e['value']:g} above {e['limit']:g}, its scan measures left out"
+            for e in excluded]
 
 
 def handle(cli: Cli) -> Result:
     result = analysis.run(cli.app, cli.actor)
     lines = [line for m in result["measures"] for line in _measure_text(m)]
+    lines += excluded_text(result["excluded"])
     if cli.args.out:
         written = analysis.write(result, cli.args.out)
         result = {**result, "out": str(written)}

@@ -339,7 +339,8 @@ def test_analyse_gives_the_json_document_of_the_brief() -> None:
     assert list(doc) == ["measures"]
     assert [m["measure"] for m in doc["measures"]] == ["amy", "sg"]
     for m in doc["measures"]:
-        assert list(m) == ["measure", "cells", "contrasts", "mixed_model"]
+        assert list(m) == ["measure", "cells", "contrasts", "mixed_model", "notes"]
+        assert all(isinstance(n, str) for n in m["notes"])
         assert all(list(c) == ["stratum", "condition", "mean", "sd", "n"] for c in m["cells"])
         assert all(
             list(c) == ["stratum", "condition", "versus", "diff", "ci_low", "ci_high", "p"]
@@ -356,3 +357,21 @@ def test_analyse_gives_the_json_document_of_the_brief() -> None:
     empty = [c for c in sg["cells"] if c["stratum"] == "NTNA-"]
     assert all(c["mean"] is None and c["sd"] is None and c["n"] == 0 for c in empty)
     assert all(c["p"] is None for c in sg["contrasts"] if c["stratum"] == "NTNA-")
+
+
+def test_a_failed_quality_check_drops_that_scan_and_keeps_the_questionnaires() -> None:
+    from trialcore.statistics import exclude_failed_scans
+
+    rows = [("P1", "A", "PBO", 1, "fd_mean", 0.7), ("P1", "A", "PBO", 1, "amyg", 1.0),
+            ("P1", "A", "PBO", 1, "anxiety", 9.0), ("P1", "A", "HI", 2, "fd_mean", 0.2),
+            ("P1", "A", "HI", 2, "amyg", 2.0), ("P2", "A", "PBO", 1, "fd_mean", 0.5),
+            ("P2", "A", "PBO", 1, "amyg", 3.0)]
+    df = pd.DataFrame(rows, columns=["participant", "stratum", "condition", "period",
+                                     "measure", "value"])
+    kept, excluded = exclude_failed_scans(df, {"fd_mean": 0.5}, {"fd_mean", "amyg"})
+    assert sorted(map(tuple, kept[["participant", "period", "measure"]].to_numpy())) == [
+        ("P1", 1, "anxiety"), ("P1", 2, "amyg"), ("P1", 2, "fd_mean"), ("P2", 1, "amyg"),
+        ("P2", 1, "fd_mean")]  # at the limit is not above it
+    assert excluded == [{"participant": "P1", "condition": "PBO", "period": 1,
+                         "measure": "fd_mean", "value": 0.7, "limit": 0.5}]
+    assert exclude_failed_scans(df, {}, {"amyg"}) == (df, [])
