@@ -321,8 +321,10 @@ def _assemble(protocol: Protocol, first: Any, unblinded: bool, visits: dict[str,
                                                    NO_CONDITION))
         mode = "unblinded: values are coloured by condition"
     else:
-        key = (KeyEntry("recorded value (dosing visits labelled by kit code)", NO_CONDITION),)
-        mode = "blinded: dosing visits are labelled by visit and kit code"
+        key = (KeyEntry("recorded value (blinded: one colour whatever the condition)",
+                        NO_CONDITION),)
+        codes = [label for v, label in zip(protocol.visits, c.labels, strict=True) if v.dosing]
+        mode = "blinded: " + ", ".join(codes)  # the kit codes, as no measure plot names them
     stratum = first.stratum
     heading = f"{'stratum ' + stratum if stratum else 'no stratum yet'} · {first.p_status} · {mode}"
     return ParticipantPlotData(

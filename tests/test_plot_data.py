@@ -221,6 +221,8 @@ def test_nothing_reveals_a_condition_before_unblinding(app: App,
     assert people[0].visit_labels[1:] == tuple(f"{v} · {codes[v]}"
                                                for v in ("dose1", "dose2", "dose3"))
     assert people[3].visit_labels[1] == "dose1 · no kit yet"
+    assert people[0].heading.endswith("blinded: " + ", ".join(  # the codes, named once
+        f"{v} · {codes[v]}" for v in ("dose1", "dose2", "dose3")))
     assert all(len(s.y) == 0 for s in people[3].measures.values())
     assert np.isnan(people[3].timeline.target[1:]).all()
     assert all((p.slot == plot_data.NO_CONDITION).all() for d in people

@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QBrush
 from PySide6.QtWidgets import QSizePolicy
 
 from gui.plots import style
@@ -47,6 +47,62 @@ class Points(pg.ScatterPlotItem):
         self.setData(x=x, y=y, data=data, **opts)
 
 
+class VisitPoints(Points):
+    """One marker per protocol visit, made once at x = 0, 1, …: a redraw moves the markers
+    in place (their y), hides the visits without a value and restyles only when the colours
+    change, instead of pyqtgraph's setData rebuilding every marker and its style.
+
+    `data` stays pyqtgraph's record array (a view of it, no copy): the markers shown are
+    those with `data["visible"]`."""
+
+    def __init__(self, visits: int, **opts: Any):
+        super().__init__(**opts)
+        self.looks: tuple[Any, ...] | None = ()  # the per-visit (brush, symbol) set last
+        blank = np.empty(visits, dtype=object)
+        blank[:] = [None] * visits
+        self.setData(x=np.arange(visits, dtype=float), y=np.zeros(visits), data=blank)
+        self.setPointsVisible(False)
+
+    def show_visits(self, index: np.ndarray, y: np.ndarray, visits: Sequence[str],
+                    tips: Sequence[str], brushes: Sequence[QBrush] | None = None,
+                    symbols: Sequence[str] | None = None) -> None:
+        """Values at the visits numbered `index` (the others hidden), each with its
+        (visit, tooltip); brushes and symbols per value, or None for the item's own."""
+        points = self.data
+        shown = np.zeros(len(points), dtype=bool)
+        shown[index] = True
+        column = np.full(len(points), float(y[0]) if len(y) else 0.0)  # hidden: inside the data
+        column[index] = y
+        points["y"] = column
+        points["visible"] = shown
+        data = np.empty(len(points), dtype=object)
+        data[:] = [None] * len(points)
+        data[index] = list(zip(visits, tips, strict=True))
+        points["data"] = data
+        looks = None if brushes is None else (tuple(index.tolist()), tuple(brushes),
+                                                tuple(symbols or ()))
+        if looks != self.looks:
+            self.looks = looks
+            brush = np.empty(len(points), dtype=object)
+            symbol = np.empty(len(points), dtype=object)
+            if brushes is not None:
+                brush[index] = list(brushes)
+                symbol[index] = list(symbols or [None] * len(index))
+            points["brush"], points["symbol"] = brush, symbol
+            points["sourceRect"] = 0
+            self.updateSpots()
+        # What pyqtgraph's setData does after new points: bounds, view and picture anew.
+        self.prepareGeometryChange()
+        self.bounds = [None, None]
+        self.informViewBoundsChanged()
+        self.invalidate()
+
+    def shown(self) -> tuple[np.ndarray, np.ndarray]:
+        """x and y of the markers shown."""
+        visible = self.data["visible"]
+        return self.data["x"][visible], self.data["y"][visible]
+
+
 def legend(columns: int) -> pg.LegendItem:
     """A legend laid out in rows above the data, where it can never cover a point.
 
@@ -69,11 +125,15 @@ class EmptyNote(pg.TextItem):
         self.box = plot.getViewBox()
         self.setParentItem(self.box)
         self.box.sigResized.connect(self._centre)
+        self.empty = False
         self.hide()
 
     def show_if(self, empty: bool) -> None:
-        self.setVisible(empty)
-        self._centre()
+        """Shown or hidden only on a change: most redraws leave it as it is."""
+        if empty != self.empty:
+            self.empty = empty
+            self.setVisible(empty)
+            self._centre()
 
     def _centre(self) -> None:
         self.setPos(self.box.boundingRect().center())
@@ -91,6 +151,12 @@ class FigurePlot(pg.PlotItem, Generic[T]):
     def __init__(self, legend_columns: int = 0, **plot_options: Any):
         super().__init__(**plot_options)
         self.data: T | None = None
+        # Never shown, so never told of range changes: a linked axis redoes its label's
+        # HTML on every change of range, hidden or not.
+        for side in ("top", "right"):
+            self.getAxis(side).unlinkFromView()
+        # Every plot sets its ranges from its data (set_view): no auto-range to recompute.
+        self.getViewBox().disableAutoRange()
         self.ticks: dict[str, list[tuple[float, str]]] = {}  # as last set, per axis
         self.key: pg.LegendItem | None = None
         if legend_columns:
@@ -133,6 +199,18 @@ class FigurePlot(pg.PlotItem, Generic[T]):
         """Rewrite the legend only when its names change: samples are made only then."""
         if self.key is not None:
             update_legend(self.key, names, samples)
+
+    def set_view(self, x: tuple[float, float] | None = None,
+                 y: tuple[float, float] | None = None) -> None:
+        """Set the ranges shown, exactly (no padding), skipping a range already shown: each
+        change redraws that axis. Auto-range stays off, as __init__ left it."""
+        box = self.getViewBox()
+        shown = box.viewRange()
+        changed = {name: tuple(map(float, wanted)) for name, wanted, now
+                   in (("xRange", x, shown[0]), ("yRange", y, shown[1]))
+                   if wanted is not None and tuple(map(float, wanted)) != tuple(now)}
+        if changed:
+            box.setRange(**changed, padding=0, disableAutoRange=False)
 
     def set_ticks(self, side: str, ticks: list[tuple[float, str]]) -> None:
         """New tick labels only when they differ: a change redraws the whole axis."""

@@ -1,8 +1,9 @@
 """Each chosen measure across visits, one small plot per measure, and the grid holding them.
 
 Markers are coloured (and shaped) by condition once the study is unblinded;
-until then every marker is the same neutral colour and the visit axis names
-each dosing visit by its kit code.
+until then every marker is the same neutral colour. Every plot names the
+protocol's visits on its visit axis, set once: a participant switch changes
+only the points, the line and the value axis.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGraphicsItem
 
 from gui.plots import style
-from gui.plots.items import EmptyNote, FigurePlot, Points, legend, update_legend
-from services.plot_data import KeyEntry, ParticipantPlotData, PointSeries
+from gui.plots.items import EmptyNote, FigurePlot, VisitPoints, legend, update_legend
+from services.plot_data import NO_CONDITION, KeyEntry, ParticipantPlotData, PointSeries
 
 PLOT_HEIGHT = 190
 TICK_WIDTH = 78  # pixels a visit's two-line label needs
@@ -36,7 +38,8 @@ Drawn = tuple[PointSeries, tuple[str, ...], tuple[KeyEntry, ...]]  # series, vis
 
 
 def visit_ticks(labels: Sequence[str]) -> list[tuple[float, str]]:
-    """'dose1 · K7QX-M4PA' on two lines, so four visits fit under a small plot."""
+    """'dose1 · K7QX-M4PA' on two lines, so four visits fit under a small plot; a bare
+    visit id stays on one."""
     return [(i, label.replace(" · ", "\n")) for i, label in enumerate(labels)]
 
 
@@ -53,15 +56,30 @@ def key_samples(key: Sequence[KeyEntry]) -> list[pg.GraphicsObject]:
 
 
 class MeasurePlot(FigurePlot[Drawn]):
-    def __init__(self, with_key: bool = False):
+    """One measure across the protocol's visits.
+
+    The visit axis is set once, when the plot is made: the protocol's visits, the same for
+    every participant, so a participant switch only moves the points and the value axis.
+    What a dosing visit was (kit code, or condition once unblinded) is in the timeline's
+    visit labels, the markers' tooltips and, unblinded, the markers' colour and symbol; a
+    plot exported alone (with its own key) also names it under each visit.
+    """
+
+    def __init__(self, visits: Sequence[str], with_key: bool = False):
         super().__init__(legend_columns=2 if with_key else 0)
         style.style_plot(self, "")
+        self.visits = tuple(visits)
         self.setMouseEnabled(x=False, y=True)
-        self.line = pg.PlotDataItem(pen=style.pen(style.GREY, 1.2, alpha=160), connect="finite")
+        # A bare curve: a PlotDataItem would redo its display data on every range change.
+        self.line = pg.PlotCurveItem(pen=style.pen(style.GREY, 1.2, alpha=160), connect="finite")
         self.addItem(self.line)
-        self.points = Points(size=10, pen=style.pen("white"))
+        self.points = VisitPoints(len(self.visits), size=10, pen=style.pen("white"),
+                                  symbol=style.condition_symbol(NO_CONDITION),
+                                  brush=style.brush(style.condition_colour(NO_CONDITION)))
         self.connect_points(self.points)
         self.note = EmptyNote(self, "no values recorded")
+        self.set_ticks("bottom", visit_ticks(self.visits))
+        self.set_view(x=(-0.5, len(self.visits) - 0.5), y=(0.0, 1.0))
 
     @property
     def figure_title(self) -> str:  # type: ignore[override]
@@ -69,28 +87,26 @@ class MeasurePlot(FigurePlot[Drawn]):
 
     def fresh(self) -> MeasurePlot:
         """Exported alone, a measure brings its colour key and its visit labels along."""
-        return MeasurePlot(with_key=True)
-
-    def show_visit_labels(self, shown: bool) -> None:
-        """Small multiples share their visit axis: only the lowest plot of a column labels it."""
-        axis = self.getAxis("bottom")
-        axis.setStyle(showValues=shown)
-        axis.setHeight(style.AXIS_HEIGHT if shown else 14)
+        return MeasurePlot(self.visits, with_key=True)
 
     def draw(self, data: Drawn) -> None:
         series, labels, key = data
         style.set_title(self, series.title)
         style.set_left_label(self, series.unit)
         self.line.setData(series.x, series.y)
-        slots = series.slot.tolist()
-        self.points.show_points(
-            series.x, series.y, series.visit_ids, series.tooltips,
-            brush=[style.brush(style.condition_colour(s)) for s in slots],
-            symbol=[style.condition_symbol(s) for s in slots])
-        self.set_ticks("bottom", visit_ticks(labels))
-        self.setRange(xRange=(-0.5, len(labels) - 0.5), yRange=y_range(series.y), padding=0)
+        index = series.x.astype(int)
+        if np.all(series.slot == NO_CONDITION):  # blinded, or no dosing visit: the defaults
+            self.points.show_visits(index, series.y, series.visit_ids, series.tooltips)
+        else:
+            slots = series.slot.tolist()
+            self.points.show_visits(index, series.y, series.visit_ids, series.tooltips,
+                                    [style.brush(style.condition_colour(s)) for s in slots],
+                                    [style.condition_symbol(s) for s in slots])
+        self.set_view(y=y_range(series.y))
         self.note.show_if(len(series.y) == 0)
-        self.set_key([k.label for k in key], lambda: key_samples(key))
+        if self.key is not None:  # alone: the participant's kit codes or conditions too
+            self.set_ticks("bottom", visit_ticks(labels))
+            self.set_key([k.label for k in key], lambda: key_samples(key))
 
 
 class MeasureGrid(pg.GraphicsLayout):
@@ -102,23 +118,37 @@ class MeasureGrid(pg.GraphicsLayout):
     export_requested = Signal(object)
     copy_requested = Signal(object)
 
-    def __init__(self, visits: int, columns: int = 2) -> None:
+    def __init__(self, visits: Sequence[str], columns: int = 2) -> None:
         super().__init__()
-        self.visits = visits
+        self.visits = tuple(visits)  # the protocol's visit ids: every plot's visit axis
         self.columns = columns
         self.key = legend(4)
         self.plots: dict[str, MeasurePlot] = {}
         self.chosen: list[str] = []
         self.data: ParticipantPlotData | None = None
+        self.cached = QGraphicsItem.CacheMode.NoCache
+
+    def cache_fixed_parts(self) -> None:
+        """On screen, each plot's title, unit and visit axis, which no participant switch
+        changes, are painted from pixmaps kept by Qt instead of laying out their text on
+        every repaint. Exports draw replicas, which keep every part as vector text."""
+        self.cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+        for plot in self.plots.values():
+            self._cache(plot)
+
+    def _cache(self, plot: MeasurePlot) -> None:
+        for part in (plot.getAxis("bottom"), plot.titleLabel.item, plot.getAxis("left").label):
+            part.setCacheMode(self.cached)
 
     def plot(self, measure: str) -> MeasurePlot:
         if measure not in self.plots:
-            plot = self.plots[measure] = MeasurePlot()
+            plot = self.plots[measure] = MeasurePlot(self.visits)
             plot.setMinimumHeight(PLOT_HEIGHT)
-            plot.setMinimumWidth(plot_width(self.visits))
+            plot.setMinimumWidth(plot_width(len(self.visits)))
             plot.visit_clicked.connect(self.visit_clicked)
             plot.export_requested.connect(self.export_requested)
             plot.copy_requested.connect(self.copy_requested)
+            self._cache(plot)
         return self.plots[measure]
 
     def choose(self, measures: Sequence[str]) -> None:
@@ -129,7 +159,6 @@ class MeasureGrid(pg.GraphicsLayout):
         self.addItem(self.key, row=0, col=0, colspan=self.columns)
         for i, name in enumerate(self.chosen):
             self.addItem(self.plot(name), row=1 + i // self.columns, col=i % self.columns)
-            self.plot(name).show_visit_labels(i + self.columns >= len(self.chosen))
         if self.data is not None:
             self.set_data(self.data)
 

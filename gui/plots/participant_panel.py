@@ -85,8 +85,10 @@ class ParticipantPlots(QWidget):
         self.label: str | None = None
         self.exports = Exports(self, self.figures)
         self.figure = ParticipantFigure(app.protocol)
+        self.figure.grid.cache_fixed_parts()  # on screen only: exports draw replicas
         self.chooser = MeasureChooser(app.protocol, default_measures(app.protocol))
         self.chooser.setFixedWidth(220)
+        self.chooser.setUniformItemSizes(True)  # one line each: no size asked of every row
         self.chooser.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.chooser.changed.connect(self._measures_changed)
         self.view = delete_at_exit(pg.GraphicsView(background="w"))

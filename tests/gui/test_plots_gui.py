@@ -4,6 +4,7 @@ clicks, exports at a chosen size, and blinding in what is exported."""
 from __future__ import annotations
 
 import gc
+import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
@@ -17,7 +18,7 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QObject, QPointF, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -108,14 +109,81 @@ def test_selecting_participants_redraws_the_same_items(tab: ParticipantPlotsTab,
     items = (plot, plot.points, plot.line, panel.figure.timeline.markers)
     expected = [value_of("P001", v, "amygdala_threat") for v in ("baseline", "dose1", "dose2",
                                                                  "dose3")]
-    assert list(plot.points.data["y"]) == expected
+    assert list(plot.points.shown()[1]) == expected
     events().participant_selected.emit("P002")  # chosen elsewhere, e.g. in the register
     assert panel.label == "P002"
     assert tab.proxy.row(tab.table.selectionModel().selectedRows()[0]).label == "P002"
     assert items == (plot, plot.points, plot.line, panel.figure.timeline.markers)
-    assert list(plot.points.data["y"]) == [value_of("P002", v, "amygdala_threat")
-                                           for v in ("baseline", "dose1", "dose3")]
+    assert list(plot.points.shown()[0]) == [0, 1, 3]  # dose2 has no value: its marker hidden
+    assert list(plot.points.shown()[1]) == [value_of("P002", v, "amygdala_threat")
+                                            for v in ("baseline", "dose1", "dose3")]
     assert list(panel.figure.timeline.markers.data["symbol"]).count("x") == 1  # missed
+
+
+def test_switching_moves_every_kept_plot_to_the_new_participant(tab: ParticipantPlotsTab,
+                                                                 sqlite_app: App) -> None:
+    panel = tab.panel
+    panel.chooser.set_chosen([m.name for m in sqlite_app.protocol.measures])
+    tab.select("P001")
+    grid = panel.figure.grid
+    kept = {p.data[0].measure: (p, p.points, p.line, p.getAxis("left")) for p in grid.shown()}
+    tab.select("P002")
+    assert {p.data[0].measure: (p, p.points, p.line, p.getAxis("left"))
+            for p in grid.shown()} == kept
+    for name, (plot, points, line, _) in kept.items():
+        values = [value_of("P002", v, name) for v in ("baseline", "dose1", "dose2", "dose3")
+                  if v in plot.data[0].visit_ids]
+        assert list(points.shown()[1]) == pytest.approx(values), name
+        assert list(line.getData()[1]) == pytest.approx(values), name
+        low, high = plot.getViewBox().viewRange()[1]  # the value axis follows the values
+        assert all(low < v < high for v in values), name
+
+
+def test_measure_plots_name_the_visits_once_for_all(tab: ParticipantPlotsTab, sqlite_app: App,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    tab.panel.chooser.set_chosen([m.name for m in sqlite_app.protocol.measures])
+    tab.select("P001")
+    visits = [v.id for v in sqlite_app.protocol.visits]
+    shown = tab.panel.figure.grid.shown()
+    retitled: list[object] = []
+    for plot in shown:  # every plot, not only the lowest of a column
+        axis = plot.getAxis("bottom")
+        assert plot.ticks["bottom"] == list(enumerate(visits))
+        assert axis.isVisible() and axis.style["showValues"]
+        monkeypatch.setattr(axis, "setTicks", retitled.append)
+    before = [p.getViewBox().viewRange()[0] for p in shown]
+    for label in ("P002", "P003", "P004", "P001"):
+        tab.select(label)
+    assert retitled == []  # set when the plot was made, never on a switch
+    assert [p.getViewBox().viewRange()[0] for p in shown] == before
+
+
+def test_a_measure_exported_alone_names_its_kit_codes_or_conditions(
+        tab: ParticipantPlotsTab, sqlite_app: App, study: dict[str, Actor]) -> None:
+    tab.select("P001")
+    codes = {r.visit: r.code for r in visits.list_visits(sqlite_app, study["cora"], 1,
+                                                         today=TODAY)}
+    plot = tab.panel.figure.grid.plots["amygdala_threat"]
+    assert [t for _, t in plot.ticks["bottom"]] == ["baseline", "dose1", "dose2", "dose3"]
+    alone = plot.replica()
+    try:
+        assert [t for _, t in alone.ticks["bottom"]] == [
+            "baseline", *(f"{v}\n{codes[v]}" for v in ("dose1", "dose2", "dose3"))]
+        assert revealed_words(sqlite_app, repr(alone.ticks)) == []
+    finally:
+        shiboken6.delete(alone)
+
+
+def test_text_cached_on_screen_stays_text_in_exports(tab: ParticipantPlotsTab,
+                                                    tmp_path: Path) -> None:
+    tab.select("P001")
+    plot = tab.panel.figure.grid.plots["amygdala_threat"]
+    assert plot.getAxis("bottom").cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+    for i, figure in enumerate((tab.panel.figure, plot)):
+        _, svg = exported(figure, tmp_path, f"text{i}")
+        texts = [t.strip() for t in re.findall(r">([^<>]+)</text>", svg)]
+        assert "baseline" in texts and "Amygdala threat reactivity (non-conscious faces)" in texts
+        assert "beta" in texts
 
 
 def test_the_measure_chooser_adds_and_removes_plots(tab: ParticipantPlotsTab) -> None:
@@ -161,7 +229,7 @@ def test_plots_follow_data_changes(tab: ParticipantPlotsTab, sqlite_app: App,
                                    study: dict[str, Actor]) -> None:
     tab.select("P001")
     plot = tab.panel.figure.grid.plots["sgacc_threat"]
-    assert len(plot.points.data) == 0 and plot.note.isVisible()
+    assert len(plot.points.shown()[1]) == 0 and plot.note.isVisible()
     with sqlite_app.write(study["cora"], "import.scans") as s:
         pid = s.scalar(select(Participant.id).where(Participant.label == "P001"))
         record = ImportRecord(kind="scans", file_name="late.csv", sha256="0" * 64, size=1,
@@ -171,7 +239,7 @@ def test_plots_follow_data_changes(tab: ParticipantPlotsTab, sqlite_app: App,
         s.add(Observation(participant_id=pid, visit="dose1", measure="sgacc_threat",
                           value=0.42, import_id=record.id))
     events().data_changed.emit()
-    assert list(plot.points.data["y"]) == [0.42] and not plot.note.isVisible()
+    assert list(plot.points.shown()[1]) == [0.42] and not plot.note.isVisible()
 
 
 def test_empty_states_say_so(tab: ParticipantPlotsTab) -> None:
@@ -233,9 +301,11 @@ def test_the_main_window_has_both_plot_tabs(qtbot: QtBot, sqlite_app: App,
         qtbot.waitUntil(lambda: not window.runner.runs)
         titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
         assert {"Participant plots", "Group plots"} <= set(titles)
+        assert window.findChild(GroupView) is None  # built when first shown
         window.tabs.setCurrentIndex(titles.index("Group plots"))
         view = window.findChild(GroupView)
-        assert view.figure.data is not None and not view.figure.data.unblinded
+        qtbot.waitUntil(lambda: view.figure.data is not None)  # loaded once shown
+        assert not view.figure.data.unblinded
 
 
 def test_none_outlives_many_void_calls() -> None:
