@@ -67,3 +67,14 @@ def open_window(qtbot: QtBot, sqlite_app: App, actors: dict[str, Actor],
 def tab(window: MainWindow, title: str) -> QWidget:
     """The widget of the tab called `title`, made current (later features add tabs)."""
     return window.show_tab(title)
+
+
+@pytest.fixture
+def running(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[tuple[App, dict[str, Actor]]]:
+    """A running study with enrolled participants (tests.test_visits.running_study)."""
+    from tests.test_visits import running_study
+
+    app, actors = running_study(sqlite_url, tmp_path_factory)
+    yield app, actors
+    app.close()

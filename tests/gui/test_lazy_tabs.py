@@ -27,19 +27,11 @@ from gui.visits_view import VisitsView
 from services import lock, participants, visits
 from services.context import Actor, App
 from tests.lock_helpers import ACTORS, password, ready_app
-from tests.test_visits import enrol, running_study
+from tests.test_visits import enrol
 
 REPO = Path(__file__).resolve().parents[2]
 TODAY = dt.date.today()
 HEAVY = ("scipy", "statsmodels", "pandas", "pyqtgraph", "openpyxl")
-
-
-@pytest.fixture
-def study(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[tuple[App, dict[str, Actor]]]:
-    app, actors = running_study(sqlite_url, tmp_path_factory)
-    yield app, actors
-    app.close()
 
 
 @pytest.fixture
@@ -70,8 +62,8 @@ def _built(window: MainWindow) -> list[str]:
 
 
 def test_only_the_tab_shown_first_is_built_and_each_other_when_shown(
-        qtbot: QtBot, study: tuple[App, dict[str, Actor]], opened: list[MainWindow]) -> None:
-    app, a = study
+        qtbot: QtBot, running: tuple[App, dict[str, Actor]], opened: list[MainWindow]) -> None:
+    app, a = running
     window = _open(qtbot, opened, app, a["cora"])
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [t for t, _ in TABS]
     assert _built(window) == ["Dashboard"]
@@ -86,8 +78,8 @@ def test_only_the_tab_shown_first_is_built_and_each_other_when_shown(
 
 
 def test_a_tab_built_later_shows_the_data_of_when_it_is_shown(
-        qtbot: QtBot, study: tuple[App, dict[str, Actor]], opened: list[MainWindow]) -> None:
-    app, a = study
+        qtbot: QtBot, running: tuple[App, dict[str, Actor]], opened: list[MainWindow]) -> None:
+    app, a = running
     window = _open(qtbot, opened, app, a["cora"])
     participants.add(app, a["cora"], 2, registered_on=TODAY - dt.timedelta(days=30))
     enrol(app, a, 3, registered=TODAY - dt.timedelta(days=3), enrolled=TODAY)
@@ -114,10 +106,10 @@ def test_a_tab_built_later_shows_the_data_of_when_it_is_shown(
 
 
 def test_the_participant_chooser_is_as_wide_as_its_longest_item(
-        qtbot: QtBot, study: tuple[App, dict[str, Actor]], opened: list[MainWindow]) -> None:
+        qtbot: QtBot, running: tuple[App, dict[str, Actor]], opened: list[MainWindow]) -> None:
     """Sized from its longest texts only, it asks for the size a plain combo box holding
     every item would."""
-    app, a = study
+    app, a = running
     for n in (1, 2, 3):
         participants.add(app, a["cora"], n)
     participants.withdraw(app, a["cora"], 2, "moved", TODAY)
@@ -142,10 +134,10 @@ def _plain(texts: list[str]) -> QComboBox:
 
 
 def test_a_participant_chosen_before_the_plots_tab_existed_is_shown_there(
-        qtbot: QtBot, study: tuple[App, dict[str, Actor]], opened: list[MainWindow]) -> None:
+        qtbot: QtBot, running: tuple[App, dict[str, Actor]], opened: list[MainWindow]) -> None:
     """The lock view's 'open it in the other tabs' announces a participant; a tab built
     afterwards follows it as if it had been there."""
-    app, a = study
+    app, a = running
     for n in (1, 2, 3):
         participants.add(app, a["cora"], n)
     window = _open(qtbot, opened, app, a["cora"])

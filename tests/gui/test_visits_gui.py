@@ -20,26 +20,18 @@ from gui.participant_dialogs import ServiceDialog
 from gui.visits_view import VisitsView
 from services import participants, visits
 from services.context import Actor, App
-from tests.test_visits import enrol, running_study
+from tests.test_visits import enrol
 
 TODAY = dt.date.today()
 W = TypeVar("W", bound=QWidget)
 
 
 @pytest.fixture
-def study(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[tuple[App, dict[str, Actor]]]:
-    app, actors = running_study(sqlite_url, tmp_path_factory)
-    yield app, actors
-    app.close()
-
-
-@pytest.fixture
-def window(qtbot: QtBot, study: tuple[App, dict[str, Actor]]
+def window(qtbot: QtBot, running: tuple[App, dict[str, Actor]]
            ) -> Iterator[Callable[[str], MainWindow]]:
     """open_as('cora') -> a shown main window. The fixture holds the windows: qtbot keeps
     only weak references, and Python may collect a window mid-test, tabs and all."""
-    app, actors = study
+    app, actors = running
     windows: list[MainWindow] = []
 
     def open_as(name: str) -> MainWindow:
@@ -83,9 +75,9 @@ def _select(view: VisitsView, visit: str) -> None:
     view.table.selectRow([r.visit for r in view.model.rows].index(visit))
 
 
-def test_book_and_log_through_the_dialogs(qtbot: QtBot, study: tuple[App, dict[str, Actor]],
+def test_book_and_log_through_the_dialogs(qtbot: QtBot, running: tuple[App, dict[str, Actor]],
                                           window: Callable[[str], MainWindow]) -> None:
-    app, a = study
+    app, a = running
     codes = enrol(app, a, 1, registered=TODAY - dt.timedelta(days=10),
                   enrolled=TODAY - dt.timedelta(days=7))  # dose1 window: today -2 … +3
     win = window("cora")
@@ -132,9 +124,9 @@ def test_book_and_log_through_the_dialogs(qtbot: QtBot, study: tuple[App, dict[s
 
 
 def test_a_deviation_and_a_missed_visit_need_their_reasons(
-        qtbot: QtBot, study: tuple[App, dict[str, Actor]],
+        qtbot: QtBot, running: tuple[App, dict[str, Actor]],
         window: Callable[[str], MainWindow]) -> None:
-    app, a = study
+    app, a = running
     enrol(app, a, 1, registered=TODAY - dt.timedelta(days=20),
           enrolled=TODAY - dt.timedelta(days=12))  # baseline window ended 6 days ago
     view = _tab(window("cora"), VisitsView)
@@ -159,9 +151,9 @@ def test_a_deviation_and_a_missed_visit_need_their_reasons(
 
 
 def test_the_due_screen_lists_an_overdue_visit_and_exports_a_calendar(
-        qtbot: QtBot, study: tuple[App, dict[str, Actor]], tmp_path: Path,
+        qtbot: QtBot, running: tuple[App, dict[str, Actor]], tmp_path: Path,
         window: Callable[[str], MainWindow]) -> None:
-    app, a = study
+    app, a = running
     participants.add(app, a["cora"], 2, registered_on=TODAY - dt.timedelta(days=30))
     enrol(app, a, 3, registered=TODAY - dt.timedelta(days=3), enrolled=TODAY)
     due = _tab(window("cora"), DueView)
@@ -179,9 +171,9 @@ def test_the_due_screen_lists_an_overdue_visit_and_exports_a_calendar(
 
 
 def test_someone_else_booking_first_is_a_conflict(
-        qtbot: QtBot, study: tuple[App, dict[str, Actor]],
+        qtbot: QtBot, running: tuple[App, dict[str, Actor]],
         window: Callable[[str], MainWindow]) -> None:
-    app, a = study
+    app, a = running
     enrol(app, a, 1, registered=TODAY - dt.timedelta(days=10), enrolled=TODAY)
     view = _tab(window("cora"), VisitsView)
     view.set_participant("P001")
@@ -198,9 +190,9 @@ def test_someone_else_booking_first_is_a_conflict(
 
 
 def test_read_only_roles_and_the_dashboard(qtbot: QtBot,
-                                           study: tuple[App, dict[str, Actor]],
+                                           running: tuple[App, dict[str, Actor]],
                                            window: Callable[[str], MainWindow]) -> None:
-    app, a = study
+    app, a = running
     enrol(app, a, 1)
     enrol(app, a, 2, stratum="NTNA-")
     win = window("ivan")
