@@ -10,7 +10,7 @@ from typing import Protocol
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from gui.jobs import Cancelled, Job, JobRunner, Progress
-from services import audit_trail
+from services import audit_check, audit_trail
 from services.context import Actor, App
 
 
@@ -34,7 +34,7 @@ class VerifyAuditJob(Job):
 
     def run(self, progress: Progress, cancelled: Cancelled) -> VerifyResult:
         progress(0, 0, "Checking the hash chain and every audited table…")
-        return audit_trail.verify(self.app, self.actor)
+        return audit_check.verify(self.app, self.actor, cancelled)
 
     def process_result(self, result: object) -> None:
         self.on_result(result)  # type: ignore[arg-type]
