@@ -27,7 +27,7 @@ from gui.participant_dialogs import (
 from gui.read_only import mark_write
 from gui.table_model import Column, FilterProxy, RowTableModel
 from gui.widgets import date_text, placeholder, row_table
-from services import participants
+from services import participants, study
 from services.context import Actor, App
 from services.errors import Refused
 from services.participants import ParticipantRow
@@ -98,6 +98,7 @@ class ParticipantsView(QWidget):
         self.edit_dialog: EditParticipantDialog | None = None
         self.withdraw_dialog: WithdrawDialog | None = None
         self.message: QMessageBox | None = None
+        self.mark = -1  # study.change_mark when the register was last read
         self.filter = QLineEdit(placeholderText="Find: 7, P007, sub-007 or any text",
                                 clearButtonEnabled=True)
         self.filter.textChanged.connect(self._apply_filter)
@@ -142,11 +143,14 @@ class ParticipantsView(QWidget):
         layout.addWidget(splitter, 1)
 
     def refresh(self) -> None:
-        """Called when the tab is shown: pick up changes made elsewhere."""
-        self.reload()
+        """Called when the tab is shown: pick up changes made elsewhere, here or by other
+        users; the register is read again only if the audit trail moved since."""
+        if study.change_mark(self.app) != self.mark:
+            self.reload()
 
     def reload(self, select: str | None = None) -> None:
         current = self.selected()
+        self.mark = study.change_mark(self.app)  # before reading: a change meanwhile shows
         self.model.set_rows(participants.list_participants(self.app, self.actor))
         self._apply_filter(self.filter.text())
         self.table.resizeColumnsToContents()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from db.models import Participant, Study
+from db.models import AuditEntry, Participant, Study
 from services.accounts import bootstrap_admin
 from services.context import Actor, App, require
 from services.errors import Refused
@@ -45,6 +45,13 @@ def stage(app: App) -> str:
     if value is None:
         raise Refused("this database holds no study yet: run `init PROTOCOL.toml` or `demo`")
     return value
+
+
+def change_mark(app: App) -> int:
+    """The number of the audit trail's last entry. Every change to the study writes one,
+    so a view that finds the mark it loaded at has nothing new to read."""
+    with app.read() as s:
+        return s.scalar(select(func.max(AuditEntry.seq))) or 0
 
 
 def show(app: App, actor: Actor) -> dict[str, Any]:

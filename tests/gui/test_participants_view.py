@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QDialogButtonBox, QPushButton
 from pytestqt.qtbot import QtBot
@@ -197,3 +198,21 @@ def test_the_service_enforces_the_role_even_if_a_dialog_is_opened(
     qtbot.keyClicks(view.add_dialog.id_edit, "5")
     _ok(qtbot, view.add_dialog)
     assert "phil (pharmacist) may not do this" in view.add_dialog.error.text()
+
+
+def test_showing_the_tab_again_reads_the_register_only_after_a_change(
+        open_window: Callable[[str], MainWindow], sqlite_app: App,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    window = open_window("cora")
+    view = _view(window)
+    reads: list[int] = []
+    real = participants.list_participants
+    monkeypatch.setattr(participants, "list_participants",
+                        lambda app, actor: reads.append(1) or real(app, actor))
+    window.show_tab("Audit trail")
+    window.show_tab("Participants")
+    assert reads == []  # nothing changed: the rows shown are current
+    participants.add(sqlite_app, Actor("cora", "coordinator"), 12)  # e.g. another user
+    window.show_tab("Audit trail")
+    window.show_tab("Participants")
+    assert reads == [1] and _shown_ids(view) == ["P012"]
