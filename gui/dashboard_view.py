@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.freshness import Freshness
 from gui.table_model import Column, RowTableModel
 from gui.widgets import row_table
 from services import dashboard
@@ -59,6 +60,7 @@ class DashboardView(QWidget):
         super().__init__(parent)
         self.app, self.actor = app, actor
         self.data: dict[str, Any] = {}
+        self.fresh = Freshness(app)
         self.people = QLabel()
         self.enrolment = QGridLayout()
         self.progress = QGridLayout()
@@ -84,7 +86,9 @@ class DashboardView(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """Called when the tab is shown: recount from the database."""
+        """Called when the tab is shown: recount from the database if anything changed."""
+        if not self.fresh.stale():
+            return
         self.data = d = dashboard.summary(self.app, self.actor, today=dt.date.today())
         p = d["participants"]
         self.people.setText(f"<b>{p['total']}</b> participants: {p['registered']} registered "

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.freshness import Freshness
 from gui.messages import describe, show_message
 from gui.table_model import FilterProxy
 from gui.visits_view import DUE_COLOURS, DUE_TEXT, VisitActions, VisitTableModel, legend
@@ -41,6 +42,7 @@ class DueView(QWidget):
         super().__init__(parent)
         self.app, self.actor = app, actor
         self.today = dt.date.today()
+        self.fresh = Freshness(app)
         self.calendar_dialog: QFileDialog | None = None
         self.message: QMessageBox | None = None
         self.days = QSpinBox(minimum=0, maximum=365, value=DEFAULT_DAYS, suffix=" days")
@@ -75,10 +77,13 @@ class DueView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.stack, 1)
         layout.addWidget(legend(DUE_COLOURS, DUE_TEXT))
+        self.fresh.stale()  # records what this first read shows
         self.reload()
 
     def refresh(self) -> None:
         """Called when the tab is shown: another tab or user may have logged something."""
+        if not self.fresh.stale():
+            return
         self.today = dt.date.today()
         self.reload()
 

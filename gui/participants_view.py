@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.freshness import Freshness
 from gui.messages import show_message
 from gui.participant_dialogs import (
     AddParticipantDialog,
@@ -27,7 +28,7 @@ from gui.participant_dialogs import (
 from gui.read_only import mark_write
 from gui.table_model import Column, FilterProxy, RowTableModel
 from gui.widgets import date_text, placeholder, row_table
-from services import participants, study
+from services import participants
 from services.context import Actor, App
 from services.errors import Refused
 from services.participants import ParticipantRow
@@ -98,7 +99,7 @@ class ParticipantsView(QWidget):
         self.edit_dialog: EditParticipantDialog | None = None
         self.withdraw_dialog: WithdrawDialog | None = None
         self.message: QMessageBox | None = None
-        self.mark = -1  # study.change_mark when the register was last read
+        self.fresh = Freshness(app)
         self.filter = QLineEdit(placeholderText="Find: 7, P007, sub-007 or any text",
                                 clearButtonEnabled=True)
         self.filter.textChanged.connect(self._apply_filter)
@@ -124,6 +125,7 @@ class ParticipantsView(QWidget):
         self.table_stack.addWidget(self.empty)
         self.detail = ParticipantDetail()
         self._lay_out()
+        self.fresh.stale()  # records what this first read shows
         self.reload()
 
     def _lay_out(self) -> None:
@@ -145,12 +147,11 @@ class ParticipantsView(QWidget):
     def refresh(self) -> None:
         """Called when the tab is shown: pick up changes made elsewhere, here or by other
         users; the register is read again only if the audit trail moved since."""
-        if study.change_mark(self.app) != self.mark:
+        if self.fresh.stale():
             self.reload()
 
     def reload(self, select: str | None = None) -> None:
         current = self.selected()
-        self.mark = study.change_mark(self.app)  # before reading: a change meanwhile shows
         self.model.set_rows(participants.list_participants(self.app, self.actor))
         self._apply_filter(self.filter.text())
         self.table.resizeColumnsToContents()

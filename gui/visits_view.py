@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.freshness import Freshness
 from gui.messages import show_message
 from gui.read_only import mark_write
 from gui.table_model import ROW_ROLE, Column, RowTableModel
@@ -234,6 +235,7 @@ class VisitsView(QWidget):
         super().__init__(parent)
         self.app, self.actor = app, actor
         self.today = dt.date.today()
+        self.fresh = Freshness(app)
         self.participant = ParticipantChooser()
         self.participant.setMinimumWidth(220)
         self.participant.currentIndexChanged.connect(self._participant_changed)
@@ -261,6 +263,8 @@ class VisitsView(QWidget):
 
     def refresh(self) -> None:
         """Called when the tab is shown: the register may have changed on another tab."""
+        if not self.fresh.stale():
+            return
         self.today = dt.date.today()
         current = self.participant.currentData()
         self.participant.blockSignals(True)
