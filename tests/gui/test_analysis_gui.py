@@ -15,13 +15,14 @@ def test_the_analysis_tab_says_which_scans_were_left_out_and_why(qtbot: QtBot,
     stella = demo.build(sqlite_app, "unblinded").actor("statistician")
     view = AnalysisView(sqlite_app, stella)
     qtbot.addWidget(view)
-    qtbot.waitUntil(lambda: view.result is not None, timeout=30_000)
-    excluded = view.result["excluded"]
+    qtbot.waitUntil(lambda: view.result is not None, timeout=90_000)  # eight mixed models
+    result = view.result
+    excluded = result["excluded"]
     assert excluded  # the demo has scans with too much head motion
     text = view.notes.text()
     assert f"{len(excluded)} scan(s) left out" in text
     assert all(f"{e['participant']} period {e['period']} (fd_mean" in text for e in excluded)
-    notes = {m["measure"]: m["notes"] for m in view.result["measures"]}
+    notes = {m["measure"]: m["notes"] for m in result["measures"]}
     for measure, expected in notes.items():
         view.measure.setCurrentText(measure)
         assert all(f"Mixed model: {n}" in view.notes.text() for n in expected)
