@@ -6,7 +6,7 @@ interpreter lock that long and every click would wait for it; a child process ru
 on its own and the waiting thread sleeps. The database URL (it may carry a password)
 goes through the environment, never the command line.
 
-    TRIALDESK_VERIFY_URL=URL python -m services.audit_check   # prints one JSON line
+    TRIALDESK_VERIFY_URL=URL python -m services.audit_check FD   # prints one JSON line
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,24 +33,25 @@ def in_memory(url: str) -> bool:
 
 
 def verify(app: App, actor: Actor, cancelled: Callable[[], bool]) -> audit.VerifyResult:
-    """audit_trail.verify's result, computed by a child process (killed if cancelled)."""
+    """audit_trail.verify's result, computed by a child process (killed if cancelled).
+    The child holds the read end of a pipe whose write end only this process holds: when
+    this process ends, however it ends, the child reads end-of-file and stops."""
     require(actor, "audit.read")
     if in_memory(app.url):  # another process cannot see it
         with app.read() as s:
             return audit.verify(s)
     env = {**os.environ, ENV: app.url,
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    child = subprocess.Popen([sys.executable, "-m", "services.audit_check"], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while True:
-        try:
-            out, err = child.communicate(timeout=POLL)
-            break
-        except subprocess.TimeoutExpired:
-            if cancelled():
-                child.kill()
-                child.communicate()
-                raise Refused("the audit check was cancelled") from None
+    lifeline, held = os.pipe()
+    try:
+        child = subprocess.Popen([sys.executable, "-m", "services.audit_check", str(lifeline)],
+                                 cwd=ROOT, env=env, pass_fds=(lifeline,),
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        os.close(lifeline)
+        out, err = _wait(child, cancelled)
+    finally:
+        os.close(held)
     if child.returncode:
         why = err.strip().splitlines()[-1] if err.strip() else f"exit {child.returncode}"
         raise Refused(f"the audit check failed: {why}")
@@ -57,7 +59,31 @@ def verify(app: App, actor: Actor, cancelled: Callable[[], bool]) -> audit.Verif
     return audit.VerifyResult(found["entries"], found["head"], found["problems"])
 
 
+def _wait(child: subprocess.Popen[str], cancelled: Callable[[], bool]) -> tuple[str, str]:
+    while True:
+        try:
+            return child.communicate(timeout=POLL)
+        except subprocess.TimeoutExpired:
+            if cancelled():
+                child.kill()
+                child.communicate()
+                raise Refused("the audit check was cancelled") from None
+
+
+def exit_with_parent(lifeline: int) -> None:
+    """End this process when the pipe `lifeline` reads end-of-file (the parent is gone): an
+    orphaned check would hash rows for a minute for nobody."""
+
+    def watch() -> None:
+        while os.read(lifeline, 1):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main() -> None:
+    exit_with_parent(int(sys.argv[1]))
     app = App(os.environ[ENV])
     try:
         with app.read() as s:

@@ -3,6 +3,11 @@ cancel stops the child."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 import pytest
 from sqlalchemy import text
 
@@ -34,3 +39,21 @@ def test_a_cancel_kills_the_child_and_the_role_check_still_applies(app: App) -> 
 def test_an_in_memory_database_is_checked_in_process() -> None:
     assert audit_check.in_memory("sqlite://") and audit_check.in_memory("sqlite:///:memory:")
     assert not audit_check.in_memory("sqlite:////tmp/study.sqlite")
+
+
+def test_the_child_ends_when_its_parent_is_gone() -> None:
+    """A window that exits at once must not leave a check hashing rows for nobody: the
+    child stops when the pipe only its parent writes to reaches end-of-file."""
+    lifeline, held = os.pipe()
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import os, sys, time; from services import audit_check; "
+         "audit_check.exit_with_parent(int(sys.argv[1])); time.sleep(60)", str(lifeline)],
+        cwd=audit_check.ROOT, pass_fds=(lifeline,))
+    os.close(lifeline)
+    try:
+        time.sleep(1)
+        assert child.poll() is None  # alive while the parent's end is open
+        os.close(held)  # what the parent's exit does
+        assert child.wait(timeout=10) == 1
+    finally:
+        child.kill()
