@@ -88,10 +88,6 @@ class PointSeries:
     import_file: tuple[str | None, ...]
     tooltips: tuple[str, ...]
 
-    @property
-    def axis_label(self) -> str:
-        return f"{self.title} ({self.unit})"
-
 
 @dataclass(frozen=True)
 class QcSeries:
@@ -166,10 +162,6 @@ class GroupPlotData:
     slots: np.ndarray
     key: tuple[KeyEntry, ...]
     strata: tuple[StratumSummary, ...]
-
-    @property
-    def axis_label(self) -> str:
-        return f"{self.title} ({self.unit})"
 
 
 # -- helpers ----------------------------------------------------------------------------------
