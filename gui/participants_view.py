@@ -125,7 +125,6 @@ class ParticipantsView(QWidget):
         self.table_stack.addWidget(self.empty)
         self.detail = ParticipantDetail()
         self._lay_out()
-        self.fresh.stale()  # records what this first read shows
         self.reload()
 
     def _lay_out(self) -> None:
@@ -152,6 +151,7 @@ class ParticipantsView(QWidget):
 
     def reload(self, select: str | None = None) -> None:
         current = self.selected()
+        self.fresh.stale()  # what this read shows, own edits included: no re-read for them
         self.model.set_rows(participants.list_participants(self.app, self.actor))
         self._apply_filter(self.filter.text())
         self.table.resizeColumnsToContents()
