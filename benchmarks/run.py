@@ -156,7 +156,7 @@ def register(app: App, repeats: int) -> list[Figure]:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from gui.participants_view import ParticipantsView
+    from gui.participants.participants_view import ParticipantsView
 
     def tuples() -> list[tuple]:
         with app.engine.connect() as conn:

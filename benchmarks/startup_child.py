@@ -44,7 +44,7 @@ def main() -> None:
         imported = time.time() - started
         window = QMainWindow()
     else:
-        from gui.main_window import MainWindow
+        from gui.window.main_window import MainWindow
         from services.context import Actor, App
 
         imported = time.time() - started

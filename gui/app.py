@@ -8,7 +8,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from gui.launcher import Launcher
+from gui.window.launcher import Launcher
 
 
 def run_gui(db_url: str | None, user: str | None) -> int:

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.widgets import error_label
 from gui.plots.export import FORMATS, MAX_SIDE, MIN_SIDE, Figure, copy_figure, export_figure
-from gui.widgets import error_label
 
 
 def _side(value: float) -> QSpinBox:

@@ -19,13 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.events import events
+from gui.common.events import events
+from gui.common.widgets import placeholder
 from gui.plots import style
 from gui.plots.export import Figure
 from gui.plots.export_dialog import Exports
 from gui.plots.group import GroupFigure
 from gui.plots.lifetime import delete_at_exit
-from gui.widgets import placeholder
 from services import plot_data
 from services.context import Actor, App
 from services.errors import Refused

@@ -1,6 +1,6 @@
 """The participant plots panel: the figure, a measure chooser, export and copy.
 
-It follows the shared events (gui/events.py): a participant selected anywhere
+It follows the shared events (gui/common/events.py): a participant selected anywhere
 is shown here, data changed anywhere are re-read, and a click on a plotted
 visit asks the visit view to show it. Embed it beside any participant list.
 """
@@ -22,14 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.events import events
+from gui.common.events import events
+from gui.common.widgets import placeholder
 from gui.plots import style
 from gui.plots.export import Figure
 from gui.plots.export_dialog import Exports
 from gui.plots.lifetime import delete_at_exit
 from gui.plots.measures import columns_for
 from gui.plots.participant_figure import ParticipantFigure
-from gui.widgets import placeholder
 from services import plot_data
 from services.context import Actor, App
 from services.errors import Refused

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.events import events
+from gui.common.events import events
+from gui.common.table_model import Column, FilterProxy, RowTableModel
 from gui.plots.participant_panel import ParticipantPlots
-from gui.table_model import Column, FilterProxy, RowTableModel
 from services import participants
 from services.context import Actor, App
 

@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from gui import main_window
-from gui.main_window import MainWindow
-from gui.tabs import TABS
+from gui.window import main_window
+from gui.window.main_window import MainWindow
+from gui.window.tabs import TABS
 from services.context import Actor, App
 from tests.conftest import make_study
 

@@ -9,12 +9,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from gui.allocation_report import AllocationReportView
-from gui.allocation_tab import AllocationTab
-from gui.allocation_wizard import AllocationWizard
-from gui.code_check import CodeCheckWidget
-from gui.emergency_dialog import EmergencyDialog
-from gui.enrol_dialog import EnrolDialog
+from gui.participants.enrol_dialog import EnrolDialog
+from gui.randomization.allocation_report import AllocationReportView
+from gui.randomization.allocation_tab import AllocationTab
+from gui.randomization.allocation_wizard import AllocationWizard
+from gui.randomization.emergency_dialog import EmergencyDialog
+from gui.visits.code_check import CodeCheckWidget
 from services import participants
 from services.context import Actor, App
 from tests.allocation_helpers import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from gui.analysis_view import AnalysisView
+from gui.analysis.analysis_view import AnalysisView
 from services import demo
 from services.context import App
 

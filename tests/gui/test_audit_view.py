@@ -12,8 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QDate, Qt
 from pytestqt.qtbot import QtBot
 
-from gui.audit_view import AuditView
-from gui.main_window import MainWindow
+from gui.audit.audit_view import AuditView
+from gui.window.main_window import MainWindow
 from services import participants
 from services.context import Actor, App
 from tests.gui.conftest import tab

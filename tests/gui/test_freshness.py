@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gui.freshness import Freshness
+from gui.common.freshness import Freshness
 from services import participants
 from services.context import Actor, App
 

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QPushButton, QWizard
 from pytestqt.qtbot import QtBot
 
-from gui.import_tab import ImportsTab
-from gui.import_wizard import CommitJob, ImportWizard
+from gui.imports.import_tab import ImportsTab
+from gui.imports.import_wizard import CommitJob, ImportWizard
 from services import imports
 from services.context import Actor, App
 from services.errors import Refused

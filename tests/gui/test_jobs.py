@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from gui.jobs import SHOW_DIALOG_AFTER_MS, Cancelled, Job, JobRunner, Progress
+from gui.common.jobs import SHOW_DIALOG_AFTER_MS, Cancelled, Job, JobRunner, Progress
 from services.errors import Refused
 
 

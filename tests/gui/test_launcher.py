@@ -12,15 +12,15 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from gui import main_window
+from gui.accounts.login_dialog import LoginDialog
 from gui.app import run_gui
-from gui.launcher import Launcher
-from gui.login_dialog import LoginDialog
-from gui.main_window import MainWindow
-from gui.new_study_dialog import NewStudyDialog
-from gui.open_database_dialog import OpenDatabaseDialog
-from gui.tabs import TABS
-from gui.welcome_dialog import WelcomeDialog
+from gui.window import main_window
+from gui.window.launcher import Launcher
+from gui.window.main_window import MainWindow
+from gui.window.new_study_dialog import NewStudyDialog
+from gui.window.open_database_dialog import OpenDatabaseDialog
+from gui.window.tabs import TABS
+from gui.window.welcome_dialog import WelcomeDialog
 from services.context import Actor, App
 from tests.conftest import PASSWORDS, REFERENCE, make_study
 

@@ -17,13 +17,13 @@ import shiboken6
 from PySide6.QtWidgets import QComboBox
 from pytestqt.qtbot import QtBot
 
-from gui.dashboard_view import DashboardView
-from gui.due_view import DueView
-from gui.events import events
-from gui.main_window import MainWindow
-from gui.read_only import LOCKED_TIP
-from gui.tabs import TABS, TabPage
-from gui.visits_view import VisitsView
+from gui.common.events import events
+from gui.common.read_only import LOCKED_TIP
+from gui.dashboard.dashboard_view import DashboardView
+from gui.visits.due_view import DueView
+from gui.visits.visits_view import VisitsView
+from gui.window.main_window import MainWindow
+from gui.window.tabs import TABS, TabPage
 from services import lock, participants, visits
 from services.context import Actor, App
 from tests.lock_helpers import ACTORS, password, ready_app
@@ -176,7 +176,7 @@ def test_start_up_imports_none_of_the_heavy_libraries(tmp_path: Path,
         "import sys, time\n"
         "from PySide6.QtWidgets import QApplication\n"
         "qapp = QApplication([])\n"
-        "from gui.main_window import MainWindow\n"
+        "from gui.window.main_window import MainWindow\n"
         "from services.context import Actor, App\n"
         "window = MainWindow(App(sys.argv[1]), Actor('cora', 'coordinator'))\n"
         "window.show()\n"

@@ -10,12 +10,12 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from gui.analysis_view import AnalysisView
-from gui.events import events
-from gui.lock_view import LockView
-from gui.main_window import MainWindow
-from gui.participants_view import ParticipantsView
-from gui.signature_dialog import SignatureDialog
+from gui.analysis.analysis_view import AnalysisView
+from gui.common.events import events
+from gui.lock.lock_view import LockView
+from gui.lock.signature_dialog import SignatureDialog
+from gui.participants.participants_view import ParticipantsView
+from gui.window.main_window import MainWindow
 from services import lock, participants
 from services.context import App
 from tests.gui.conftest import tab

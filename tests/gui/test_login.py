@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from gui.login_dialog import LoginDialog
+from gui.accounts.login_dialog import LoginDialog
 from services import demo
 from services.context import Actor, App
 from tests.conftest import PASSWORDS

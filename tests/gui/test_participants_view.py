@@ -11,9 +11,9 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QDialogButtonBox, QPushButton
 from pytestqt.qtbot import QtBot
 
-from gui.main_window import MainWindow
-from gui.participant_dialogs import ServiceDialog
-from gui.participants_view import ParticipantsView
+from gui.participants.participant_dialogs import ServiceDialog
+from gui.participants.participants_view import ParticipantsView
+from gui.window.main_window import MainWindow
 from services import participants
 from services.context import Actor, App
 from tests.gui.conftest import tab

@@ -23,11 +23,11 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from db.models import ImportRecord, Observation, Participant
-from gui.events import events
-from gui.main_window import MainWindow
+from gui.common.events import events
 from gui.plots.export import export_figure
 from gui.plots.group_view import GroupView
 from gui.plots.participant_tab import ParticipantPlotsTab
+from gui.window.main_window import MainWindow
 from services import visits
 from services.context import Actor, App
 from tests.lock_helpers import TODAY

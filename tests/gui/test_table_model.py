@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from gui.table_model import ROW_ROLE, SORT_ROLE, Column, FilterProxy, RowTableModel
-from gui.widgets import row_table
+from gui.common.table_model import ROW_ROLE, SORT_ROLE, Column, FilterProxy, RowTableModel
+from gui.common.widgets import row_table
 
 
 @dataclass(frozen=True)

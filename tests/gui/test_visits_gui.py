@@ -13,11 +13,11 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from gui.dashboard_view import DashboardView
-from gui.due_view import DueView
-from gui.main_window import MainWindow
-from gui.participant_dialogs import ServiceDialog
-from gui.visits_view import VisitsView
+from gui.dashboard.dashboard_view import DashboardView
+from gui.participants.participant_dialogs import ServiceDialog
+from gui.visits.due_view import DueView
+from gui.visits.visits_view import VisitsView
+from gui.window.main_window import MainWindow
 from services import participants, visits
 from services.context import Actor, App
 from tests.test_visits import enrol

@@ -1,0 +1,1 @@
+"""The Analysis tab: the summary tables after unblinding."""

@@ -1,0 +1,193 @@
+"""The Analysis tab: for each measure, the cells, the paired contrasts and the mixed model.
+
+It runs (off the GUI thread) once the study is unblinded, for statisticians and
+investigators; the tables export to CSV or XLSX through services.analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.common.events import events
+from gui.common.jobs import Cancelled, Job, JobRunner, Progress
+from gui.common.table_model import Column, RowTableModel
+from gui.common.widgets import placeholder, row_table
+from services import analysis
+from services.context import Actor, App
+from services.study import stage
+from trialcore.roles import allowed
+
+
+def _num(key: str, digits: int = 3) -> Callable[[dict[str, Any]], str]:
+    return lambda row: "" if row[key] is None else f"{row[key]:.{digits}f}"
+
+
+def _text(key: str) -> Callable[[dict[str, Any]], str]:
+    return lambda row: str(row[key])
+
+
+def _value(key: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda row: row[key]
+
+
+TABLES: dict[str, tuple[str, list[Column]]] = {
+    "cells": ("Means per stratum and condition", [
+        Column("Stratum", _text("stratum")), Column("Condition", _text("condition")),
+        Column("Mean", _num("mean"), _value("mean")), Column("SD", _num("sd"), _value("sd")),
+        Column("n", _text("n"), _value("n"))]),
+    "contrasts": ("Paired differences against the reference (95% CI)", [
+        Column("Stratum", _text("stratum")),
+        Column("Difference", lambda r: f"{r['condition']} − {r['versus']}"),
+        Column("Mean diff.", _num("diff"), _value("diff")),
+        Column("CI low", _num("ci_low"), _value("ci_low")),
+        Column("CI high", _num("ci_high"), _value("ci_high")),
+        Column("p", _num("p", 4), _value("p"))]),
+    "mixed_model": ("Mixed model: condition × stratum + period, random intercept", [
+        Column("Term", _text("term")), Column("Estimate", _num("estimate"), _value("estimate")),
+        Column("SE", _num("se"), _value("se")), Column("p", _num("p", 4), _value("p"))]),
+}
+
+
+class AnalysisJob(Job):
+    title = "Running the analysis"
+
+    def __init__(self, view: AnalysisView):
+        self.view = view
+
+    def run(self, progress: Progress, cancelled: Cancelled) -> dict[str, Any]:
+        progress(0, 0, "Fitting the models of every measure…")
+        return analysis.run(self.view.app, self.view.actor)
+
+    def process_result(self, result: object) -> None:
+        self.view.show_result(result)  # type: ignore[arg-type]
+
+
+class SaveTablesJob(Job):
+    title = "Exporting the analysis tables"
+
+    def __init__(self, view: AnalysisView, path: str):
+        self.view, self.path = view, path
+
+    def run(self, progress: Progress, cancelled: Cancelled) -> object:
+        progress(0, 0, f"Writing {self.path}…")
+        return analysis.write(self.view.result or {"measures": []}, self.path)
+
+    def process_result(self, result: object) -> None:
+        self.view.saved.setText(f"Tables written to {result}")
+
+
+class AnalysisView(QWidget):
+    def __init__(self, app: App, actor: Actor, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.app, self.actor = app, actor
+        self.runner = JobRunner(self)
+        self.result: dict[str, Any] | None = None
+        self.file_dialog: QFileDialog | None = None
+        self.measure = QComboBox()
+        self.measure.currentIndexChanged.connect(self._show_measure)
+        self.run_button = QPushButton("&Run again", clicked=self.run_analysis)
+        self.export_button = QPushButton("E&xport tables…", clicked=self.ask_export_path)
+        self.saved = QLabel()
+        self.models = {key: RowTableModel(columns, self) for key, (_, columns) in TABLES.items()}
+        self.tables = {key: row_table(model, -1) for key, model in self.models.items()}
+        self.waiting = placeholder("")
+        self.content = QWidget()
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("&Measure:", buddy=self.measure))
+        bar.addWidget(self.measure, 1)
+        bar.addWidget(self.run_button)
+        bar.addWidget(self.export_button)
+        inner = QVBoxLayout(self.content)
+        inner.addLayout(bar)
+        for key, (title, _) in TABLES.items():
+            box = QGroupBox(title)
+            QVBoxLayout(box).addWidget(self.tables[key])
+            inner.addWidget(box, 1)
+        self.notes = QLabel(wordWrap=True)
+        inner.addWidget(self.notes)
+        inner.addWidget(self.saved)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.waiting)
+        self.stack.addWidget(self.content)
+        QVBoxLayout(self).addWidget(self.stack)
+        events().data_changed.connect(self._data_changed)
+        self.refresh()  # built when the tab is first shown: run at once if it can
+
+    def _explain(self) -> bool:
+        """Say why there is nothing to show; True when the analysis can run."""
+        if not allowed(self.actor.role, "analysis.run"):
+            self.waiting.setText(f"The analysis is for statisticians and investigators; "
+                                 f"you are {self.actor.role}.")
+            return False
+        current = stage(self.app)
+        if current != "unblinded":
+            self.waiting.setText(f"The study is {current}. The analysis runs once it is "
+                                 "locked and unblinded.")
+            self.stack.setCurrentWidget(self.waiting)
+            return False
+        return True
+
+    def refresh(self) -> None:
+        """Called when the tab is shown: run once the study is unblinded."""
+        if self.result is None and self._explain():
+            self.run_analysis()
+
+    def _data_changed(self) -> None:
+        self.result = None
+
+    def run_analysis(self) -> None:
+        if not self.runner.runs:
+            self.runner.start(AnalysisJob(self))
+
+    def show_result(self, result: dict[str, Any]) -> None:
+        self.result = result
+        current = self.measure.currentText()
+        self.measure.blockSignals(True)
+        self.measure.clear()
+        self.measure.addItems([m["measure"] for m in result["measures"]])
+        self.measure.setCurrentIndex(max(self.measure.findText(current), 0))
+        self.measure.blockSignals(False)
+        self._show_measure()
+        self.stack.setCurrentWidget(self.content)
+
+    def _show_measure(self) -> None:
+        if self.result is None:
+            return
+        m = next((m for m in self.result["measures"]
+                  if m["measure"] == self.measure.currentText()), None)
+        for key, model in self.models.items():
+            model.set_rows(m[key] if m else [])
+            self.tables[key].resizeColumnsToContents()  # terms and differences are long
+        excluded = self.result.get("excluded", [])
+        notes = [f"Mixed model: {n}" for n in (m or {}).get("notes", [])]
+        if excluded:
+            notes.append(f"{len(excluded)} scan(s) left out of every scan measure by their "
+                         "quality check: " + "; ".join(
+                             f"{e['participant']} period {e['period']} ({e['measure']} "
+                             f"{e['value']:g} > {e['limit']:g})" for e in excluded))
+        self.notes.setText("\n".join(notes))
+
+    def ask_export_path(self) -> None:
+        self.file_dialog = QFileDialog(self, "Export analysis tables", "analysis.xlsx",
+                                       "Excel workbook (*.xlsx);;CSV (*.csv)")
+        self.file_dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        self.file_dialog.setDefaultSuffix("xlsx")
+        self.file_dialog.fileSelected.connect(self.export_tables)
+        self.file_dialog.open()
+
+    def export_tables(self, path: str) -> None:
+        self.saved.clear()
+        self.runner.start(SaveTablesJob(self, path))

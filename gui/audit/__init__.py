@@ -1,0 +1,1 @@
+"""The audit trail tab: the entries, their verification and export."""

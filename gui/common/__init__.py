@@ -1,0 +1,1 @@
+"""What every screen shares: widgets, message boxes, table models, background jobs, signals."""

@@ -1,0 +1,125 @@
+"""The study dashboard: enrolment per stratum against target, visits done against expected,
+and the deviations, missed visits and withdrawals behind those numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.common.freshness import Freshness
+from gui.common.table_model import Column, RowTableModel
+from gui.common.widgets import row_table
+from services import dashboard
+from services.context import Actor, App
+
+LISTS: dict[str, tuple[str, list[Column]]] = {
+    "deviations": ("Protocol deviations", [
+        Column("Participant", lambda r: r["participant"]),
+        Column("Visit", lambda r: r["visit"]),
+        Column("Date", lambda r: r["actual"] or ""),
+        Column("Days", lambda r: f"{r['days']:+d}", lambda r: r["days"]),
+        Column("Reason", lambda r: r["reason"] or "", tooltip=lambda r: r["reason"] or ""),
+    ]),
+    "missed": ("Missed visits", [
+        Column("Participant", lambda r: r["participant"]),
+        Column("Visit", lambda r: r["visit"]),
+        Column("Date", lambda r: r["date"] or ""),
+        Column("Reason", lambda r: r["reason"] or "", tooltip=lambda r: r["reason"] or ""),
+    ]),
+    "withdrawals": ("Withdrawals", [
+        Column("Participant", lambda r: r["participant"]),
+        Column("Stratum", lambda r: r["stratum"] or ""),
+        Column("On", lambda r: r["on"] or ""),
+        Column("Reason", lambda r: r["reason"] or "", tooltip=lambda r: r["reason"] or ""),
+    ]),
+}
+
+
+def _bar(value: int, maximum: int, text: str) -> QProgressBar:
+    bar = QProgressBar()
+    bar.setRange(0, max(maximum, 1))
+    bar.setValue(min(value, max(maximum, 1)))
+    bar.setFormat(text)
+    bar.setTextVisible(True)
+    return bar
+
+
+class DashboardView(QWidget):
+    def __init__(self, app: App, actor: Actor, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.app, self.actor = app, actor
+        self.data: dict[str, Any] = {}
+        self.fresh = Freshness(app)
+        self.people = QLabel()
+        self.enrolment = QGridLayout()
+        self.progress = QGridLayout()
+        self.models = {key: RowTableModel(columns, self) for key, (_, columns) in LISTS.items()}
+        self.tables: dict[str, QTableView] = {}
+        self.boxes: dict[str, QGroupBox] = {}
+        top = QHBoxLayout()
+        for title, grid in (("Enrolment against target", self.enrolment),
+                            ("Visits", self.progress)):
+            box = QGroupBox(title)
+            box.setLayout(grid)
+            top.addWidget(box, 1)
+        lists = QHBoxLayout()
+        for key, (title, _) in LISTS.items():
+            self.tables[key] = row_table(self.models[key], 0)
+            box = self.boxes[key] = QGroupBox(title)
+            QVBoxLayout(box).addWidget(self.tables[key])
+            lists.addWidget(box, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.people)
+        layout.addLayout(top)
+        layout.addLayout(lists, 1)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Called when the tab is shown: recount from the database if anything changed."""
+        if not self.fresh.stale():
+            return
+        self.data = d = dashboard.summary(self.app, self.actor, today=dt.date.today())
+        p = d["participants"]
+        self.people.setText(f"<b>{p['total']}</b> participants: {p['registered']} registered "
+                            f"(not yet enrolled), {p['enrolled']} enrolled, "
+                            f"{p['withdrawn']} withdrawn")
+        _clear(self.enrolment)
+        for i, s in enumerate(d["strata"]):
+            target = s["target"]
+            text = f"{s['enrolled']} of {target}" if target else f"{s['enrolled']} (no target)"
+            if s["withdrawn"]:
+                text += f" ({s['withdrawn']} withdrawn)"
+            self.enrolment.addWidget(QLabel(s["stratum"]), i, 0)
+            self.enrolment.addWidget(_bar(s["enrolled"], target or s["enrolled"], text), i, 1)
+        v = d["visits"]
+        _clear(self.progress)
+        self.progress.addWidget(QLabel("Done / expected by today"), 0, 0)
+        self.progress.addWidget(_bar(v["done"], v["expected"],
+                                     f"{v['done']} of {v['expected']}"), 0, 1)
+        self.progress.addWidget(QLabel("Done / planned"), 1, 0)
+        self.progress.addWidget(_bar(v["done"], v["planned"],
+                                     f"{v['done']} of {v['planned']}"), 1, 1)
+        self.progress.addWidget(QLabel(f"Missed: {v['missed']}   Overdue: {v['overdue']}   "
+                                       f"Deviations: {v['deviations']}"), 2, 0, 1, 2)
+        for key, (title, _) in LISTS.items():
+            self.models[key].set_rows(d[key])
+            self.tables[key].resizeColumnsToContents()
+            self.boxes[key].setTitle(f"{title} ({len(d[key])})")
+
+
+def _clear(grid: QGridLayout) -> None:
+    while grid.count():
+        item = grid.takeAt(0)
+        if item.widget():
+            item.widget().deleteLater()

@@ -1,0 +1,1 @@
+"""The Imports tab: the import wizard, its problem table and where each value came from."""

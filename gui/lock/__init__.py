@@ -1,0 +1,1 @@
+"""Lock and unblinding: the checklist, signatures and the lock certificate."""

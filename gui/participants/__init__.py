@@ -1,0 +1,1 @@
+"""The participant register, its add/edit/withdraw dialogs and enrolment."""

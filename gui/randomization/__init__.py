@@ -1,0 +1,1 @@
+"""The Randomization tab: set-up wizard, balance report, dispensing list and emergency envelopes."""

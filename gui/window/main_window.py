@@ -1,0 +1,193 @@
+"""The main window: menus, the tabs of gui/window/tabs.py, and a status bar that always says who
+is signed in, to which database, at which stage, and whether the audit trail is intact.
+
+A tab's widget is built the first time the tab is shown (see gui/window/tabs.py): look a tab up
+with tab(title), which builds it if need be, not with tabs.widget(i), its empty page.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from gui.audit.audit_jobs import VerifyAuditJob, VerifyResult, export_audit, verify_text
+from gui.audit.audit_view import AuditView
+from gui.common.events import events
+from gui.common.jobs import JobRunner
+from gui.common.messages import show_message
+from gui.common.read_only import ReadOnlyGate
+from gui.window.study_files import StudyFiles
+from gui.window.tabs import TABS, TabPage
+from services.context import Actor, App
+from services.sign_in import study_banner
+from trialcore.roles import allowed
+
+if TYPE_CHECKING:
+    from gui.exports.export_dialog import ExportDialog
+
+
+class MainWindow(QMainWindow):
+    """One signed-in user on one database. Opening another database or creating a study
+    is the launcher's business: the window only passes the choice on (self.files)."""
+
+    closed = Signal(object)  # this window, once closed
+
+    def __init__(self, app: App, actor: Actor, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.app, self.actor = app, actor
+        self.can_read_audit = allowed(actor.role, "audit.read")
+        self.runner = JobRunner(self)
+        self.files = StudyFiles(self)
+        self.message: QMessageBox | None = None
+        self.export_dialog: QFileDialog | None = None
+        self.data_export: ExportDialog | None = None
+        self.participant: str | None = None  # the last one announced on the events hub
+        self.tabs = QTabWidget(documentMode=True)
+        for title, factory in TABS:
+            self.tabs.addTab(TabPage(partial(factory, app, actor, self)), title)
+        self.setCentralWidget(self.tabs)
+        self.read_only = ReadOnlyGate(self)
+        self._build(self.tabs.currentIndex())  # the tab shown first; the others when shown
+        self.tabs.currentChanged.connect(self._tab_shown)
+        events().data_changed.connect(self.refresh_status)
+        events().participant_selected.connect(self._participant_selected)
+        self._build_menus()
+        self._build_status_bar()
+        self.refresh_status()
+        self.resize(1180, 720)
+        self.verify_audit()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&New study from protocol…", self.files.new_study,
+                     QKeySequence.StandardKey.New)
+        self._action(file_menu, "&Open database…", self.files.open_database,
+                     QKeySequence.StandardKey.Open)
+        file_menu.addSeparator()
+        self._action(file_menu, "Export &data…", self.export_data)
+        export = self._action(file_menu, "&Export audit trail…", self.export_audit_trail)
+        export.setEnabled(self.can_read_audit)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About TrialDesk", self.about)
+
+    def _action(self, menu: QWidget, text: str, slot: object,
+                shortcut: QKeySequence.StandardKey | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_status_bar(self) -> None:
+        self.user_label = QLabel(f"{self.actor.name} ({self.actor.role})")
+        self.database_label = QLabel(self.app.safe_url)
+        self.stage_label = QLabel()
+        self.audit_label = QLabel()
+        self.user_label.setToolTip("Signed in as")
+        self.database_label.setToolTip("Database")
+        for label in (self.user_label, self.database_label, self.stage_label, self.audit_label):
+            label.setContentsMargins(6, 0, 6, 0)
+        bar = self.statusBar()
+        bar.addWidget(self.user_label)
+        bar.addWidget(self.database_label)
+        bar.addPermanentWidget(self.stage_label)
+        bar.addPermanentWidget(self.audit_label)
+
+    def refresh_status(self) -> None:
+        """Title and stage, re-read whenever a tab is shown (another user may lock)."""
+        banner = study_banner(self.app)
+        self.setWindowTitle(f"{banner.title} — {self.app.safe_url} — TrialDesk")
+        self.stage_label.setText(f"Stage: {banner.stage}")
+        self.read_only.apply(banner.stage)
+
+    def tab(self, title: str) -> QWidget:
+        """The widget of the tab called `title`, built now if it was not shown yet."""
+        index = self._index(title)
+        if self._build(index) and self.read_only.stage is not None:
+            self.read_only.apply(self.read_only.stage)  # built unseen: covered all the same
+        return self._page(index).build()
+
+    def show_tab(self, title: str) -> QWidget:
+        """Make the tab called `title` current, as a click on it would; its widget."""
+        self.tabs.setCurrentIndex(self._index(title))
+        return self.tab(title)
+
+    def _index(self, title: str) -> int:
+        return [self.tabs.tabText(i) for i in range(self.tabs.count())].index(title)
+
+    def _page(self, index: int) -> TabPage:
+        page = self.tabs.widget(index)
+        assert isinstance(page, TabPage)
+        return page
+
+    def _build(self, index: int) -> bool:
+        """Build the tab's widget unless it was built already; True if built now."""
+        page = self._page(index)
+        if page.view is not None:
+            return False
+        view = page.build()
+        for audit in [view, *view.findChildren(AuditView)]:
+            if isinstance(audit, AuditView):
+                audit.verified.connect(self.show_audit_status)
+        if self.participant is not None:  # announced before this tab existed to follow it
+            events().participant_selected.emit(self.participant)
+        return True
+
+    def _participant_selected(self, label: str) -> None:
+        self.participant = label
+
+    def _tab_shown(self, index: int) -> None:
+        built = self._build(index)
+        self.refresh_status()  # after building: the read-only gate covers the new widgets
+        refresh = getattr(self._page(index).view, "refresh", None)
+        if refresh and not built:  # a widget just built has just read everything
+            refresh()
+
+    def verify_audit(self) -> None:
+        if not self.can_read_audit:
+            self.audit_label.setText(f"Audit trail: not shown to the {self.actor.role} role")
+            return
+        self.audit_label.setText("Verifying the audit trail…")
+        self.runner.start(VerifyAuditJob(self.app, self.actor, self.show_audit_status,
+                                         background=True))  # the window stays usable
+
+    def show_audit_status(self, result: VerifyResult) -> None:
+        self.audit_label.setText(verify_text(result))
+        self.audit_label.setToolTip("\n".join(result.problems))
+        self.audit_label.setStyleSheet("" if result.ok else "color: #b3261e; font-weight: bold;")
+
+    def export_audit_trail(self) -> None:
+        self.export_dialog = export_audit(self.runner, self.app, self.actor, self,
+                                          lambda text: self.statusBar().showMessage(text, 10000))
+
+    def export_data(self) -> None:
+        from gui.exports.export_dialog import ExportDialog  # imports pandas and openpyxl: when used
+
+        self.data_export = ExportDialog(self.app, self.actor, self)
+        self.data_export.open()
+
+    def about(self) -> None:
+        try:
+            release = version("trialdesk")
+        except PackageNotFoundError:
+            release = "development"
+        self.message = show_message(
+            self, "About TrialDesk",
+            f"TrialDesk {release}\n\nRuns randomized, double-blind trials: participants, "
+            f"allocation, dose codes, visits, imports, lock, unblinding and an audit trail.\n\n"
+            f"Database: {self.app.safe_url}\nQt {qVersion()}",
+            icon=QMessageBox.Icon.Information)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for runner in self.findChildren(JobRunner):  # the tabs' runners too
+            runner.cancel_all()
+        super().closeEvent(event)
+        self.closed.emit(self)

@@ -1,0 +1,68 @@
+"""The main window's tabs, in order. A feature adds its tab by appending to TABS.
+
+A factory is called as factory(app, actor, parent) and returns the tab's widget.
+The main window calls it the first time the tab is shown (the tab shown at start-up
+is built with the window), so the widget must show current data once built. A
+widget with a refresh() method has it called whenever its tab is shown again, so
+it picks up what was changed on other tabs.
+
+Each factory imports its view when called: a tab's modules (and the libraries they
+use, such as pyqtgraph, pandas or scipy) are loaded only when the tab is first shown,
+which keeps start-up short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from services.context import Actor, App
+
+TabFactory = Callable[[App, Actor, QWidget], QWidget]
+
+
+def lazy(module: str, name: str) -> TabFactory:
+    """A factory that imports `module` only when the tab is first built."""
+
+    def build(app: App, actor: Actor, parent: QWidget) -> QWidget:
+        return getattr(import_module(module), name)(app, actor, parent)  # type: ignore[no-any-return]
+
+    return build
+
+
+TABS: list[tuple[str, TabFactory]] = [
+    ("Dashboard", lazy("gui.dashboard.dashboard_view", "DashboardView")),
+    ("Participants", lazy("gui.participants.participants_view", "ParticipantsView")),
+    ("Visits", lazy("gui.visits.visits_view", "VisitsView")),
+    ("Due", lazy("gui.visits.due_view", "DueView")),
+    ("Randomization", lazy("gui.randomization.allocation_tab", "AllocationTab")),
+    ("Imports", lazy("gui.imports.import_tab", "ImportsTab")),
+    ("Participant plots", lazy("gui.plots.participant_tab", "ParticipantPlotsTab")),
+    ("Group plots", lazy("gui.plots.group_view", "GroupView")),
+    ("Lock", lazy("gui.lock.lock_view", "LockView")),
+    ("Analysis", lazy("gui.analysis.analysis_view", "AnalysisView")),
+    ("Audit trail", lazy("gui.audit.audit_view", "audit_tab")),
+]
+
+
+class TabPage(QWidget):
+    """A tab's page in the main window's QTabWidget: empty until build() makes the tab's
+    widget, which then fills it (no margins, so it looks as if it were the page)."""
+
+    def __init__(self, make: Callable[[], QWidget], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.make = make
+        self.view: QWidget | None = None
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.layout_.setSpacing(0)
+
+    def build(self) -> QWidget:
+        """The tab's widget, made on the first call."""
+        if self.view is None:
+            self.view = self.make()
+            self.layout_.addWidget(self.view)
+            self.view.show()  # now, not on the layout's queued call: shown with the page
+        return self.view
