@@ -3,16 +3,21 @@
 import os
 import sys
 
+from cli.crash import announce
 from cli.runner import run
 
 
 def main() -> None:
+    argv = sys.argv[1:]
     try:
         sys.exit(run())
     except BrokenPipeError:
         # The reader went away (`trialdesk visits list | head`): stop quietly, as
         # the Python documentation recommends, without a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except Exception as exc:  # the last resort: a report, not a traceback
+        announce(exc, argv, as_json="--json" in argv)
         sys.exit(1)
 
 

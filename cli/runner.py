@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", help="SQLAlchemy database URL or SQLite file (TRIALDESK_DB)")
     parser.add_argument("--user", help="acting user (TRIALDESK_USER)")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON document")
+    parser.add_argument("--version", action="store_true",
+                        help="print the app, database schema and library versions")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for info in sorted(pkgutil.iter_modules(cli.commands.__path__), key=lambda m: m.name):
         importlib.import_module(f"cli.commands.{info.name}").register(sub)
@@ -123,6 +125,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         _fail(as_json, str(exc), [parser.format_usage().strip()])
         return 2
+    if args.version:
+        from cli.about import version_text, versions
+
+        _emit(args.json, Result(data=versions(), text=version_text()))
+        return 0
     if args.command is None:
         from gui.app import run_gui
 
