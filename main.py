@@ -5,10 +5,15 @@ import sys
 
 from cli.crash import announce
 from cli.runner import run
+from services.audit_check import CHILD_FLAG
+from services.audit_check import main as audit_check
 
 
 def main() -> None:
     argv = sys.argv[1:]
+    if argv[:1] == [CHILD_FLAG]:  # a bundle's own audit check (services/audit_check.py)
+        audit_check(argv[1])
+        return
     try:
         sys.exit(run())
     except BrokenPipeError:

@@ -6,8 +6,8 @@ import os
 import sys
 from types import TracebackType
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from gui.window.launcher import Launcher
 
@@ -23,8 +23,26 @@ def run_gui(db_url: str | None, user: str | None) -> int:
     sys.excepthook = _report_crash
     launcher = Launcher(user or os.environ.get("TRIALDESK_USER"))
     launcher.quit_requested.connect(qapp.quit)
+    if os.environ.get(SMOKE_VARIABLE):
+        qapp.installEventFilter(_QuitWhenShown(qapp))
     QTimer.singleShot(0, lambda: launcher.open(db_url))  # quit() works once exec() runs
     return qapp.exec()
+
+
+SMOKE_VARIABLE = "TRIALDESK_SMOKE_QUIT_AFTER_SHOWN"
+
+
+class _QuitWhenShown(QObject):
+    """For the install smoke test (packaging/smoke.sh): the first window shown proves that
+    Qt, its platform plugin and the app's modules load from the bundle or the wheel; its
+    title is printed and the app quits. Nothing is signed in or changed."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.Show and isinstance(watched, QWidget)
+                and watched.isWindow() and watched.windowTitle()):
+            print(f"window shown: {watched.windowTitle()}", flush=True)
+            QTimer.singleShot(0, QApplication.quit)
+        return False
 
 
 def _report_crash(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:

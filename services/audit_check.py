@@ -44,7 +44,7 @@ def verify(app: App, actor: Actor, cancelled: Callable[[], bool]) -> audit.Verif
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     lifeline, held = os.pipe()
     try:
-        child = subprocess.Popen([sys.executable, "-m", "services.audit_check", str(lifeline)],
+        child = subprocess.Popen([*child_command(), str(lifeline)],
                                  cwd=ROOT, env=env, pass_fds=(lifeline,),
                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
@@ -57,6 +57,18 @@ def verify(app: App, actor: Actor, cancelled: Callable[[], bool]) -> audit.Verif
         raise Refused(f"the audit check failed: {why}")
     found = json.loads(out.strip().splitlines()[-1])
     return audit.VerifyResult(found["entries"], found["head"], found["problems"])
+
+
+CHILD_FLAG = "--audit-check-child"
+
+
+def child_command() -> list[str]:
+    """How to start the check: `python -m services.audit_check` from a Python install; a
+    PyInstaller bundle has no `-m`, so its own executable is started with a flag that
+    main.py hands to main() before anything else."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, CHILD_FLAG]
+    return [sys.executable, "-m", "services.audit_check"]
 
 
 def _wait(child: subprocess.Popen[str], cancelled: Callable[[], bool]) -> tuple[str, str]:
@@ -82,8 +94,8 @@ def exit_with_parent(lifeline: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def main() -> None:
-    exit_with_parent(int(sys.argv[1]))
+def main(lifeline: str | None = None) -> None:
+    exit_with_parent(int(lifeline if lifeline is not None else sys.argv[1]))
     app = App(os.environ[ENV])
     try:
         with app.read() as s:
