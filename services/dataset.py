@@ -161,8 +161,8 @@ def load(session: Session, protocol: Protocol) -> Dataset:
 
 
 def _observations(session: Session, protocol: Protocol, ids: list[int]) -> Observations:
-    """One plain SELECT read straight from the driver's cursor in blocks, each turned
-    into numpy columns at once; then one stable sort. The driver's rows, strings and
+    """One plain SELECT read from the driver's cursor (server-side on PostgreSQL) in
+    blocks, each turned into numpy columns at once; then one stable sort. The driver's rows, strings and
     numbers live only as long as their block (what outlives it is in numpy arrays)."""
     by_id = np.argsort(ids)  # index in people (number order), by participant id
     known = np.asarray(ids, dtype=np.int64)[by_id]
@@ -173,7 +173,11 @@ def _observations(session: Session, protocol: Protocol, ids: list[int]) -> Obser
                    Observation.value, func.coalesce(Observation.import_id, literal(0)))
     sql = str(query.compile(dialect=session.get_bind().dialect,
                             compile_kwargs={"literal_binds": True}))
-    cursor = session.connection().connection.cursor()
+    raw = session.connection().connection
+    # On PostgreSQL a named (server-side) cursor: a client-side one takes every row
+    # into libpq's memory at execute, about 900 MB for three million observations.
+    cursor = (raw.cursor(name="trialdesk_observations")
+              if session.get_bind().dialect.name == "postgresql" else raw.cursor())
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(FETCH):
