@@ -71,7 +71,7 @@ class Cli:
         return getpass.getpass(f"{prompt}: ")
 
     def passphrase(self) -> str:
-        return self.secret("TRIALDESK_PASSPHRASE", "Statistician's sealing passphrase")
+        return self.secret("TRIALDESK_PASSPHRASE", "Randomizer's sealing passphrase")
 
     def emergency_passphrase(self) -> str:
         return self.secret("TRIALDESK_EMERGENCY_PASSPHRASE", "Investigator's emergency passphrase")

@@ -24,6 +24,7 @@ from trialcore.audit_chain import (
     canonical_json,
     entry_hash,
     row_fingerprint,
+    secret_digest,
 )
 
 # Appends are serialized because each entry's hash covers the previous one:
@@ -33,6 +34,24 @@ from trialcore.audit_chain import (
 AUDIT_CHAIN_LOCK = 0x7D5A0D17
 
 SKIP_COLUMNS = ("id", "version")
+
+# Columns that hold secrets: sealed boxes (the allocation key, the pharmacist's copy,
+# the emergency envelopes) and password hashes. The trail stores their digest, never
+# the value: an audit export or the audit tab must give nobody a box to open or a
+# hash to crack offline. The table digests still cover the full rows, so `audit
+# verify` proves these tables as it proves the others.
+SECRET_COLUMNS: dict[str, frozenset[str]] = {
+    "sealed_keys": frozenset({"box"}),
+    "users": frozenset({"password_hash"}),
+}
+
+
+def redacted(entity: str, row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`row` with each secret column of `entity` replaced by its digest (old entries too)."""
+    secret = SECRET_COLUMNS.get(entity)
+    if not row or not secret:
+        return row
+    return {k: secret_digest(v) if k in secret else v for k, v in row.items()}
 
 
 def audited_tables() -> list[Table]:
@@ -161,7 +180,8 @@ def _write(session: Session, _ctx: Any) -> None:
         d = (row_fingerprint(after) if after else 0) - (row_fingerprint(before) if before else 0)
         entries.append(Entry(
             action=session.info.get("action", op), entity=table, entity_key=obj.audit_key(),
-            participant=obj.audit_participant(), before=before, after=after,
+            participant=obj.audit_participant(), before=redacted(table, before),
+            after=redacted(table, after),
             reason=session.info.get("reason"), digest_delta={table: d},
         ))
     append_entries(session.connection(), actor, entries)
@@ -237,14 +257,19 @@ def _table_digest(session: Session, table: Table) -> int:
 
 def _locate(session: Session, table: Table,
             trail: Mapping[str, dict[str, Any] | None]) -> str:
-    """Name the rows that differ from what the trail says they should be."""
+    """Name the rows that differ from what the trail says they should be.
+
+    Rows are compared with their secrets digested, as the trail holds them; the
+    message quotes the row that way too, so a failed check shows no secret."""
     if trail:
-        expected = {row_fingerprint(v): k for k, v in trail.items() if v is not None}
+        expected = {row_fingerprint(redacted(table.name, v)): k for k, v in trail.items()
+                    if v is not None}
         seen: set[int] = set()
         for r in _table_rows(session, table):
-            fp = row_fingerprint(r)
+            shown = redacted(table.name, r)
+            fp = row_fingerprint(shown)
             if fp not in expected:
-                return (f"table {table.name}: row {canonical_json(r)[:160]} is not what the "
+                return (f"table {table.name}: row {canonical_json(shown)[:160]} is not what the "
                         "audit trail recorded (changed or inserted outside TrialDesk)")
             seen.add(fp)
         missing = [k for fp, k in expected.items() if fp not in seen]

@@ -169,7 +169,9 @@ class DoseCode(Base):
 
 
 class SealedKey(Base):
-    """Encrypted blobs: the allocation key (statistician) and emergency envelopes."""
+    """Encrypted blobs: the allocation key (randomizer), its dispensing copy (pharmacist,
+    kind "dispensing") and the emergency envelopes (investigator, one per slot).
+    The audit trail stores a digest of `box`, never the box (db.audit.SECRET_COLUMNS)."""
 
     __tablename__ = "sealed_keys"
     id: Mapped[int] = mapped_column(primary_key=True)

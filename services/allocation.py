@@ -1,11 +1,17 @@
-"""The sealed allocation list: generated once, reported on and printed with the passphrase.
+"""The sealed allocation list: generated once, reported on and printed with a passphrase.
 
 What the database holds in plain is only what enrolment needs: the slots of each
 stratum (stratum, position, who took it) and the dose codes of each slot. Which
-sequence a slot has, and so which condition a code stands for, is sealed twice:
-whole, under the statistician's passphrase (the allocation key, with the seed so
-the list can be regenerated and checked), and per slot, under the investigator's
-emergency passphrase. Neither passphrase is stored.
+sequence a slot has, and so which condition a code stands for, is sealed three
+times: whole, under the randomizer's sealing passphrase (the allocation key, with
+the seed so the list can be regenerated and checked); whole again, under the
+pharmacist's own dispensing passphrase (the dispensing copy, made at generation
+or later by `handover`); and per slot, under the investigator's emergency
+passphrase. No passphrase is stored, and nobody needs another's.
+
+Every opening of the key (balance report, dispensing list, handover, unblinding,
+emergency envelope) leaves an audit entry with who, when and the reason typed,
+refused attempts too (`key_access`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import html
 import io
 import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +34,7 @@ from db.audit import Entry, append_entries
 from db.models import Allocation, AllocationSlot, DoseCode, SealedKey, Study
 from services.context import Actor, App, need_reason, require
 from services.errors import Refused
+from services.files import refuse_existing, written_whole
 from services.lifecycle import require_open
 from trialcore import codes, rng, sealing
 from trialcore.allocation import (
@@ -37,10 +45,14 @@ from trialcore.allocation import (
     generate_allocation,
     unit_size,
 )
+from trialcore.passwords import weakness
 from trialcore.protocol import Protocol
 
 ALLOCATION_AAD = b"trialdesk:allocation"
-MIN_PASSPHRASE = 10
+DISPENSING_AAD = b"trialdesk:dispensing"
+KEY_KINDS = {"allocation": (ALLOCATION_AAD, "sealing"),
+             "dispensing": (DISPENSING_AAD, "dispensing")}
+KEY_ACCESS = "key_access"  # the audit entity of every opening of the key, refused or not
 
 
 class Unbalanced(Refused):
@@ -143,13 +155,26 @@ def preflight(app: App, actor: Actor, *, confirm_unbalanced: bool = False,
     return warnings
 
 
-def _check_passphrases(passphrase: str, emergency_passphrase: str) -> None:
-    for value, what in ((passphrase, "sealing"), (emergency_passphrase, "emergency")):
-        if len(value.strip()) < MIN_PASSPHRASE:
-            raise Refused(f"the {what} passphrase needs at least {MIN_PASSPHRASE} characters")
+def check_new_passphrase(actor: Actor, value: str, what: str) -> None:
+    """A passphrase being chosen must resist an offline attack on a copied database."""
+    problem = weakness(value, user_inputs=(actor.name, "trialdesk"), what="passphrase")
+    if problem:
+        raise Refused(f"the {what} passphrase is refused: {problem}")
+
+
+def _check_passphrases(actor: Actor, passphrase: str, emergency_passphrase: str,
+                       dispensing_passphrase: str | None) -> None:
+    for value, what in ((passphrase, "sealing"), (emergency_passphrase, "emergency"),
+                        (dispensing_passphrase, "dispensing")):
+        if value is not None:
+            check_new_passphrase(actor, value, what)
     if passphrase == emergency_passphrase:
         raise Refused("the emergency passphrase must differ from the sealing passphrase: "
                       "it opens one participant's envelope, never the whole list")
+    if dispensing_passphrase is not None and dispensing_passphrase in (passphrase,
+                                                                       emergency_passphrase):
+        raise Refused("the dispensing passphrase must differ from the sealing and emergency "
+                      "passphrases: it is the pharmacist's own")
 
 
 def _padded(payloads: Mapping[Any, bytes]) -> dict[Any, bytes]:
@@ -187,16 +212,19 @@ def _drop_unused_list(session: Session) -> None:
 
 
 def generate(app: App, actor: Actor, passphrase: str, emergency_passphrase: str, *,
-             confirm_unbalanced: bool = False, replace: bool = False,
-             reason: str | None = None, demo_seed: bytes | None = None) -> dict[str, Any]:
+             dispensing_passphrase: str | None = None, confirm_unbalanced: bool = False,
+             replace: bool = False, reason: str | None = None,
+             demo_seed: bytes | None = None) -> dict[str, Any]:
     """Make the list, its dose codes, the sealed key and the envelopes; start the study.
 
+    With `dispensing_passphrase` (the pharmacist's own, typed by them) the dispensing
+    copy is sealed now; without it the randomizer makes it later with `handover`.
     `demo_seed` makes the synthetic demo reproducible (its analysis must show the same
     tables every time); a real study's list always comes from a fresh random seed.
     """
     warnings = preflight(app, actor, confirm_unbalanced=confirm_unbalanced, replace=replace,
                          reason=reason)
-    _check_passphrases(passphrase, emergency_passphrase)
+    _check_passphrases(actor, passphrase, emergency_passphrase, dispensing_passphrase)
     if demo_seed is not None:
         with app.read() as s:
             if not s.scalar(select(Study.synthetic)):
@@ -212,8 +240,11 @@ def generate(app: App, actor: Actor, passphrase: str, emergency_passphrase: str,
             code = given[visit] = codes.new_code(taken)
             taken.add(code)
             conditions[code] = condition
-    key = sealing.seal(json.dumps({"allocation": alloc.to_json(), "codes": conditions},
-                                  sort_keys=True).encode(), passphrase, aad=ALLOCATION_AAD)
+    plain_key = json.dumps({"allocation": alloc.to_json(), "codes": conditions},
+                           sort_keys=True).encode()
+    key = sealing.seal(plain_key, passphrase, aad=ALLOCATION_AAD)
+    copy = (None if dispensing_passphrase is None else
+            sealing.seal(plain_key, dispensing_passphrase, aad=DISPENSING_AAD))
     envelopes = _envelopes(protocol, alloc, emergency_passphrase)
     with app.write(actor, "allocation.generate", reason) as s:
         _check_replacement(s, replace)
@@ -222,6 +253,8 @@ def generate(app: App, actor: Actor, passphrase: str, emergency_passphrase: str,
         s.add(Allocation(algorithm_version=alloc.algorithm_version, design=alloc.design,
                          generated_by=actor.name))
         s.add(SealedKey(kind="allocation", box=json.dumps(key.to_dict())))
+        if copy is not None:
+            s.add(SealedKey(kind="dispensing", box=json.dumps(copy.to_dict())))
         for (stratum, position), given in slot_codes.items():
             slot = AllocationSlot(stratum=stratum, position=position)
             s.add(slot)
@@ -237,17 +270,21 @@ def generate(app: App, actor: Actor, passphrase: str, emergency_passphrase: str,
         "generated_by": actor.name,
         "strata": [{"stratum": st, "slots": len(alloc.slots_for(st))} for st in alloc.strata],
         "dose_codes": len(conditions), "envelopes": len(envelopes), "stage": "running",
-        "warnings": warnings,
+        "dispensing_copy": copy is not None, "warnings": warnings,
     }
 
 
 # -- opening the key ------------------------------------------------------------------
 
-def _box_text(session: Session, kind: str = "allocation", slot_id: int | None = None) -> str:
+def _box_text(session: Session, kind: str = "allocation") -> str:
     box = session.scalar(select(SealedKey.box).where(SealedKey.kind == kind,
-                                                     SealedKey.slot_id == slot_id))
+                                                     SealedKey.slot_id.is_(None)))
+    if box is None and kind == "dispensing" and session.scalar(select(Allocation.id)):
+        raise Refused("the pharmacist has no dispensing copy of the key yet: the randomizer "
+                      "makes it with the sealing passphrase and the pharmacist's own "
+                      "(allocation handover)")
     if box is None:
-        raise Refused("no allocation list yet: the statistician generates it first "
+        raise Refused("no allocation list yet: the randomizer generates it first "
                       "(allocation generate)")
     return box
 
@@ -264,12 +301,72 @@ def open_box(box_text: str, passphrase: str, aad: bytes, what: str) -> bytes:
                       "shown or written") from None
 
 
-def open_key(app: App, passphrase: str) -> OpenedKey:
-    """The allocation key in plain. Callers check the role: this reveals everything."""
+def _open_plain(app: App, passphrase: str, kind: str) -> bytes:
+    aad, what = KEY_KINDS[kind]
     with app.read() as s:
-        box = _box_text(s)
-    data = json.loads(open_box(box, passphrase, ALLOCATION_AAD, "sealing"))
+        box = _box_text(s, kind)
+    return open_box(box, passphrase, aad, what)
+
+
+def open_key(app: App, passphrase: str, kind: str = "allocation") -> OpenedKey:
+    """The key in plain, from the randomizer's box or the pharmacist's copy.
+
+    Callers check the role and audit the access (`audited_access`): this reveals
+    everything."""
+    data = json.loads(_open_plain(app, passphrase, kind))
     return OpenedKey(AllocationList.from_json(data["allocation"]), data["codes"])
+
+
+def key_access_entry(action: str, what: str, reason: str | None,
+                     after: dict[str, Any] | None = None,
+                     participant: str | None = None) -> Entry:
+    """The audit entry of one opening of the key (or of an attempt at it)."""
+    return Entry(action=action, entity=KEY_ACCESS, entity_key=what, participant=participant,
+                 after=after, reason=reason)
+
+
+@contextmanager
+def audited_access(app: App, actor: Actor, action: str, what: str, reason: str | None,
+                   participant: str | None = None) -> Iterator[None]:
+    """Any refusal inside (wrong role, wrong passphrase, no reason, unwritable file) is
+    recorded with who, when and the reason typed, in a transaction of its own: the
+    operation's own transaction has rolled back, and a refused attempt must still
+    leave a trace."""
+    try:
+        yield
+    except Refused as exc:
+        typed = reason.strip() if reason and reason.strip() else None
+        with app.write(actor, f"{action}.refused", typed) as s:
+            append_entries(s.connection(), actor.name, [key_access_entry(
+                f"{action}.refused", what, typed, {"refused": exc.message, "role": actor.role},
+                participant)])
+        raise
+
+
+def handover(app: App, actor: Actor, passphrase: str, dispensing_passphrase: str,
+             reason: str | None) -> dict[str, Any]:
+    """The randomizer seals the pharmacist's copy of the key under the pharmacist's own
+    passphrase (typed by the pharmacist): for a study generated without one, a new
+    pharmacist, or a forgotten dispensing passphrase. Replaces any earlier copy."""
+    with audited_access(app, actor, "allocation.handover", "dispensing copy", reason):
+        require(actor, "allocation.handover")
+        reason = need_reason(reason, "handing the dispensing copy to the pharmacist")
+        check_new_passphrase(actor, dispensing_passphrase, "dispensing")
+        if dispensing_passphrase == passphrase:
+            raise Refused("the dispensing passphrase must differ from the sealing passphrase: "
+                          "it is the pharmacist's own")
+        copy = sealing.seal(_open_plain(app, passphrase, "allocation"), dispensing_passphrase,
+                            aad=DISPENSING_AAD)
+        with app.write(actor, "allocation.handover", reason) as s:
+            old = s.scalar(select(SealedKey).where(SealedKey.kind == "dispensing"))
+            if old is not None:
+                s.delete(old)
+                s.flush()
+            s.add(SealedKey(kind="dispensing", box=json.dumps(copy.to_dict())))
+            append_entries(s.connection(), actor.name, [key_access_entry(
+                "allocation.handover", "dispensing copy", reason,
+                {"replaced": old is not None})])
+    return {"dispensing_copy": True, "replaced": old is not None, "by": actor.name}
 
 
 def _used_positions(session: Session) -> dict[str, set[int]]:
@@ -297,11 +394,22 @@ def _labelled(protocol: Protocol, alloc: AllocationList, raw: dict[str, Any]) ->
     return out
 
 
-def report(app: App, actor: Actor, passphrase: str) -> dict[str, Any]:
-    """Per stratum: slots, used, and period / carry-over balance of all and of used slots."""
-    require(actor, "allocation.report")
+def report(app: App, actor: Actor, passphrase: str, reason: str | None = None
+           ) -> dict[str, Any]:
+    """Per stratum: slots, used, and period / carry-over balance of all and of used slots.
+
+    Opening the key for it is audited with the reason, if one was typed."""
+    with audited_access(app, actor, "allocation.report", "balance report", reason):
+        require(actor, "allocation.report")
+        opened = open_key(app, passphrase)
+        with app.write(actor, "allocation.report", reason) as s:
+            append_entries(s.connection(), actor.name, [key_access_entry(
+                "allocation.report", "balance report", reason)])
+    return _report(app, opened)
+
+
+def _report(app: App, opened: OpenedKey) -> dict[str, Any]:
     protocol = app.protocol
-    opened = open_key(app, passphrase)
     alloc = opened.allocation
     with app.read() as s:
         used = _used_positions(s)
@@ -375,25 +483,30 @@ study team.</p><p>Printed by {html.escape(printed_by)}. {len(rows)} kits.</p>
 """
 
 
-def dispensing(app: App, actor: Actor, passphrase: str, path: str | Path) -> dict[str, Any]:
-    """Write code -> condition as CSV or a printable .html page; the printing is audited."""
-    require(actor, "allocation.dispensing")
-    path = Path(path)
-    kind = {".csv": "csv", ".html": "html", ".htm": "html"}.get(path.suffix.lower())
-    if kind is None:
-        raise Refused(f"{path.name}: the dispensing list is written as .csv or .html")
-    opened = open_key(app, passphrase)
-    rows = _dispensing_rows(app, opened)
-    with app.read() as s:
-        title = s.scalar(select(Study.title))
-    content = _csv(rows) if kind == "csv" else _html(title, actor.name, rows)
-    reason = "dispensing list printed for kit preparation"
-    with app.write(actor, "allocation.dispensing", reason) as s:
-        append_entries(s.connection(), actor.name, [Entry(
-            action="allocation.dispensing", entity="allocation", entity_key="dispensing list",
-            after={"file": path.name, "format": kind, "kits": len(rows)}, reason=reason)])
-        try:
-            path.write_text(content, encoding="utf-8", newline="")
-        except OSError as exc:
-            raise Refused(f"cannot write {path}: {exc.strerror or exc}") from exc
+def dispensing(app: App, actor: Actor, passphrase: str, path: str | Path,
+               reason: str | None = None, *, force: bool = False) -> dict[str, Any]:
+    """Write code -> condition as CSV or a printable .html page, with the pharmacist's own
+    passphrase and the reason typed; audited whether it succeeds or is refused.
+
+    The file appears whole or not at all (a full disk leaves nothing behind), and an
+    existing file is replaced only with `force`."""
+    with audited_access(app, actor, "allocation.dispensing", "dispensing list", reason):
+        require(actor, "allocation.dispensing")
+        reason = need_reason(reason, "printing the dispensing list")
+        path = Path(path)
+        kind = {".csv": "csv", ".html": "html", ".htm": "html"}.get(path.suffix.lower())
+        if kind is None:
+            raise Refused(f"{path.name}: the dispensing list is written as .csv or .html")
+        refuse_existing(path, force=force)
+        opened = open_key(app, passphrase, "dispensing")
+        rows = _dispensing_rows(app, opened)
+        with app.read() as s:
+            title = s.scalar(select(Study.title))
+        content = _csv(rows) if kind == "csv" else _html(title, actor.name, rows)
+        with app.write(actor, "allocation.dispensing", reason) as s:
+            append_entries(s.connection(), actor.name, [key_access_entry(
+                "allocation.dispensing", "dispensing list", reason,
+                {"file": path.name, "format": kind, "kits": len(rows)})])
+            with written_whole(path, force=force) as tmp:
+                tmp.write_text(content, encoding="utf-8", newline="")
     return {"file": str(path), "format": kind, "kits": len(rows)}

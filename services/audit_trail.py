@@ -1,9 +1,15 @@
-"""Reading, verifying and exporting the audit trail."""
+"""Reading, verifying and exporting the audit trail.
+
+What leaves through here (the audit tab, `audit export`) never carries a secret:
+sealed boxes and password hashes appear as `sha256:<hex>` digests, in entries
+written before the trail stopped storing them as well (db.audit.redacted).
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +18,9 @@ from sqlalchemy import select
 from db import audit
 from db.models import AuditEntry
 from services.context import Actor, App, require
-from services.errors import Refused
+from services.files import written_whole
 from services.participants import label_of
+from trialcore.audit_chain import canonical_json
 
 COLUMNS = ("seq", "at", "actor", "action", "entity", "entity_key", "participant", "before",
            "after", "reason", "prev_hash", "hash")
@@ -54,22 +61,34 @@ def entries(app: App, actor: Actor, f: AuditFilter = AuditFilter()) -> list[dict
         return [_as_dict(e) for e in s.scalars(q)]
 
 
+def _shown(entity: str, stored: str | None) -> str | None:
+    """A before/after as stored, with any secret column digested."""
+    if not stored or entity not in audit.SECRET_COLUMNS:
+        return stored
+    return canonical_json(audit.redacted(entity, json.loads(stored)))
+
+
 def _as_dict(e: AuditEntry) -> dict[str, object]:
     d = {c: getattr(e, c) for c in COLUMNS}
     d["at"] = e.at.isoformat() + "Z"
+    d["before"] = _shown(e.entity, e.before)
+    d["after"] = _shown(e.entity, e.after)
     return d
 
 
-def export(app: App, actor: Actor, path: str | Path) -> int:
-    """The whole trail, oldest first, as CSV; returns the number of entries."""
+def export(app: App, actor: Actor, path: str | Path, *, force: bool = False) -> int:
+    """The whole trail, oldest first, as CSV; returns the number of entries.
+
+    Written whole or not at all, never over an existing file unless `force`; text
+    a spreadsheet would run as a formula (a reason typed as `=HYPERLINK(...)`) is
+    neutralised as in the data exports. Entries that held secrets show digests."""
+    from services.exports import neutralise  # openpyxl comes with it: load on use
+
     require(actor, "audit.read")
-    path = Path(path)
     rows = list(reversed(entries(app, actor)))
-    try:
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-    except OSError as exc:
-        raise Refused(f"cannot write {path}: {exc.strerror or exc}") from exc
+    with written_whole(path, force=force) as tmp, \
+            tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: neutralise(v) for k, v in row.items()} for row in rows)
     return len(rows)

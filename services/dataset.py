@@ -162,8 +162,9 @@ def load(session: Session, protocol: Protocol) -> Dataset:
 
 def _observations(session: Session, protocol: Protocol, ids: list[int]) -> Observations:
     """One plain SELECT read from the driver's cursor (server-side on PostgreSQL) in
-    blocks, each turned into numpy columns at once; then one stable sort. The driver's rows, strings and
-    numbers live only as long as their block (what outlives it is in numpy arrays)."""
+    blocks, each turned into numpy columns at once; then one stable sort. The driver's
+    rows, strings and numbers live only as long as their block (what outlives it is in
+    numpy arrays)."""
     by_id = np.argsort(ids)  # index in people (number order), by participant id
     known = np.asarray(ids, dtype=np.int64)[by_id]
     visits = _Codes([v.id for v in protocol.visits])

@@ -36,11 +36,14 @@ ACCOUNTS = (
     ("admin", "admin", "demo-admin"),
     ("cora", "coordinator", "demo-coordinator"),
     ("ivan", "investigator", "demo-investigator"),
+    ("mona", "monitor", "demo-monitor"),
     ("phil", "pharmacist", "demo-pharmacist"),
+    ("rita", "randomizer", "demo-randomizer"),
     ("stella", "statistician", "demo-statistician"),
 )
-PASSPHRASE = "demo sealing passphrase"
-EMERGENCY_PASSPHRASE = "demo emergency passphrase"
+PASSPHRASE = "demo sealing passphrase"  # the randomizer's
+EMERGENCY_PASSPHRASE = "demo emergency passphrase"  # the investigator's
+DISPENSING_PASSPHRASE = "demo dispensing passphrase"  # the pharmacist's own
 PARTICIPANTS = 16
 # The demo's list is the same every time, so its analysis is too: NTNA+ shows the
 # effect of 120 mg on amygdala threat reactivity, NTNA- does not (tests/test_analysis.py).
@@ -60,7 +63,8 @@ class DemoStudy:
 
     def summary(self) -> dict[str, object]:
         return {"db": self.app.safe_url, "stage": self.stage, "accounts": self.accounts,
-                "passphrase": PASSPHRASE, "emergency_passphrase": EMERGENCY_PASSPHRASE}
+                "passphrase": PASSPHRASE, "emergency_passphrase": EMERGENCY_PASSPHRASE,
+                "dispensing_passphrase": DISPENSING_PASSPHRASE}
 
 
 def _clear_synthetic(app: App) -> None:
@@ -122,8 +126,9 @@ def _allocate_and_enrol(demo: DemoStudy) -> None:
     """The sealed list (two key derivations), then everyone enrolled ten days after
     registration. The reference targets (8 per stratum, 6 sequences) cannot balance,
     which the demo accepts as the reference study did."""
-    allocation.generate(demo.app, demo.actor("statistician"), PASSPHRASE, EMERGENCY_PASSPHRASE,
-                        confirm_unbalanced=True, demo_seed=ALLOCATION_SEED)
+    allocation.generate(demo.app, demo.actor("randomizer"), PASSPHRASE, EMERGENCY_PASSPHRASE,
+                        dispensing_passphrase=DISPENSING_PASSPHRASE, confirm_unbalanced=True,
+                        demo_seed=ALLOCATION_SEED)
     coordinator = demo.actor("coordinator")
     for row in participants.list_participants(demo.app, coordinator):
         enrolment.enrol(demo.app, coordinator, row.label,

@@ -139,7 +139,7 @@ def enrol(app: App, actor: Actor, participant: object, *, stratum: str | None = 
         # Serializes enrolments (PostgreSQL row lock; SQLite writers are exclusive
         # anyway), so two coordinators never take the same slot.
         if s.scalar(select(Allocation).with_for_update()) is None:
-            raise Refused("no allocation list yet: the statistician generates it first "
+            raise Refused("no allocation list yet: the randomizer generates it first "
                           "(allocation generate)")
         p = load(s, app, participant)
         check_version(s, p, expected_version)

@@ -3,7 +3,10 @@
 An emergency envelope opens with the investigator's passphrase and a re-entered
 password, shows that participant's conditions to that user only (they are
 returned, never stored), flags the participant and leaves a signed record.
-Every other envelope stays sealed.
+Every other envelope stays sealed. The whole study is unblinded by the trial
+statistician with the randomizer's sealing passphrase (typed by the randomizer).
+Both are accesses to the key: refused attempts (a wrong passphrase or password,
+the wrong role, no reason) are audited too, with the reason typed.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from db.models import (
     Unblinding,
 )
 from services.accounts import confirm_password
-from services.allocation import OpenedKey, envelope_aad, open_box, open_key, slot_conditions
+from services.allocation import (
+    OpenedKey,
+    audited_access,
+    envelope_aad,
+    open_box,
+    open_key,
+    slot_conditions,
+)
 from services.context import Actor, App, need_reason, require
 from services.errors import Refused
 from services.lifecycle import require_open
@@ -44,6 +54,22 @@ def require_locked(app: App) -> None:
 def emergency(app: App, actor: Actor, participant: object, reason: str | None,
               emergency_passphrase: str, password: str) -> dict[str, Any]:
     """Open one participant's envelope: visit -> (code, condition, label, dose) for this user."""
+    with audited_access(app, actor, "unblind.emergency", "emergency envelope", reason,
+                        participant=_label_or_none(app, participant)):
+        return _emergency(app, actor, participant, reason, emergency_passphrase, password)
+
+
+def _label_or_none(app: App, participant: object) -> str | None:
+    """The participant's label for the audit entry of an attempt; None if there is none."""
+    try:
+        with app.read() as s:
+            return load(s, app, participant).label
+    except Refused:
+        return None
+
+
+def _emergency(app: App, actor: Actor, participant: object, reason: str | None,
+               emergency_passphrase: str, password: str) -> dict[str, Any]:
     require(actor, "emergency.unblind")
     require_open(app)
     reason = need_reason(reason, "opening an emergency envelope")
@@ -119,6 +145,12 @@ def _refuse_second(session: Session) -> None:
 def unblind_study(app: App, actor: Actor, reason: str | None, passphrase: str,
                   password: str) -> dict[str, Any]:
     """Reveal the condition of every dosing visit: statistician, after lock, signed, once."""
+    with audited_access(app, actor, "unblind.study", "allocation key", reason):
+        return _unblind_study(app, actor, reason, passphrase, password)
+
+
+def _unblind_study(app: App, actor: Actor, reason: str | None, passphrase: str,
+                   password: str) -> dict[str, Any]:
     require(actor, "study.unblind")
     reason = need_reason(reason, "unblinding the study")
     with app.read() as s:

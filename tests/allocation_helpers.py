@@ -17,14 +17,17 @@ from tests.conftest import make_study
 
 PASSPHRASE = "test sealing passphrase"
 EMERGENCY = "test emergency passphrase"
+DISPENSING = "test dispensing passphrase"
 REGISTERED = dt.date(2026, 1, 5)
 
 
 def allocated_study(app: App, users: tuple[str, ...] = ("cora", "ivan", "stella")
                     ) -> dict[str, Actor]:
-    """The reference study with its sealed list (the reference targets need confirming)."""
-    actors = make_study(app, tuple(dict.fromkeys((*users, "stella"))))
-    allocation.generate(app, actors["stella"], PASSPHRASE, EMERGENCY, confirm_unbalanced=True)
+    """The reference study with its sealed list (the reference targets need confirming),
+    made by the randomizer rita, with the pharmacist's dispensing copy."""
+    actors = make_study(app, tuple(dict.fromkeys((*users, "rita"))))
+    allocation.generate(app, actors["rita"], PASSPHRASE, EMERGENCY,
+                        dispensing_passphrase=DISPENSING, confirm_unbalanced=True)
     return actors
 
 

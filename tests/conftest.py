@@ -24,10 +24,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REFERENCE = os.path.join(os.path.dirname(__file__), "..", "resources", "reference_protocol.toml")
 PASSWORDS = {
     "admin": "admin-pass-1", "cora": "cora-pass-1", "ivan": "ivan-pass-1",
-    "phil": "phil-pass-1", "stella": "stella-pass-1",
+    "mona": "mona-pass-1", "phil": "phil-pass-1", "rita": "rita-pass-1",
+    "stella": "stella-pass-1",
 }
-ROLES = {"admin": "admin", "cora": "coordinator", "ivan": "investigator",
-         "phil": "pharmacist", "stella": "statistician"}
+# stella is the blinded trial statistician; rita, the randomizer, makes the list.
+ROLES = {"admin": "admin", "cora": "coordinator", "ivan": "investigator", "mona": "monitor",
+         "phil": "pharmacist", "rita": "randomizer", "stella": "statistician"}
 
 
 @pytest.fixture(scope="session")
@@ -78,4 +80,4 @@ def make_study(app: App, users: tuple[str, ...] = ("cora",)) -> dict[str, Actor]
 
 @pytest.fixture
 def study(app: App) -> dict[str, Actor]:
-    return make_study(app, ("cora", "ivan", "stella"))
+    return make_study(app, ("cora", "ivan", "stella", "rita"))

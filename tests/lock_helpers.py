@@ -34,11 +34,13 @@ from tests.conftest import PASSWORDS, ROLES, make_study
 
 PASSPHRASE = "test sealing passphrase"
 EMERGENCY = "test emergency passphrase"
+DISPENSING = "test dispensing passphrase"
 REG = dt.date(2026, 1, 5)
 TODAY = dt.date(2026, 6, 1)
 VISITS = ("baseline", "dose1", "dose2", "dose3")
 
-ACTORS = {name: Actor(name, ROLES[name]) for name in ("admin", "cora", "ivan", "stella", "phil")}
+ACTORS = {name: Actor(name, ROLES[name])
+          for name in ("admin", "cora", "ivan", "stella", "phil", "rita")}
 _TEMPLATES: dict[str, Path] = {}
 
 Value = tuple[str, str, str, float | None]  # participant label, visit, measure, value
@@ -46,8 +48,9 @@ Value = tuple[str, str, str, float | None]  # participant label, visit, measure,
 
 def allocated(app: App) -> dict[str, Actor]:
     """The reference study with its sealed list; stage running."""
-    actors = make_study(app, ("cora", "ivan", "stella", "phil"))
-    allocation.generate(app, actors["stella"], PASSPHRASE, EMERGENCY, confirm_unbalanced=True)
+    actors = make_study(app, ("cora", "ivan", "stella", "phil", "rita"))
+    allocation.generate(app, actors["rita"], PASSPHRASE, EMERGENCY,
+                        dispensing_passphrase=DISPENSING, confirm_unbalanced=True)
     return actors
 
 

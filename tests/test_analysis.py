@@ -117,7 +117,7 @@ def test_the_analysis_waits_for_unblinding_and_the_right_role(
 
 def test_only_the_synthetic_demo_may_fix_the_allocation_seed(app: App) -> None:
     """The demo's fixed list makes its analysis reproducible; a real list never is fixed."""
-    actors = make_study(app, ("stella",))
+    actors = make_study(app, ("rita",))
     with pytest.raises(Refused, match="for the synthetic demo only"):
-        allocation.generate(app, actors["stella"], "sealing passphrase", "emergency passphrase",
+        allocation.generate(app, actors["rita"], "a sealing passphrase", "an emergency passphrase",
                             confirm_unbalanced=True, demo_seed=demo.ALLOCATION_SEED)

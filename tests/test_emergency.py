@@ -53,7 +53,14 @@ def test_the_envelope_shows_one_participant_and_is_recorded(app: App) -> None:
     assert json.loads(flagged.after)["emergency_unblinded"] is True
 
 
-def test_refusals_write_nothing(app: App) -> None:
+def _last_entry(app: App) -> AuditEntry:
+    with app.read() as s:
+        return s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+
+
+def test_refusals_change_nothing_but_each_leaves_an_audit_entry(app: App) -> None:
+    """The hostile test: an attempt with a wrong passphrase or password is a trace, not
+    silence (it used to roll back with its transaction and leave none)."""
     actors = allocated_study(app)
     ivan, cora = actors["ivan"], actors["cora"]
     enrol_by_hand(app, cora, 1)
@@ -70,7 +77,14 @@ def test_refusals_write_nothing(app: App) -> None:
     for actor, who, reason, phrase, password, message in cases:
         with pytest.raises(Refused, match=message):
             unblinding.emergency(app, actor, who, reason, phrase, password)
-    assert audit_count(app) == before
+        entry = _last_entry(app)
+        assert (entry.actor, entry.action, entry.entity, entry.participant) == (
+            actor.name, "unblind.emergency.refused", "key_access", f"P00{who}")
+        assert entry.reason == (reason.strip() or None if reason else None)
+        assert message in json.loads(entry.after)["refused"]
+    assert audit_count(app) == before + len(cases)
+    with app.read() as s:
+        assert s.scalar(select(Unblinding)) is None
     assert not participants.get(app, cora, 1).emergency_unblinded
 
 

@@ -101,3 +101,44 @@ def test_the_newest_migration_file_is_alembics_head() -> None:
     from db.migrate import head_revision, newest_revision
 
     assert newest_revision() == head_revision()
+
+
+def test_0004_makes_the_statistician_who_generated_the_list_the_randomizer(
+        app: App, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Down to 0003 the randomizer is a statistician again and a monitor is disabled; up
+    again, only the statistician who generated the list becomes randomizer; every change
+    is audited and the trail still proves the users table."""
+    from alembic import command
+
+    from db.migrate import alembic_config
+    from services import allocation, audit_trail
+    from tests.allocation_helpers import DISPENSING, PASSPHRASE, allocated_study
+
+    actors = allocated_study(app, ("stella", "mona", "phil"))
+
+    def roles() -> dict[str, tuple[str, bool]]:
+        with app.engine.connect() as conn:
+            return {n: (r, bool(a)) for n, r, a in conn.execute(
+                text("SELECT name, role, active FROM users"))}
+
+    cfg = alembic_config()
+    with app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    assert roles()["rita"] == ("statistician", True)
+    assert roles()["mona"] == ("monitor", False)
+    assert audit_trail.verify(app, actors["stella"]).ok
+    with app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    assert {n: r for n, (r, _) in roles().items() if r in ("statistician", "randomizer")} \
+        == {"rita": "randomizer", "stella": "statistician"}
+    assert audit_trail.verify(app, actors["stella"]).ok
+    moves = [(e["entity_key"], e["reason"]) for e in audit_trail.entries(app, actors["admin"])
+             if e["action"] == "migration"]
+    assert moves[0] == ("rita", "revision 0004: generated the allocation list and holds the "
+                                "sealing passphrase")
+    assert [k for k, _ in moves] == ["rita", "mona", "rita"]
+    assert allocation.report(app, actors["rita"], PASSPHRASE)["regenerates_from_seed"]
+    # the pharmacist's copy outlives both directions
+    assert allocation.open_key(app, DISPENSING, "dispensing").conditions

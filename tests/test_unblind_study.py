@@ -7,7 +7,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from db.models import AllocationSlot, DoseCode, Participant, RevealedCondition, Unblinding
+from db.models import (
+    AllocationSlot,
+    AuditEntry,
+    DoseCode,
+    Participant,
+    RevealedCondition,
+    Unblinding,
+)
 from services import allocation, audit_trail, lock, unblinding
 from services.context import Actor, App
 from services.errors import PermissionDenied, Refused
@@ -61,14 +68,25 @@ def test_unblinding_reveals_every_dosing_visit_and_is_recorded(app: App) -> None
     assert {e["entity"] for e in entries} == {"unblindings", "revealed_conditions", "study"}
 
 
-def test_bad_unblinding_attempts_are_refused_and_write_nothing(app: App) -> None:
+def _unchanged(app: App) -> tuple[object, ...]:
+    """Stage and lock/unblinding rows; the audit head moves with each refusal's entry."""
+    stage, _, counts = state(app)
+    return stage, counts
+
+
+def _last_entry(app: App) -> AuditEntry:
+    with app.read() as s:
+        return s.scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+
+
+def test_bad_unblinding_attempts_are_refused_change_nothing_and_are_audited(app: App) -> None:
     stella, ivan = ACTORS["stella"], ACTORS["ivan"]
-    before = state(app)
+    before = _unchanged(app)
     with pytest.raises(Refused, match=r"the study is running: .* only after it is locked"):
         unblinding.unblind_study(app, stella, "too early", PASSPHRASE, password(stella))
-    assert state(app) == before
+    assert _unchanged(app) == before
     _lock(app)
-    before = state(app)
+    before = _unchanged(app)
     attempts: list[tuple[Actor, str, str, str, type[Refused], str]] = [
         (stella, "analysis", "wrong passphrase!", password(stella), Refused,
          "wrong sealing passphrase"),
@@ -81,21 +99,30 @@ def test_bad_unblinding_attempts_are_refused_and_write_nothing(app: App) -> None
          "statistician"),
         (ACTORS["phil"], "analysis", PASSPHRASE, password(ACTORS["phil"]), PermissionDenied,
          "statistician"),
+        # the randomizer holds the passphrase but does not unblind alone
+        (ACTORS["rita"], "analysis", PASSPHRASE, password(ACTORS["rita"]), PermissionDenied,
+         "statistician"),
     ]
     for actor, reason, passphrase, secret, error, match in attempts:
         with pytest.raises(error, match=match):
             unblinding.unblind_study(app, actor, reason, passphrase, secret)
-        assert state(app) == before
+        assert _unchanged(app) == before
+        entry = _last_entry(app)
+        assert (entry.actor, entry.action, entry.entity) == (
+            actor.name, "unblind.study.refused", "key_access")
+        assert entry.reason == (reason.strip() or None)
 
 
 def test_a_second_unblinding_is_refused(app: App) -> None:
     stella = ACTORS["stella"]
     _lock(app)
     unblinding.unblind_study(app, stella, "analysis", PASSPHRASE, password(stella))
-    before = state(app)
+    before = _unchanged(app)
     with pytest.raises(Refused, match=r"already unblinded by stella on .* UTC"):
         unblinding.unblind_study(app, stella, "again", PASSPHRASE, password(stella))
-    assert state(app) == before
+    assert _unchanged(app) == before
+    assert (_last_entry(app).action, _last_entry(app).reason) == ("unblind.study.refused",
+                                                                  "again")
 
 
 def test_unblind_on_the_command_line(app: App, db_url: str, capsys: pytest.CaptureFixture[str],

@@ -30,8 +30,8 @@ _TEMPLATES: dict[str, Path] = {}
 
 
 def _build(app: App) -> None:
-    actors = make_study(app, ("cora", "ivan", "stella"))
-    allocation.generate(app, actors["stella"], "test sealing passphrase",
+    actors = make_study(app, ("cora", "ivan", "stella", "rita"))
+    allocation.generate(app, actors["rita"], "test sealing passphrase",
                         "test emergency passphrase", confirm_unbalanced=True)
 
 

@@ -34,6 +34,22 @@ def row_fingerprint(row: Mapping[str, Any]) -> int:
     return int.from_bytes(hashlib.sha256(canonical_json(dict(row)).encode("ascii")).digest()[:16])
 
 
+SECRET_DIGEST_PREFIX = "sha256:"
+
+
+def secret_digest(value: Any) -> Any:
+    """What the trail shows in place of a secret: ``sha256:<hex>`` of its text.
+
+    Enough to tell whether two versions of a secret are the same and to prove a
+    table row against the trail, nothing to attack offline: the sealed boxes and
+    password hashes it replaces carry their own random salts. Already digested
+    values (new entries) and missing values pass through unchanged."""
+    if value is None or (isinstance(value, str) and value.startswith(SECRET_DIGEST_PREFIX)):
+        return value
+    text = value if isinstance(value, str) else canonical_json(value)
+    return SECRET_DIGEST_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def digest_of(rows: Iterable[Mapping[str, Any]]) -> int:
     return sum(row_fingerprint(r) for r in rows) % DIGEST_MODULUS
 

@@ -1,8 +1,16 @@
-"""Who may do what. The service layer checks these; the GUI only mirrors them."""
+"""Who may do what. The service layer checks these; the GUI only mirrors them.
+
+The roles follow a double-blind trial: the randomizer (independent, unblinded
+statistician) makes the list and holds the sealing passphrase; the pharmacist
+prints the dispensing list with a passphrase of their own; the trial
+statistician stays blinded and analyses after unblinding, which needs the
+randomizer's passphrase; the monitor reads what blinded roles read.
+"""
 
 from __future__ import annotations
 
-ROLES = ("coordinator", "investigator", "pharmacist", "statistician", "admin")
+ROLES = ("coordinator", "investigator", "monitor", "pharmacist", "randomizer",
+         "statistician", "admin")
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "study.read": frozenset(ROLES),
@@ -12,15 +20,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "codes.check": frozenset({"coordinator", "investigator"}),
     "imports.write": frozenset({"coordinator"}),
     "users.manage": frozenset({"admin"}),
-    "allocation.generate": frozenset({"statistician"}),
-    "allocation.report": frozenset({"statistician"}),
-    "allocation.dispensing": frozenset({"pharmacist", "statistician"}),
+    "allocation.generate": frozenset({"randomizer"}),
+    "allocation.report": frozenset({"randomizer"}),
+    "allocation.handover": frozenset({"randomizer"}),
+    "allocation.dispensing": frozenset({"pharmacist"}),
     "study.lock": frozenset({"investigator"}),
     "study.unblind": frozenset({"statistician"}),
     "emergency.unblind": frozenset({"investigator"}),
     "analysis.run": frozenset({"statistician", "investigator"}),
-    "data.export": frozenset({"coordinator", "investigator", "statistician"}),
-    "audit.read": frozenset({"coordinator", "investigator", "statistician", "admin"}),
+    "data.export": frozenset({"coordinator", "investigator", "monitor", "statistician"}),
+    "audit.read": frozenset({"coordinator", "investigator", "monitor", "randomizer",
+                             "statistician", "admin"}),
 }
 
 

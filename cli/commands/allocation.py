@@ -1,9 +1,16 @@
-"""`allocation generate|report|dispensing FILE`."""
+"""`allocation generate|report|handover|dispensing FILE`.
+
+Whose secret is whose: TRIALDESK_PASSPHRASE is the randomizer's sealing passphrase
+for generate, report and handover, and the pharmacist's own dispensing passphrase
+for dispensing; TRIALDESK_DISPENSING_PASSPHRASE is the pharmacist's new one when
+the randomizer seals the pharmacist's copy (generate, handover)."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
+import sys
 from typing import Any
 
 from cli.runner import Cli, Result
@@ -15,18 +22,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("allocation", help="the sealed allocation list and dose codes")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     gen = actions.add_parser("generate", help="make the sealed list and the dose codes "
-                             "(statistician; sealing and emergency passphrases)")
+                             "(randomizer; sealing, emergency and, if given, the "
+                             "pharmacist's dispensing passphrase)")
     gen.add_argument("--confirm-unbalanced", action="store_true",
                      help="generate although the protocol's numbers cannot balance")
     gen.add_argument("--replace", action="store_true",
                      help="replace an existing list nobody is enrolled in (needs --reason)")
     gen.add_argument("--reason")
     gen.set_defaults(handler=handle_generate)
-    actions.add_parser("report", help="balance per stratum (passphrase)").set_defaults(
-        handler=handle_report)
+    rep = actions.add_parser("report", help="balance per stratum (randomizer; sealing "
+                             "passphrase; audited)")
+    rep.add_argument("--reason", help="why the key is opened (recorded in the audit trail)")
+    rep.set_defaults(handler=handle_report)
+    hand = actions.add_parser("handover", help="seal the pharmacist's copy of the key under "
+                              "the pharmacist's own passphrase (randomizer; sealing passphrase)")
+    hand.add_argument("--reason", help="why (required)")
+    hand.set_defaults(handler=handle_handover)
     disp = actions.add_parser("dispensing", help="code -> condition list for the pharmacist "
-                              "(.csv or printable .html; passphrase)")
+                              "(.csv or printable .html; the pharmacist's own passphrase)")
     disp.add_argument("file")
+    disp.add_argument("--reason", help="why it is printed (required; audited)")
+    disp.add_argument("--force", action="store_true", help="replace FILE if it exists")
     disp.set_defaults(handler=handle_dispensing)
 
 
@@ -50,15 +66,43 @@ def handle_generate(cli: Cli) -> Result:
                       exc.details) from exc
     passphrase = _new_secret(cli, "TRIALDESK_PASSPHRASE", "New sealing passphrase")
     emergency = _new_secret(cli, "TRIALDESK_EMERGENCY_PASSPHRASE", "New emergency passphrase")
+    dispensing = _optional_dispensing(cli)
     made = allocation.generate(app, actor, passphrase, emergency,
+                               dispensing_passphrase=dispensing,
                                confirm_unbalanced=a.confirm_unbalanced, replace=a.replace,
                                reason=a.reason)
     warnings = made.pop("warnings")
     strata = ", ".join(f"{s['stratum']} {s['slots']} slots" for s in made["strata"])
+    copy = ("the pharmacist's dispensing copy is sealed" if made["dispensing_copy"] else
+            "no dispensing copy yet: hand it to the pharmacist with `allocation handover`")
     text = (f"Allocation list generated ({made['design']}; {strata}); {made['dose_codes']} "
-            f"dose codes, {made['envelopes']} emergency envelopes. The study is "
-            f"{made['stage']}. Neither passphrase is stored: keep them safe.")
+            f"dose codes, {made['envelopes']} emergency envelopes; {copy}. The study is "
+            f"{made['stage']}. No passphrase is stored: keep them safe.")
     return Result(made, text, warnings=warnings)
+
+
+def _optional_dispensing(cli: Cli) -> str | None:
+    """The pharmacist's new passphrase, typed by the pharmacist; may come later (handover)."""
+    variable = "TRIALDESK_DISPENSING_PASSPHRASE"
+    if os.environ.get(variable):
+        return os.environ[variable]
+    if not sys.stdin.isatty():
+        return None
+    first = getpass.getpass("Pharmacist: new dispensing passphrase (empty: hand over later): ")
+    if first and getpass.getpass("Pharmacist: new dispensing passphrase (again): ") != first:
+        raise Refused("the two entries of the dispensing passphrase differ; nothing was made")
+    return first or None
+
+
+def handle_handover(cli: Cli) -> Result:
+    app, actor = cli.app, cli.actor
+    passphrase = cli.passphrase()
+    dispensing = _new_secret(cli, "TRIALDESK_DISPENSING_PASSPHRASE",
+                             "Pharmacist: new dispensing passphrase")
+    done = allocation.handover(app, actor, passphrase, dispensing, cli.args.reason)
+    return Result(done, f"The pharmacist's dispensing copy of the key is sealed"
+                  f"{' (the earlier copy is replaced)' if done['replaced'] else ''}. Only the "
+                  "pharmacist's passphrase opens it; it is not stored.")
 
 
 def _counts(table: dict[str, dict[str, int]]) -> list[str]:
@@ -79,7 +123,7 @@ def _balance_lines(title: str, b: dict[str, Any]) -> list[str]:
 
 def handle_report(cli: Cli) -> Result:
     app, actor = cli.app, cli.actor
-    data = allocation.report(app, actor, cli.passphrase())
+    data = allocation.report(app, actor, cli.passphrase(), cli.args.reason)
     lines = [f"Allocation list ({data['design']}, algorithm {data['algorithm_version']}) by "
              f"{data['generated_by']} at {data['generated_at']}; regenerates from its seed: "
              f"{'yes' if data['regenerates_from_seed'] else 'NO'}"]
@@ -93,6 +137,8 @@ def handle_report(cli: Cli) -> Result:
 
 def handle_dispensing(cli: Cli) -> Result:
     app, actor = cli.app, cli.actor
-    data = allocation.dispensing(app, actor, cli.passphrase(), cli.args.file)
+    a = cli.args
+    passphrase = cli.secret("TRIALDESK_PASSPHRASE", "Pharmacist's dispensing passphrase")
+    data = allocation.dispensing(app, actor, passphrase, a.file, a.reason, force=a.force)
     return Result(data, f"Wrote the dispensing list ({data['kits']} kits) to {data['file']}. "
                         "It is unblinded: for the pharmacist only.")

@@ -13,8 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("verify", help="check the chain and the audited tables") \
         .set_defaults(handler=handle_verify)
-    export = actions.add_parser("export", help="write the trail as CSV")
+    export = actions.add_parser("export", help="write the trail as CSV (secrets as digests)")
     export.add_argument("file")
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     export.set_defaults(handler=handle_export)
 
 
@@ -28,5 +29,5 @@ def handle_verify(cli: Cli) -> Result:
 
 
 def handle_export(cli: Cli) -> Result:
-    n = audit_trail.export(cli.app, cli.actor, cli.args.file)
+    n = audit_trail.export(cli.app, cli.actor, cli.args.file, force=cli.args.force)
     return Result({"file": cli.args.file, "entries": n}, f"wrote {n} entries to {cli.args.file}")

@@ -54,7 +54,8 @@ class ExportAuditJob(Job):
 
     def run(self, progress: Progress, cancelled: Cancelled) -> int:
         progress(0, 0, f"Writing {Path(self.path).name}…")
-        return audit_trail.export(self.app, self.actor, self.path)
+        # The save dialog asked before replacing a file (confirmOverwrite).
+        return audit_trail.export(self.app, self.actor, self.path, force=True)
 
     def process_result(self, result: object) -> None:
         self.on_done(f"Wrote {result} audit entries to {self.path}")

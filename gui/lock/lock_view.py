@@ -184,7 +184,8 @@ class LockView(QWidget):
             actor, lambda reason, password, passphrase: unblinding.unblind_study(
                 app, actor, reason, passphrase, password),
             title="Unblind the study", meaning=unblinding.STUDY_MEANING,
-            button="Sign && unblind", passphrase="the statistician's sealing passphrase",
+            button="Sign && unblind",
+            passphrase="the randomizer's sealing passphrase (typed by the randomizer)",
             explanation="Unblinding reveals the condition of every dosing visit to everyone: "
             "plots, exports and the analysis show conditions from then on. It is done once, "
             "and the study can never be unlocked afterwards.", parent=self))

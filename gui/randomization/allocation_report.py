@@ -1,4 +1,4 @@
-"""The balance report (statistician) and the dispensing list (pharmacist), passphrase-gated.
+"""The balance report (randomizer) and the dispensing list (pharmacist), passphrase-gated.
 
 Both open the sealed key, which takes a deliberate key derivation, so they run as
 jobs. What the report shows reveals conditions: it is cleared whenever the view
@@ -7,6 +7,7 @@ is shown again, and the passphrase field is emptied after every use.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QTableWidget,
@@ -73,12 +75,13 @@ def balance_box(title: str, balance: dict[str, Any]) -> QGroupBox:
 class ReportJob(Job):
     title = "Opening the allocation key"
 
-    def __init__(self, view: AllocationReportView, passphrase: str):
-        self.view, self.passphrase = view, passphrase
+    def __init__(self, view: AllocationReportView, passphrase: str, reason: str):
+        self.view, self.passphrase, self.reason = view, passphrase, reason
 
     def run(self, progress: Progress, cancelled: Cancelled) -> dict[str, Any]:
         progress(0, 0, "Deriving the key from the passphrase…")
-        return allocation.report(self.view.app, self.view.actor, self.passphrase)
+        return allocation.report(self.view.app, self.view.actor, self.passphrase,
+                                 self.reason or None)
 
     def process_result(self, result: object) -> None:
         self.view.show_report(result)  # type: ignore[arg-type]
@@ -96,8 +99,9 @@ class AllocationReportView(QWidget):
         self.app, self.actor = app, actor
         self.runner = JobRunner(self)
         self.report: dict[str, Any] | None = None
-        self.passphrase = secret_edit("statistician's sealing passphrase")
+        self.passphrase = secret_edit("randomizer's sealing passphrase")
         self.passphrase.returnPressed.connect(self.open_report)
+        self.reason = QLineEdit(placeholderText="why (recorded in the audit trail)")
         self.show_button = QPushButton("&Show balance", clicked=self.open_report)
         self.hide_button = QPushButton("&Hide", clicked=self.clear)
         self.error = error_label()
@@ -107,6 +111,8 @@ class AllocationReportView(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Passphrase:"))
         bar.addWidget(self.passphrase, 1)
+        bar.addWidget(QLabel("Reason:"))
+        bar.addWidget(self.reason, 1)
         bar.addWidget(self.show_button)
         bar.addWidget(self.hide_button)
         layout = QVBoxLayout(self)
@@ -128,7 +134,7 @@ class AllocationReportView(QWidget):
 
     def open_report(self) -> None:
         self.error.hide()
-        self.runner.start(ReportJob(self, self.passphrase.text()))
+        self.runner.start(ReportJob(self, self.passphrase.text(), self.reason.text().strip()))
         self.passphrase.clear()
 
     def show_refusal(self, exc: Refused) -> None:
@@ -158,8 +164,10 @@ class AllocationReportView(QWidget):
 class DispensingJob(Job):
     title = "Writing the dispensing list"
 
-    def __init__(self, dialog: DispensingDialog, passphrase: str, path: str):
+    def __init__(self, dialog: DispensingDialog, passphrase: str, path: str, reason: str,
+                 force: bool):
         self.dialog, self.passphrase, self.path = dialog, passphrase, path
+        self.reason, self.force = reason, force
 
     def prepare(self) -> None:
         if not self.path:
@@ -168,7 +176,7 @@ class DispensingJob(Job):
     def run(self, progress: Progress, cancelled: Cancelled) -> dict[str, Any]:
         progress(0, 0, "Opening the sealed key…")
         return allocation.dispensing(self.dialog.app, self.dialog.actor, self.passphrase,
-                                     self.path)
+                                     self.path, self.reason, force=self.force)
 
     def process_result(self, result: object) -> None:
         self.dialog.written(result)  # type: ignore[arg-type]
@@ -192,11 +200,13 @@ class DispensingDialog(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         intro = QLabel("This list says which condition every kit code stands for. Print it "
                        "for kit preparation only and keep it locked away; the printing is "
-                       "recorded in the audit trail.")
+                       "recorded in the audit trail with your reason.")
         intro.setWordWrap(True)
         self.path = PathField("Save the dispensing list", "Printable page (*.html);;CSV (*.csv)",
                               save=True, suffix="html")
-        self.passphrase = secret_edit("sealing passphrase")
+        self.passphrase = secret_edit("your own dispensing passphrase")
+        self.reason = QLineEdit(placeholderText="why it is printed (required)")
+        self.replace_ok: str | None = None  # the existing file the user agreed to replace
         self.error = error_label()
         self.done = QLabel()
         self.done.setStyleSheet("color: #1b6e20;")
@@ -206,6 +216,7 @@ class DispensingDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout()
         form.addRow("&File:", self.path)
+        form.addRow("&Reason:", self.reason)
         form.addRow("&Passphrase:", self.passphrase)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -215,9 +226,18 @@ class DispensingDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def save(self) -> None:
+        """An existing file is replaced only after the user saves again on purpose."""
         self.error.hide()
         self.done.clear()
-        self.runner.start(DispensingJob(self, self.passphrase.text(), self.path.text()))
+        path = self.path.text()
+        if path and Path(path).exists() and self.replace_ok != path:
+            self.replace_ok = path
+            self.error.setText(f"{Path(path).name} already exists: press Save again to "
+                               "replace it, or choose another file.")
+            self.error.show()
+            return
+        self.runner.start(DispensingJob(self, self.passphrase.text(), path,
+                                        self.reason.text().strip(), self.replace_ok == path))
         self.passphrase.clear()
 
     def written(self, result: dict[str, Any]) -> None:

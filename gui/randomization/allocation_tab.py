@@ -1,6 +1,6 @@
 """The "Randomization" tab: each role sees the allocation tasks it may do, nothing more.
 
-Statistician: generate the list, its balance report, the dispensing list.
+Randomizer: generate the list and its balance report.
 Pharmacist: the dispensing list. Coordinator: enrol and check kit codes.
 Investigator: check kit codes and open an emergency envelope. The services
 enforce the roles; the tab only leaves out what a role cannot use.

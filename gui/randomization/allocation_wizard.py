@@ -1,4 +1,4 @@
-"""The statistician's set-up wizard: what will be made, the two passphrases, then the list.
+"""The randomizer's set-up wizard: what will be made, the two passphrases, then the list.
 
 The wizard holds no rule: the first page shows services.allocation.preview (design,
 strata, slots and any balance warning with the nearest balanced sizes) and the
@@ -98,18 +98,24 @@ class DesignPage(QWizardPage):
 
 
 class PassphrasePage(QWizardPage):
-    """Both passphrases typed twice; the service checks length and that they differ."""
+    """Each passphrase typed twice; the service checks their strength and that they differ.
+
+    The pharmacist types their own dispensing passphrase here, or later, when the
+    randomizer hands the copy over (`allocation handover`)."""
 
     def __init__(self, wizard: AllocationWizard):
         super().__init__(wizard)
         self.owner = wizard
         self.setTitle("Choose the passphrases")
-        self.setSubTitle("Neither is stored anywhere: if both are lost, the list can never "
-                         "be opened. Use at least 10 characters; the two must differ.")
-        self.sealing = secret_edit("statistician's sealing passphrase")
+        self.setSubTitle("None is stored anywhere: if the sealing passphrase is lost, the list "
+                         "can never be opened. Each must be hard to guess (a few uncommon "
+                         "words) and differ from the others.")
+        self.sealing = secret_edit("randomizer's sealing passphrase")
         self.sealing_again = secret_edit("the same again")
         self.emergency = secret_edit("investigator's emergency passphrase")
         self.emergency_again = secret_edit("the same again")
+        self.dispensing = secret_edit("pharmacist's own (optional: may be handed over later)")
+        self.dispensing_again = secret_edit("the same again")
         self.mismatch = QLabel()
         self.error = error_label()
         form = QFormLayout(self)
@@ -117,17 +123,22 @@ class PassphrasePage(QWizardPage):
         form.addRow("Sealing, &again:", self.sealing_again)
         form.addRow("&Emergency passphrase:", self.emergency)
         form.addRow("Emergency, a&gain:", self.emergency_again)
+        form.addRow("&Dispensing (pharmacist):", self.dispensing)
+        form.addRow("Dispensing, agai&n:", self.dispensing_again)
         form.addRow(self.mismatch)
         form.addRow(self.error)
         for edit in self.edits():
             edit.textChanged.connect(self._changed)
 
     def edits(self) -> tuple[QLineEdit, ...]:
-        return self.sealing, self.sealing_again, self.emergency, self.emergency_again
+        return (self.sealing, self.sealing_again, self.emergency, self.emergency_again,
+                self.dispensing, self.dispensing_again)
 
     def _changed(self) -> None:
         problems = [what for what, a, b in (("sealing", self.sealing, self.sealing_again),
-                                            ("emergency", self.emergency, self.emergency_again))
+                                            ("emergency", self.emergency, self.emergency_again),
+                                            ("dispensing", self.dispensing,
+                                             self.dispensing_again))
                     if b.text() and a.text() != b.text()]
         self.mismatch.setText(" and ".join(problems).capitalize() + " entries differ."
                               if problems else "")
@@ -135,8 +146,8 @@ class PassphrasePage(QWizardPage):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        a, b, c, d = (e.text() for e in self.edits())
-        return bool(a and c) and a == b and c == d
+        a, b, c, d, e, f = (edit.text() for edit in self.edits())
+        return bool(a and c) and a == b and c == d and e == f
 
     def validatePage(self) -> bool:
         """Next starts the job; the wizard moves on by itself once the list is made."""
@@ -163,14 +174,18 @@ class DonePage(QWizardPage):
             f"{made['dose_codes']} dose codes and {made['envelopes']} emergency envelopes "
             f"were made ({strata}). The study is now <b>{made['stage']}</b>.<br><br>"
             "Give the emergency passphrase to the investigator in person. The pharmacist "
-            "prints the dispensing list with the sealing passphrase.")
+            "prints the dispensing list with their own passphrase"
+            + ("." if made.get("dispensing_copy") else
+               ": hand the copy over first (allocation handover)."))
 
 
 class GenerateJob(Job):
     title = "Generating the allocation list"
 
-    def __init__(self, wizard: AllocationWizard, passphrase: str, emergency: str):
+    def __init__(self, wizard: AllocationWizard, passphrase: str, emergency: str,
+                 dispensing: str | None):
         self.wizard, self.passphrase, self.emergency = wizard, passphrase, emergency
+        self.dispensing = dispensing
         self.options = wizard.options()
 
     def prepare(self) -> None:
@@ -179,7 +194,8 @@ class GenerateJob(Job):
     def run(self, progress: Progress, cancelled: Cancelled) -> dict[str, Any]:
         progress(0, 0, "Deriving the keys and sealing the list (a few seconds, on purpose)…")
         return allocation.generate(self.wizard.app, self.wizard.actor, self.passphrase,
-                                   self.emergency, **self.options)
+                                   self.emergency, dispensing_passphrase=self.dispensing,
+                                   **self.options)
 
     def process_result(self, result: object) -> None:
         self.wizard.generated(result)  # type: ignore[arg-type]
@@ -213,7 +229,8 @@ class AllocationWizard(QWizard):
 
     def start_generation(self) -> None:
         page = self.passphrases
-        self.runner.start(GenerateJob(self, page.sealing.text(), page.emergency.text()))
+        self.runner.start(GenerateJob(self, page.sealing.text(), page.emergency.text(),
+                                      page.dispensing.text() or None))
 
     def generated(self, made: dict[str, Any]) -> None:
         self.made = made

@@ -1,4 +1,5 @@
-"""Issue 3 in the window, driven like its users would: the statistician's wizard and report,
+"""Issue 3 in the window, driven like its users would: the randomizer's wizard and report,
+the pharmacist's dispensing list,
 the coordinator's enrolment and kit check, the investigator's emergency envelope."""
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from gui.randomization.allocation_tab import AllocationTab
 from gui.randomization.allocation_wizard import AllocationWizard
 from gui.randomization.emergency_dialog import EmergencyDialog
 from gui.visits.code_check import CodeCheckWidget
-from services import participants
+from services import audit_trail, participants
 from services.context import Actor, App
 from tests.allocation_helpers import (
+    DISPENSING,
     EMERGENCY,
     PASSPHRASE,
     allocated_study,
@@ -46,20 +48,20 @@ def _button(tab: QWidget, text: str) -> QPushButton:
 
 
 def test_the_tab_offers_each_role_its_own_tasks(qtbot: QtBot, sqlite_app: App) -> None:
-    actors = make_study(sqlite_app, ("cora", "ivan", "phil", "stella"))
+    actors = make_study(sqlite_app, ("cora", "ivan", "phil", "stella", "rita", "mona"))
     texts = {}
-    for name in ("cora", "ivan", "phil", "stella"):
+    for name in ("cora", "ivan", "phil", "stella", "rita", "mona"):
         tab = _tab(qtbot, sqlite_app, actors[name])
         texts[name] = sorted(b.text().replace("&", "") for b in tab.findChildren(QPushButton)
                              if b.parent() is tab)
     assert texts == {"cora": ["Enrol participant…"], "ivan": ["Emergency envelope…"],
-                     "phil": ["Dispensing list…"],
-                     "stella": ["Dispensing list…", "Generate allocation list…"]}
+                     "phil": ["Dispensing list…"], "rita": ["Generate allocation list…"],
+                     "stella": [], "mona": []}  # the blinded statistician and monitor: none
 
 
 def test_the_wizard_warns_then_generates(qtbot: QtBot, sqlite_app: App) -> None:
-    actors = make_study(sqlite_app, ("stella",))
-    tab = _tab(qtbot, sqlite_app, actors["stella"])
+    actors = make_study(sqlite_app, ("rita",))
+    tab = _tab(qtbot, sqlite_app, actors["rita"])
     _click(qtbot, _button(tab, "Generate allocation list…"))
     wizard = tab.wizard
     assert isinstance(wizard, AllocationWizard) and wizard.isVisible()
@@ -82,10 +84,18 @@ def test_the_wizard_warns_then_generates(qtbot: QtBot, sqlite_app: App) -> None:
     assert wizard.currentPage() is page and wizard.made is None
     for edit in (page.emergency, page.emergency_again):
         edit.setText(EMERGENCY)
+    qtbot.keyClicks(page.dispensing, "1111111111")  # the pharmacist types their own
+    qtbot.keyClicks(page.dispensing_again, "1111111111")
+    with qtbot.waitSignal(wizard.runner.done, timeout=TIMEOUT):
+        wizard.next()
+    assert "dispensing passphrase is refused" in page.error.text()
+    for edit in (page.dispensing, page.dispensing_again):
+        edit.setText(DISPENSING)
     with qtbot.waitSignal(wizard.runner.done, timeout=TIMEOUT):
         wizard.next()
     assert wizard.currentPage() is wizard.done_page
     assert wizard.made is not None and wizard.made["dose_codes"] == 72
+    assert wizard.made["dispensing_copy"] is True
     assert "now <b>running</b>" in wizard.done_page.summary.text()
     assert all(not e.text() for e in page.edits())
 
@@ -163,9 +173,9 @@ def test_emergency_envelope_shows_one_participant(qtbot: QtBot, sqlite_app: App)
 
 
 def test_report_and_dispensing(qtbot: QtBot, sqlite_app: App, tmp_path: Path) -> None:
-    actors = allocated_study(sqlite_app, ("cora", "stella"))
+    actors = allocated_study(sqlite_app, ("cora", "phil"))
     enrol_by_hand(sqlite_app, actors["cora"], 1)
-    tab = _tab(qtbot, sqlite_app, actors["stella"])
+    tab = _tab(qtbot, sqlite_app, actors["rita"])
     view = tab.report
     assert isinstance(view, AllocationReportView)
     view.passphrase.setText("not the passphrase")
@@ -173,20 +183,39 @@ def test_report_and_dispensing(qtbot: QtBot, sqlite_app: App, tmp_path: Path) ->
         _click(qtbot, view.show_button)
     assert "wrong sealing passphrase" in view.error.text() and view.report is None
     view.passphrase.setText(PASSPHRASE)
+    qtbot.keyClicks(view.reason, "balance after first enrolment")
     with qtbot.waitSignal(view.runner.done, timeout=TIMEOUT):
         qtbot.keyClick(view.passphrase, Qt.Key.Key_Return)
+    last = audit_trail.entries(sqlite_app, actors["rita"], audit_trail.AuditFilter(limit=1))
+    assert (last[0]["action"], last[0]["reason"]) == ("allocation.report",
+                                                      "balance after first enrolment")
     assert [(s["stratum"], s["used"]) for s in view.report["strata"]] == [("NTNA+", 1),
                                                                           ("NTNA-", 0)]
     assert "regenerates from its seed: yes" in view.summary.text()
     tab.refresh()
     assert view.report is None
 
+    tab = _tab(qtbot, sqlite_app, actors["phil"])
     _click(qtbot, _button(tab, "Dispensing list…"))
     dialog = tab.dialog
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
     target = tmp_path / "kits.csv"
     dialog.path.edit.setText(str(target))
-    dialog.passphrase.setText(PASSPHRASE)
+    qtbot.keyClicks(dialog.passphrase, DISPENSING)
     with qtbot.waitSignal(dialog.runner.done, timeout=TIMEOUT):
-        dialog.save()
+        _click(qtbot, save)
+    assert "needs a reason" in dialog.error.text() and not target.exists()
+    qtbot.keyClicks(dialog.reason, "kits for the first shipment")
+    qtbot.keyClicks(dialog.passphrase, DISPENSING)
+    with qtbot.waitSignal(dialog.runner.done, timeout=TIMEOUT):
+        _click(qtbot, save)
     assert dialog.result is not None and dialog.result["kits"] == 72
+    assert target.read_text(encoding="utf-8").startswith("code,stratum,slot,visit")
+    target.write_text("kept", encoding="utf-8")
+    qtbot.keyClicks(dialog.passphrase, DISPENSING)
+    _click(qtbot, save)  # asks before replacing the file
+    assert "already exists: press Save again" in dialog.error.text()
+    assert target.read_text(encoding="utf-8") == "kept"
+    with qtbot.waitSignal(dialog.runner.done, timeout=TIMEOUT):
+        _click(qtbot, save)
     assert target.read_text(encoding="utf-8").startswith("code,stratum,slot,visit")

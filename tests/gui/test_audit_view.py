@@ -120,3 +120,16 @@ def test_a_role_that_may_not_read_the_trail_gets_a_note_not_an_error(
     assert window.findChildren(AuditView) == []
     assert window.audit_label.text() == "Audit trail: not shown to the pharmacist role"
     assert "pharmacist" in tab(window, "Audit trail").text()
+
+
+def test_the_tab_shows_password_hashes_as_digests(
+        qtbot: QtBot, sqlite_app: App, actors: dict[str, Actor],
+        open_window: Callable[[str], MainWindow]) -> None:
+    """The hostile test cracked passwords from the trail: the tab shows no hash to crack."""
+    window = open_window("cora")
+    view = _audit(window)
+    qtbot.keyClicks(view.action, "user")
+    qtbot.waitUntil(lambda: set(_column(view, 4)) == {"users"}, timeout=5000)
+    view.table.selectRow(0)
+    detail = view.detail.toPlainText()
+    assert '"password_hash": "sha256:' in detail and "scrypt$" not in detail
