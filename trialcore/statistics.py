@@ -304,10 +304,12 @@ def fits(model: Any, notes: list[str]) -> list[Fit]:
             warnings.simplefilter("always")
             try:
                 attempt = model.fit(reml=True, method=method)
+                usable = bool(np.all(np.isfinite(attempt.fe_params))
+                              and math.isfinite(float(attempt.llf)))  # llf: computed here
             except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
                 notes.append(f"{method} fit failed: {exc}")
                 continue
-        if np.all(np.isfinite(attempt.fe_params)) and math.isfinite(float(attempt.llf)):
+        if usable:
             out.append((method, attempt, list(caught)))
     return out
 

@@ -315,3 +315,16 @@ def test_none_outlives_many_void_calls() -> None:
     for _ in range(20_000):
         probe.setObjectName("probe")
     assert sys.getrefcount(None) > 20_000
+
+
+def test_the_group_plot_says_which_scans_it_leaves_out(group: GroupView, qtbot: QtBot,
+                                                       sqlite_app: App) -> None:
+    """P003's dose2 scan is above the motion limit: left out, as in the analysis tables."""
+    assert group.measure.currentData() == "amygdala_threat"
+    assert group.figure.caption.text == "1 scan left out: Mean framewise displacement > 0.5 mm"
+    names = [m.name for m in sqlite_app.protocol.measures]
+    group.measure.setFocus()
+    for _ in range(names.index("subjective_anxiety")):
+        qtbot.keyClick(group.measure, Qt.Key.Key_Down)
+    assert group.measure.currentData() == "subjective_anxiety"
+    assert group.figure.caption.text == ""  # a questionnaire score has no quality check
