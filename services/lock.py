@@ -135,16 +135,16 @@ def _items(session: Session, protocol: Protocol) -> list[CheckItem]:
                   "withdrawal", open_visits),
         CheckItem("deviations", "Every deviation explained", not deviations,
                   "a visit outside its window needs a deviation reason", deviations),
-        CheckItem("values_on_unresolved_visits", "No values on visits not done", True,
-                  "values stored on a visit not logged done are kept but never analysed: "
-                  "if the visit was given, log it as done (a warning: it does not block "
-                  "the lock)", stranded, warning=bool(stranded)),
         CheckItem("imports", "No import waiting", True,
                   f"{imports} imports, all committed: an import commits whole or not at "
                   "all, in one transaction, so none can be left waiting"),
         CheckItem("audit", "Audit chain verified", audit.ok,
                   f"{audit.entries} entries, head {audit.head[:16]}…",
                   [Problem("audit trail", None, None, m) for m in audit.problems]),
+        CheckItem("values_on_unresolved_visits", "No values on visits not done", True,
+                  "values stored on a visit not logged done are kept but never analysed: "
+                  "if the visit was given, log it as done (a warning: it does not block "
+                  "the lock)", stranded, warning=bool(stranded)),
     ]
 
 
