@@ -14,10 +14,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, Table, event, select
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    Table,
+    event,
+    func,
+    select,
+)
+from sqlalchemy import table as named_table
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import AuditEntry, Base, utcnow
+from db.models import AuditEntry, AuditHead, Base, utcnow
 from trialcore.audit_chain import (
     DIGEST_MODULUS,
     GENESIS,
@@ -54,8 +66,11 @@ def redacted(entity: str, row: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: secret_digest(v) if k in secret else v for k, v in row.items()}
 
 
+NOT_AUDITED = (AuditEntry.__tablename__, AuditHead.__tablename__)
+
+
 def audited_tables() -> list[Table]:
-    return [t for t in Base.metadata.sorted_tables if t.name != AuditEntry.__tablename__]
+    return [t for t in Base.metadata.sorted_tables if t.name not in NOT_AUDITED]
 
 
 def _canon(column: Any, value: Any) -> Any:
@@ -109,6 +124,10 @@ def append_entries(conn: Connection, actor: str, entries: Sequence[Entry]) -> st
         if e.digest_delta:
             after = {**(after or {}), "digest_delta": {k: format(v % DIGEST_MODULUS, "x")
                                                        for k, v in e.digest_delta.items()}}
+            bulk = sorted(t for t in e.digest_delta if t != e.entity)
+            if bulk:  # rows the trail does not list one by one: their number, to tell a
+                # deleted row from a changed one should the table stop matching
+                after["row_counts"] = {t: _row_count(conn, t) for t in bulk}
         row = {
             "seq": seq, "at": at, "actor": actor, "action": e.action, "entity": e.entity,
             "entity_key": e.entity_key, "participant": e.participant,
@@ -121,6 +140,11 @@ def append_entries(conn: Connection, actor: str, entries: Sequence[Entry]) -> st
     if rows:
         conn.execute(AuditEntry.__table__.insert(), rows)
     return prev
+
+
+def _row_count(conn: Connection, name: str) -> int:
+    """By name: a migration may count a table the current models no longer have."""
+    return conn.execute(select(func.count()).select_from(named_table(name))).scalar_one()
 
 
 def _hashed_fields(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,10 +230,12 @@ class VerifyResult:
 
 
 def verify(session: Session) -> VerifyResult:
-    """Check the chain entry by entry, then each audited table against the trail."""
+    """Check the chain entry by entry, that it ends where TrialDesk last appended, then
+    each audited table against the trail."""
     problems: list[str] = []
     expected: dict[str, int] = defaultdict(int)
     replay: dict[str, dict[str, dict[str, Any] | None]] = defaultdict(dict)
+    counts: dict[str, int] = {}  # rows of a bulk-written table, where the trail says
     bulk: set[str] = set()
     prev, count = GENESIS, 0
     for e in session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars():
@@ -227,19 +253,48 @@ def verify(session: Session) -> VerifyResult:
         prev = e.hash
         after = json.loads(e.after) if e.after else None
         deltas = after.pop("digest_delta", {}) if after else {}
+        counts.update(after.pop("row_counts", {}) if after else {})
         for table, hexdelta in deltas.items():
             expected[table] = (expected[table] + int(hexdelta, 16)) % DIGEST_MODULUS
             if table != e.entity:
                 bulk.add(table)
         if e.entity in deltas:
             replay[e.entity][e.entity_key] = after
+            if e.entity in counts and (e.before is None) != (after is None):
+                counts[e.entity] += 1 if e.before is None else -1
+    if not problems:
+        problems += _cut_tail(session, count, prev)
     if problems:
         return VerifyResult(count, prev, problems)
     for table in audited_tables():
-        if _table_digest(session, table) != expected.get(table.name, 0):
-            trail = {} if table.name in bulk else replay.get(table.name, {})
-            problems.append(_locate(session, table, trail))
+        actual = _table_digest(session, table)
+        if actual != expected.get(table.name, 0):
+            if table.name in bulk:
+                problems.append(_locate_bulk(session, table,
+                                             (actual - expected[table.name]) % DIGEST_MODULUS,
+                                             counts.get(table.name)))
+            else:
+                problems.append(_locate(session, table, replay.get(table.name, {})))
     return VerifyResult(count, prev, problems)
+
+
+def _cut_tail(session: Session, count: int, last: str) -> list[str]:
+    """The chain proves itself only up to its last entry: compare that with the newest
+    entry TrialDesk appended (audit_head, kept by a trigger), which deletes leave alone."""
+    head = session.execute(select(AuditHead.seq, AuditHead.hash)).first()
+    if head is None or head.seq < count:
+        return []
+    if head.seq > count:
+        n = head.seq - count
+        which = "the last entry was" if n == 1 else f"the last {n} entries were"
+        return [f"the trail is shorter than the tables: {n} entr{'y' if n == 1 else 'ies'} "
+                f"missing at the end (entry {count + 1}"
+                + (f"…{head.seq}" if n > 1 else "") + f"): {which} deleted outside "
+                "TrialDesk, so the tables hold changes the trail no longer records"]
+    if head.hash != last:
+        return [f"audit entry {count}: not the last entry TrialDesk appended (its hash "
+                "differs from the recorded head): it was replaced outside TrialDesk"]
+    return []
 
 
 def _table_rows(session: Session, table: Table) -> Iterable[dict[str, Any]]:
@@ -253,6 +308,31 @@ def _table_rows(session: Session, table: Table) -> Iterable[dict[str, Any]]:
 
 def _table_digest(session: Session, table: Table) -> int:
     return sum(row_fingerprint(r) for r in _table_rows(session, table)) % DIGEST_MODULUS
+
+
+def _locate_bulk(session: Session, table: Table, surplus: int, rows: int | None) -> str:
+    """Tables written in bulk are in the trail as digest sums and row counts only. One row
+    inserted adds its own fingerprint (so it is found and named); the row count tells
+    rows deleted from rows changed."""
+    found, n = None, 0
+    for r in _table_rows(session, table):
+        n += 1
+        if found is None and row_fingerprint(r) == surplus:
+            found = r
+    if found is not None and (rows is None or n == rows + 1):
+        return (f"table {table.name}: row {canonical_json(found)[:160]} was inserted outside "
+                "TrialDesk (no import or change in the audit trail wrote it)")
+    if rows is None:
+        return (f"table {table.name}: its content does not match the audit trail "
+                "(rows changed, inserted or deleted outside TrialDesk)")
+    if n < rows:
+        return (f"table {table.name}: {rows - n} row(s) deleted outside TrialDesk (it holds "
+                f"{n} rows, the audit trail says {rows})")
+    if n > rows:
+        return (f"table {table.name}: {n - rows} row(s) inserted outside TrialDesk (it holds "
+                f"{n} rows, the audit trail says {rows})")
+    return (f"table {table.name}: a row was changed outside TrialDesk (it holds the "
+            f"{n} rows the audit trail says, but not their recorded content)")
 
 
 def _locate(session: Session, table: Table,

@@ -278,6 +278,16 @@ class StudyLock(Base):
     void_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class AuditHead(Base):
+    """The newest audit entry ever appended (one row, id 1), moved forward by a trigger on
+    audit_log (migration 0009): a trail shorter than this was cut at its end."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class AuditEntry(Base):
     """Append-only and hash-chained; see db/audit.py. Never audited itself."""
 

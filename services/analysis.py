@@ -39,7 +39,8 @@ def _require_unblinded(app: App) -> None:
 
 
 def tidy_frame(app: App, actor: Actor) -> pd.DataFrame:
-    """One row per participant, dosing visit and measure with a value and its condition."""
+    """One row per participant, dosing visit and measure with a value and its condition;
+    values stored on a visit that was not given (missed, cancelled) are left out."""
     require(actor, "analysis.run")
     _require_unblinded(app)
     with app.read() as s:
@@ -47,7 +48,8 @@ def tidy_frame(app: App, actor: Actor) -> pd.DataFrame:
     stratum = {p.label: p.stratum for p in data.people}
     rows = [(participant, stratum[participant], *data.conditions[key], measure, value)
             for participant, visit, measure, value in data.observed()
-            if value is not None and (key := (participant, visit)) in data.conditions]
+            if value is not None and (key := (participant, visit)) in data.conditions
+            and data.given(key)]
     frame = pd.DataFrame(rows, columns=["participant", "stratum", "condition", "period",
                                         "measure", "value"])
     return frame[list(REQUIRED_COLUMNS)]

@@ -28,6 +28,7 @@ from db.models import (
     Study,
     Visit,
 )
+from trialcore import counted
 from trialcore.protocol import Protocol
 
 Key = tuple[str, str]  # participant label, visit id
@@ -116,6 +117,12 @@ class Dataset:
         """The dosing visit's place in the sequence; public, unlike its condition."""
         dosing = [v.id for v in self.protocol.dosing_visits]
         return dosing.index(visit) + 1 if visit in dosing else None
+
+    def given(self, key: Key) -> bool:
+        """Whether values stored at this visit count (trialcore.counted): a visit logged
+        missed or cancelled keeps its values in the database, out of the analysis."""
+        facts = self.visits.get(key)
+        return facts is None or counted.given(facts.status)
 
     def observed(self) -> Iterator[tuple[str, str, str, float | None]]:
         """(participant, visit, measure, value) of every observation, in export order."""

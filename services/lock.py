@@ -18,7 +18,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.audit import head_hash, verify
-from db.models import ImportRecord, Participant, Study, StudyLock, Visit, utcnow
+from db.models import (
+    ImportRecord,
+    Observation,
+    Participant,
+    ResponseSet,
+    Study,
+    StudyLock,
+    Visit,
+    utcnow,
+)
 from services.accounts import confirm_password
 from services.canonical_export import data_digest
 from services.context import Actor, App, need_reason, require
@@ -48,6 +57,7 @@ class CheckItem:
     ok: bool
     note: str
     problems: list[Problem] = field(default_factory=list)
+    warning: bool = False  # problems worth a look that do not keep the study from locking
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,6 +127,7 @@ def _items(session: Session, protocol: Protocol) -> list[CheckItem]:
                                       f"{v.deviation_days:+d} days outside its window "
                                       "without a deviation reason"))
     imports = session.scalar(select(func.count()).select_from(ImportRecord)) or 0
+    stranded = _values_on_unresolved_visits(session, protocol)
     audit = verify(session)
     return [
         CheckItem("visits", "Every visit resolved", not open_visits,
@@ -130,7 +141,30 @@ def _items(session: Session, protocol: Protocol) -> list[CheckItem]:
         CheckItem("audit", "Audit chain verified", audit.ok,
                   f"{audit.entries} entries, head {audit.head[:16]}…",
                   [Problem("audit trail", None, None, m) for m in audit.problems]),
+        CheckItem("values_on_unresolved_visits", "No values on visits not done", True,
+                  "values stored on a visit not logged done are kept but never analysed: "
+                  "if the visit was given, log it as done (a warning: it does not block "
+                  "the lock)", stranded, warning=bool(stranded)),
     ]
+
+
+def _values_on_unresolved_visits(session: Session, protocol: Protocol) -> list[Problem]:
+    """Participant and visit of every visit not logged done that holds values (scan
+    values, scores or item answers): a visit changed from done to missed keeps them."""
+    held: dict[tuple[int, str], int] = {}
+    for model in (Observation, ResponseSet):
+        for pid, visit, n in session.execute(
+                select(model.participant_id, model.visit, func.count())
+                .group_by(model.participant_id, model.visit)):
+            held[pid, visit] = held.get((pid, visit), 0) + n
+    out = []
+    for p, v in _visit_rows(session, protocol):
+        n = held.get((p.id, v.visit), 0)
+        if n and v.status != "done":
+            out.append(Problem(f"{p.label}/{v.visit}", p.label, v.visit,
+                               f"{n} value(s) stored on a visit logged {v.status}: kept, "
+                               "never analysed; if the visit was given, log it as done"))
+    return out
 
 
 def checklist(app: App, actor: Actor) -> list[CheckItem]:

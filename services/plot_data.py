@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Select, and_, bindparam, case, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from db.models import (
     AllocationSlot,
@@ -39,11 +39,13 @@ from db.models import (
 from services.context import Actor, App, require
 from services.errors import NotFound, Refused
 from services.participants import label_of, number_of
+from trialcore.counted import NOT_GIVEN, FailedCheck, failed_checks, given, scans_left_out
 from trialcore.protocol import Measure, Protocol
 
 NO_CONDITION = -1  # colour slot of a value with no condition, or of any value while blinded
 EPOCH = dt.date(1970, 1, 1).toordinal()
 NO_STRATUM = "no stratum"
+NOT_GIVEN_NOTE = "visit logged %s: the value is stored but not analysed"
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class PointSeries:
     import_id: np.ndarray
     import_file: tuple[str | None, ...]
     tooltips: tuple[str, ...]
+    given: np.ndarray  # False: stored on a visit logged missed or cancelled, not analysed
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,7 @@ class GroupPlotData:
     slots: np.ndarray
     key: tuple[KeyEntry, ...]
     strata: tuple[StratumSummary, ...]
+    left_out: tuple[str, ...] = ()  # what stored values the plot (and analysis) leave out, why
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -390,7 +394,9 @@ def _series(m: Measure, at: dict[str, Any], c: _Columns) -> PointSeries:
                            dtype=int),
         import_file=tuple(r.file_name for r in rows),
         tooltips=tuple(f"{m.label}: {_number(r.value)} {m.unit}\n{c.where[i]}\n{_origin(r)}"
-                       for i, r in zip(index, rows, strict=True)))
+                       + ("" if given(r.status) else f"\n{NOT_GIVEN_NOTE % r.status}")
+                       for i, r in zip(index, rows, strict=True)),
+        given=np.array([given(r.status) for r in rows], dtype=bool))
 
 
 def _qc(series: PointSeries, limit: float) -> QcSeries:
@@ -431,38 +437,65 @@ def _profile(protocol: Protocol, c: _Columns, values: dict[str, dict[str, Any]])
 
 def group_plot(app: App, actor: Actor, measure: str) -> GroupPlotData:
     """Unblinded: condition means ± SEM per stratum with individual lines. Blinded: means
-    ± SEM by dosing visit per stratum only, never by condition and never individuals."""
+    ± SEM by dosing visit per stratum only, never by condition and never individuals.
+
+    The values are those the analysis counts (trialcore.counted): none stored on a
+    visit logged missed or cancelled, no scan whose quality check failed; `left_out`
+    says how many were left out and why."""
     require(actor, "study.read")
     protocol = app.protocol
     spec = _measure(protocol, measure)
     strata = list(protocol.strata)
+    dosing = protocol.dosing_visits
     stratum_index = case({name: i for i, name in enumerate(strata)},
                          value=Participant.stratum, else_=len(strata))
+    visit_index = case({v.id: i for i, v in enumerate(dosing)}, value=Observation.visit,
+                       else_=-1)
+    given_flag = case((Visit.status.in_(sorted(NOT_GIVEN)), 0), else_=1)
     with app.read() as s:
         unblinded = _stage(s) == "unblinded"
         if unblinded:
             x_index = case({c.code: i for i, c in enumerate(protocol.conditions)},
                            value=RevealedCondition.condition, else_=-1)
             x_labels = tuple(c.label for c in protocol.conditions)
-            q = select(Observation.participant_id, stratum_index, x_index, Observation.value) \
-                .join(Participant, Participant.id == Observation.participant_id) \
-                .join(RevealedCondition, and_(
-                    RevealedCondition.participant_id == Observation.participant_id,
-                    RevealedCondition.visit == Observation.visit))
         else:
-            dosing = protocol.dosing_visits
-            x_index = case({v.id: i for i, v in enumerate(dosing)}, value=Observation.visit,
-                           else_=-1)
+            x_index = visit_index
             x_labels = tuple(v.label for v in dosing)
-            q = select(Observation.participant_id, stratum_index, x_index, Observation.value) \
-                .join(Participant, Participant.id == Observation.participant_id) \
-                .where(Observation.visit.in_([v.id for v in dosing]))
+        # the quality values of the same scan, one column per checked measure
+        checked = [m for m in protocol.measures if m.qc_max is not None] \
+            if spec.kind == "scan" else []
+        quality = [aliased(Observation) for _ in checked]
+        q = select(Observation.participant_id, stratum_index, x_index, Observation.value,
+                   visit_index, given_flag, *(a.value for a in quality)) \
+            .join(Participant, Participant.id == Observation.participant_id) \
+            .outerjoin(Visit, and_(Visit.participant_id == Observation.participant_id,
+                                   Visit.visit == Observation.visit))
+        for m, a in zip(checked, quality, strict=True):
+            q = q.outerjoin(a, and_(a.participant_id == Observation.participant_id,
+                                    a.visit == Observation.visit, a.measure == m.name))
+        if unblinded:
+            q = q.join(RevealedCondition, and_(
+                RevealedCondition.participant_id == Observation.participant_id,
+                RevealedCondition.visit == Observation.visit))
+        else:
+            q = q.where(Observation.visit.in_([v.id for v in dosing]))
         q = q.where(Observation.measure == measure, Observation.value.is_not(None))
         rows = s.connection().execute(q).all()
         # fromiter over the flattened rows: np.array(rows) would probe every Row for
         # array attributes, each probe a caught exception (seconds at 30,000 rows)
-        table = np.fromiter(chain.from_iterable(rows), dtype=float).reshape(-1, 4)
+        table = np.fromiter(chain.from_iterable(rows), dtype=float) \
+            .reshape(-1, 6 + len(checked))
     table = table[table[:, 2] >= 0]
+    not_given = table[:, 5] == 0
+    table = table[~not_given]
+    pid, occasion = table[:, 0].tolist(), table[:, 4].tolist()
+    failures = failed_checks(
+        ((p, o, m.name, None if np.isnan(x) else x) for i, m in enumerate(checked)
+         for p, o, x in zip(pid, occasion, table[:, 6 + i].tolist(), strict=True)),
+        {m.name: m.qc_max for m in checked})
+    out = scans_left_out(pid, occasion, np.ones(len(table), dtype=bool), failures)
+    left_out = _left_out(protocol, int(not_given.sum()), table[out], failures)
+    table = table[~out]
     names = [*strata, NO_STRATUM]
     summaries = tuple(
         _summary(names[k], table[table[:, 1] == k], x_labels, spec.unit, lines=unblinded)
@@ -477,7 +510,33 @@ def group_plot(app: App, actor: Actor, measure: str) -> GroupPlotData:
                    "only after the study is unblinded")
     return GroupPlotData(measure=spec.name, title=spec.label, unit=spec.unit,
                          unblinded=unblinded, heading=heading, x_labels=x_labels, slots=slots,
-                         key=key, strata=summaries)
+                         key=key, strata=summaries, left_out=left_out)
+
+
+def _left_out(protocol: Protocol, not_given: int, failed_rows: np.ndarray,
+              failures: Sequence[FailedCheck]) -> tuple[str, ...]:
+    """One line per reason: values on visits not given, scans over each quality limit
+    (a scan over two limits is counted under the first the protocol names)."""
+    out = []
+    if not_given:
+        out.append(f"{_values(not_given, 'value')} left out: stored on visits logged missed "
+                   "or cancelled")
+    order = {m.name: i for i, m in enumerate(protocol.measures)}
+    reasons: dict[tuple[float, float], str] = {}
+    for f in sorted(failures, key=lambda f: order[f.measure]):
+        reasons.setdefault((f.participant, f.occasion), f.measure)
+    counts: dict[str, int] = defaultdict(int)
+    for pid, occasion in failed_rows[:, [0, 4]].tolist():
+        counts[reasons[pid, occasion]] += 1
+    for m in protocol.measures:
+        if counts.get(m.name):
+            out.append(f"{_values(counts[m.name], 'scan')} left out: {m.label} > "
+                       f"{m.qc_max:g} {m.unit}")
+    return tuple(out)
+
+
+def _values(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _summary(stratum: str, rows: np.ndarray, x_labels: Sequence[str], unit: str, *,

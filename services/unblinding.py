@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from db.models import (
     AllocationSlot,
     DoseCode,
+    Participant,
     RevealedCondition,
     SealedKey,
     Study,
@@ -39,6 +40,7 @@ from services.errors import Refused
 from services.lifecycle import require_open
 from services.participants import load
 from services.study import stage
+from trialcore import sealing
 from trialcore.protocol import Protocol
 
 
@@ -88,8 +90,12 @@ def _emergency(app: App, actor: Actor, participant: object, reason: str | None,
     if box is None:
         raise Refused(f"{label}: the emergency envelope of slot {stratum}#{position} is "
                       "missing from the database")
-    envelope = json.loads(open_box(box, emergency_passphrase, envelope_aad(stratum, position),
-                                   "emergency"))
+    try:
+        plain = open_box(box, emergency_passphrase, envelope_aad(stratum, position), "emergency")
+    except Refused:
+        _refuse_swapped(app, box, emergency_passphrase, label)
+        raise
+    envelope = json.loads(plain)
     meaning = (f"{actor.name} ({actor.role}) opened the emergency envelope of {label} and "
                "saw the conditions of its dosing visits")
     with app.write(actor, "unblind.emergency", reason) as s:
@@ -103,6 +109,31 @@ def _emergency(app: App, actor: Actor, participant: object, reason: str | None,
         visits.append({"visit": spec.id, "code": codes.get(spec.id), "condition": condition.code,
                        "label": condition.label, "dose_mg": condition.dose_mg})
     return {"participant": label, "opened_by": actor.name, "reason": reason, "visits": visits}
+
+
+def _refuse_swapped(app: App, box: str, emergency_passphrase: str, label: str) -> None:
+    """An envelope that does not open may be another slot's, moved onto this one (each is
+    sealed with its slot as associated data): name whose it is rather than blame the
+    passphrase. Returns when it opens under no slot (the passphrase is wrong)."""
+    if not emergency_passphrase:
+        return
+    with app.read() as s:
+        slots = s.execute(select(AllocationSlot.stratum, AllocationSlot.position,
+                                 Participant.label)
+                          .outerjoin(Participant,
+                                     Participant.id == AllocationSlot.participant_id)
+                          .order_by(AllocationSlot.id)).all()
+    found = sealing.which_aad(sealing.SealedBox.from_dict(json.loads(box)),
+                              emergency_passphrase, [envelope_aad(st, pos) for st, pos, _ in slots])
+    if found is None:
+        return
+    stratum, position, owner = slots[found]
+    if owner == label:
+        return
+    raise Refused(f"the envelope stored for {label} belongs to "
+                  f"{owner or f'slot {stratum}#{position} (no participant yet)'}: envelopes "
+                  "were swapped outside TrialDesk; nothing was shown (the attempt is in the audit "
+                  "trail)")
 
 
 # -- the whole study, after lock ----------------------------------------------------------

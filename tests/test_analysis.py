@@ -10,13 +10,15 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 from scipy import stats
+from sqlalchemy import select
 
-from services import allocation, analysis, demo, exports, lock
+from db.models import Participant, RevealedCondition
+from services import allocation, analysis, demo, exports, lock, plot_data, unblinding, visits
 from services.context import Actor, App
 from services.errors import PermissionDenied, Refused
 from tests.cli_helpers import cli
 from tests.conftest import make_study
-from tests.lock_helpers import ACTORS, password, ready_app
+from tests.lock_helpers import ACTORS, PASSPHRASE, VISITS, password, ready_app
 
 
 def _contrast(result: dict, measure: str, stratum: str, condition: str) -> dict:
@@ -121,3 +123,56 @@ def test_only_the_synthetic_demo_may_fix_the_allocation_seed(app: App) -> None:
     with pytest.raises(Refused, match="for the synthetic demo only"):
         allocation.generate(app, actors["rita"], "a sealing passphrase", "an emergency passphrase",
                             confirm_unbalanced=True, demo_seed=demo.ALLOCATION_SEED)
+
+
+def _cells(result: dict, measure: str) -> dict[tuple[str, str], int]:
+    m = next(m for m in result["measures"] if m["measure"] == measure)
+    return {(c["stratum"], c["condition"]): c["n"] for c in m["cells"]}
+
+
+def _plot_n(app: App, data: plot_data.GroupPlotData) -> dict[tuple[str, str], int]:
+    """n per stratum and condition as the unblinded group plot counts them."""
+    codes = {c.label: c.code for c in app.protocol.conditions}
+    return {(s.stratum, codes[x]): int(n) for s in data.strata
+            for x, n in zip(data.x_labels, s.n, strict=True)}
+
+
+def test_values_of_a_visit_changed_to_missed_are_kept_but_not_analysed(
+        db_url: str, tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """P001's dose2 was logged done, its scan imported, then corrected to missed: the
+    lock checklist warns, and neither the tables nor the plots count the value."""
+    app = ready_app(db_url, tmp_path_factory)
+    cora, ivan, stella = ACTORS["cora"], ACTORS["ivan"], ACTORS["stella"]
+    done = next(r for r in visits.list_visits(app, cora, 1) if r.visit == "dose2")
+    visits.log(app, cora, 1, "dose2", date=done.actual, status="missed",
+               reason="kit never taken: logged done by mistake")
+    items = {i.key: i for i in lock.checklist(app, ivan)}
+    stranded = items["values_on_unresolved_visits"]
+    assert stranded.ok and stranded.warning
+    assert [(p.participant, p.visit) for p in stranded.problems] == [("P001", "dose2")]
+    assert "logged missed" in stranded.problems[0].message
+    r = cli(capsys, monkeypatch, db_url, "--json", "lock", "--check", user="ivan",
+            password=password(ivan))
+    assert r.code == 0 and r.json["ready"] is True
+    warned = next(i for i in r.json["items"] if i["key"] == "values_on_unresolved_visits")
+    assert warned["warning"] is True and warned["problems"][0]["record"] == "P001/dose2"
+    lock.lock(app, ivan, "final", password(ivan))
+    unblinding.unblind_study(app, stella, "analysis", PASSPHRASE, password(stella))
+
+    with app.read() as s:
+        missed = s.scalar(select(RevealedCondition.condition).join(
+            Participant, Participant.id == RevealedCondition.participant_id)
+            .where(Participant.label == "P001", RevealedCondition.visit == "dose2"))
+    result = analysis.run(app, stella)
+    cells = _cells(result, "amygdala_threat")
+    assert cells["NTNA+", missed] == 0  # P001 is NTNA+'s only participant
+    assert sum(n for (stratum, _), n in cells.items() if stratum == "NTNA+") == 2
+    assert sum(n for (stratum, _), n in cells.items() if stratum == "NTNA-") == 3
+    group = plot_data.group_plot(app, stella, "amygdala_threat")
+    assert _plot_n(app, group) == cells
+    assert group.left_out == ("1 value left out: stored on visits logged missed or cancelled",)
+    series = plot_data.participant_plots(app, stella, "P001").measures["amygdala_threat"]
+    assert series.visit_ids == VISITS and series.given.tolist() == [True, True, False, True]
+    assert "visit logged missed: the value is stored but not analysed" in series.tooltips[2]
+    app.close()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from db.models import AuditEntry, Unblinding
+from db.models import AllocationSlot, AuditEntry, Participant, Unblinding
 from services import allocation, participants, unblinding
 from services.context import App
 from services.errors import PermissionDenied, Refused
@@ -96,3 +96,36 @@ def test_whole_study_unblinding_waits_for_the_lock(app: App) -> None:
         unblinding.require_locked(app)
     with pytest.raises(PermissionDenied):
         unblinding.emergency(app, allocated["stella"], 1, "x", EMERGENCY, "x")
+
+
+def test_a_swapped_envelope_names_whose_it_is(app: App) -> None:
+    """P002's envelope copied over P001's with raw SQL: it opens, but as P002's slot, so
+    the message names the swap instead of blaming the passphrase; nothing is shown."""
+    actors = allocated_study(app)
+    ivan, cora = actors["ivan"], actors["cora"]
+    enrol_by_hand(app, cora, 1)
+    enrol_by_hand(app, cora, 2)
+    with app.read() as s:
+        slot = dict(s.execute(select(Participant.label, AllocationSlot.id)
+                              .join(AllocationSlot,
+                                    AllocationSlot.participant_id == Participant.id)).all())
+    with app.engine.begin() as conn:
+        conn.execute(text("UPDATE sealed_keys SET box = (SELECT box FROM sealed_keys "
+                          "WHERE slot_id = :other) WHERE slot_id = :mine"),
+                     {"other": slot["P002"], "mine": slot["P001"]})
+    before = audit_count(app)
+    with pytest.raises(Refused) as refused:
+        unblinding.emergency(app, ivan, "P001", "rash", EMERGENCY, PASSWORDS["ivan"])
+    assert refused.value.message == (
+        "the envelope stored for P001 belongs to P002: envelopes were swapped outside "
+        "TrialDesk; nothing was shown (the attempt is in the audit trail)")
+    with pytest.raises(Refused, match="wrong emergency passphrase"):
+        unblinding.emergency(app, ivan, "P001", "rash", "not the passphrase",
+                             PASSWORDS["ivan"])
+    # each refused opening leaves its own entry, naming the cause; nothing else is written
+    with app.read() as s:
+        refusals = s.execute(select(AuditEntry.action, AuditEntry.after)
+                             .order_by(AuditEntry.seq).offset(before)).all()
+    assert [a for a, _ in refusals] == ["unblind.emergency.refused"] * 2
+    assert "belongs to P002" in json.dumps(refusals[0][1])
+    assert "wrong emergency passphrase" in json.dumps(refusals[1][1])

@@ -127,7 +127,7 @@ def test_0004_makes_the_statistician_who_generated_the_list_the_randomizer(
         command.downgrade(cfg, "0003")
     assert roles()["rita"] == ("statistician", True)
     assert roles()["mona"] == ("monitor", False)
-    assert audit_trail.verify(app, actors["stella"]).ok
+    # (the trail is verified after the way back up: today's code reads today's schema)
     with app.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

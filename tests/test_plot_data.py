@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event, select
 
 from db.models import ImportRecord, Observation, Participant, RevealedCondition, Visit
-from services import lock, participants, plot_data, unblinding, visits
+from services import analysis, lock, participants, plot_data, unblinding, visits
 from services.context import Actor, App
 from services.errors import NotFound, Refused
 from tests.lock_helpers import PASSPHRASE, TODAY, allocated, enrol, log_all, password, record
@@ -239,7 +239,7 @@ def test_blinded_group_view_is_by_dosing_visit_without_individuals(
         assert stratum.lines_x.size == stratum.lines_y.size == 0
         for i, visit in enumerate(("dose1", "dose2", "dose3")):
             values = [value_of(p, visit, "amygdala_threat") for p in members
-                      if visit in DONE[p]]
+                      if visit in DONE[p] and (p, visit) != MOTION]  # its scan failed QC
             assert stratum.n[i] == len(values)
             if values:
                 assert stratum.mean[i] == pytest.approx(np.mean(values))
@@ -275,7 +275,8 @@ def test_after_unblinding_labels_and_groups_are_by_condition(app: App,
     high = group.strata[0]
     for i, code in enumerate(order):
         values = [value_of(p, v, "amygdala_threat") for (p, v), c in revealed.items()
-                  if c == code and p in ("P001", "P003") and v in DONE[p]]
+                  if c == code and p in ("P001", "P003") and v in DONE[p]
+                  and (p, v) != MOTION]
         assert high.n[i] == len(values)
         assert high.mean[i] == pytest.approx(np.mean(values))
     assert high.participants == 2 and np.isfinite(high.lines_y).sum() == high.n.sum()
@@ -287,3 +288,28 @@ def test_unknown_participant_or_measure_is_refused(app: App, built: dict[str, Ac
         plot_data.participant_plots(app, built["cora"], 99)
     with pytest.raises(Refused, match=r"unknown measure 'amygdala'.*amygdala_threat"):
         plot_data.group_plot(app, built["cora"], "amygdala")
+
+
+def _plot_n(app: App, data: plot_data.GroupPlotData) -> dict[tuple[str, str], int]:
+    """n per stratum and condition as the unblinded group plot counts them."""
+    codes = {c.label: c.code for c in app.protocol.conditions}
+    return {(s.stratum, codes[x]): int(n) for s in data.strata
+            for x, n in zip(data.x_labels, s.n, strict=True)}
+
+
+@pytest.mark.parametrize("measure", ["amygdala_threat", "fd_mean", "subjective_anxiety"])
+def test_the_group_plot_counts_what_the_analysis_counts(app: App, built: dict[str, Actor],
+                                                         measure: str) -> None:
+    """P003's dose2 scan moved too much: the analysis leaves its scan measures out, so
+    the group plot does too, and says so; questionnaire scores of that visit stay."""
+    scan = measure != "subjective_anxiety"
+    note = ("1 scan left out: Mean framewise displacement > 0.5 mm",) if scan else ()
+    assert plot_data.group_plot(app, built["cora"], measure).left_out == note
+    unblind(app, built)
+    stella = built["stella"]
+    group = plot_data.group_plot(app, stella, measure)
+    result = analysis.run(app, stella)
+    cells = next(m for m in result["measures"] if m["measure"] == measure)["cells"]
+    assert _plot_n(app, group) == {(c["stratum"], c["condition"]): c["n"] for c in cells}
+    assert group.left_out == note
+    assert sum(s.n.sum() for s in group.strata) == sum(len(DONE[p]) - 1 for p in DONE) - scan

@@ -22,6 +22,7 @@ import base64
 import binascii
 import os
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,6 +204,23 @@ class Sealer:
 def seal(plaintext: bytes, passphrase: str, *, aad: bytes = b"", n: int = MIN_N) -> SealedBox:
     """Seal one message under a key derived from ``passphrase`` (one scrypt run)."""
     return Sealer.create(passphrase, n=n).seal(plaintext, aad)
+
+
+def which_aad(box: SealedBox, passphrase: str, aads: Sequence[bytes]) -> int | None:
+    """The index of the aad the box opens with (one scrypt run, then one cheap AES-GCM
+    attempt per aad), or None: then the passphrase is wrong or the box altered.
+
+    Tells a box moved to another record (it opens, under that record's aad) from a
+    mistyped passphrase, which AES-GCM alone cannot.
+    """
+    sealer = Sealer._derived_for(passphrase, box)
+    for i, aad in enumerate(aads):
+        try:
+            sealer.open(box, aad)
+        except WrongPassphrase:
+            continue
+        return i
+    return None
 
 
 def open_sealed(box: SealedBox, passphrase: str, aad: bytes = b"") -> bytes:

@@ -18,11 +18,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from trialcore.counted import failed_checks, scans_left_out
+
 # scipy and statsmodels are imported by the functions that use them: together they take
 # over a second to import, and the Analysis tab opens long before a study is unblinded.
 REQUIRED_COLUMNS = ("participant", "stratum", "condition", "period", "measure", "value")
 CONFIDENCE = 0.95
-FIT_METHODS = ("lbfgs", "powell")
+# Every optimiser is tried and the highest REML log-likelihood among the converged fits
+# kept: statsmodels calls a fit converged when its optimiser stops, which can be short
+# of the maximum another optimiser reaches (seen on 2 of 100 synthetic studies).
+FIT_METHODS = ("lbfgs", "bfgs", "powell", "nm", "cg")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,10 +244,11 @@ def mixed_model(
 ) -> MixedModelResult:
     """REML fit of value ~ condition * stratum + period with a random participant intercept.
 
-    Treatment coding against ``reference`` and ``strata[0]``; period is numeric. The fit
-    tries L-BFGS first and Powell if that fails or does not converge, and reports every
-    warning instead of printing it, because small studies often sit on the boundary
-    (participant variance near zero). p values are Wald z tests, as in statsmodels.
+    Treatment coding against ``reference`` and ``strata[0]``; period is numeric. Every
+    optimiser of FIT_METHODS is tried and the converged fit with the highest
+    log-likelihood kept (the notes name it); the warnings of that fit are reported
+    instead of printed, because small studies often sit on the boundary (participant
+    variance near zero). p values are Wald z tests, as in statsmodels.
     """
     _check_reference(reference, conditions)
     rows = _measure_rows(df, measure, conditions, strata)
@@ -264,24 +270,16 @@ def mixed_model(
 
     groups = rows["participant"].to_numpy()
     model = MixedLM(rows["value"].to_numpy(float), design, groups=groups)
-    result = None
-    for method in FIT_METHODS:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                attempt = model.fit(reml=True, method=method)
-            except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-                attempt = None
-                notes.append(f"{method} fit failed: {exc}")
-        _record(caught, notes)
-        if attempt is None:
-            continue
-        result = attempt
-        if attempt.converged and np.all(np.isfinite(attempt.fe_params)):
-            break
-        notes.append(f"{method} fit did not converge")
-    if result is None:
+    best = _best_fit(model, notes)
+    if best is None:
         return MixedModelResult([], False, notes)
+    method, result, caught = best
+    _record(caught, notes)
+    if result.converged:
+        notes.append(f"fitted by {method}: the highest REML log-likelihood "
+                     f"({float(result.llf):.6g}) of the converged optimisers")
+    else:
+        notes.append(f"no optimiser converged; the {method} fit is shown")
 
     estimates = result.fe_params.to_numpy(float)
     relative_var = float(np.asarray(result.cov_re_unscaled).ravel()[0])
@@ -292,6 +290,36 @@ def mixed_model(
         for i, name in enumerate(design.columns)
     ]
     return MixedModelResult(terms, bool(result.converged), notes)
+
+
+Fit = tuple[str, Any, list[warnings.WarningMessage]]  # optimiser, statsmodels fit, warnings
+
+
+def fits(model: Any, notes: list[str]) -> list[Fit]:
+    """(optimiser, fit, its warnings) for every optimiser of FIT_METHODS that returns a
+    fit with finite estimates; a failure is noted and the next optimiser tried."""
+    out = []
+    for method in FIT_METHODS:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                attempt = model.fit(reml=True, method=method)
+                usable = bool(np.all(np.isfinite(attempt.fe_params))
+                              and math.isfinite(float(attempt.llf)))  # llf: computed here
+            except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+                notes.append(f"{method} fit failed: {exc}")
+                continue
+        if usable:
+            out.append((method, attempt, list(caught)))
+    return out
+
+
+def _best_fit(model: Any, notes: list[str]) -> Fit | None:
+    """The converged fit with the highest log-likelihood; without one, the highest of all."""
+    found = fits(model, notes)
+    converged = [f for f in found if f[1].converged]
+    pool = converged or found
+    return max(pool, key=lambda f: float(f[1].llf)) if pool else None
 
 
 def _fixed_effect_se(
@@ -329,23 +357,25 @@ def exclude_failed_scans(
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Scans whose quality measure is above the protocol's qc_max leave the analysis.
 
-    A failed check (say mean framewise displacement above 0.5 mm) drops every scan
-    measure of that participant and period, as the run itself is unusable;
-    questionnaire scores of the visit stay. Returns the kept rows and one record per
-    failed check, so the report can say what was left out and why.
+    The rule is trialcore.counted's (the group plot applies the same one), with the
+    period naming the visit. Returns the kept rows and one record per failed check, so
+    the report can say what was left out and why.
     """
     checked = df[df["measure"].isin(list(limits))]
-    failed = checked[checked["value"].to_numpy(dtype=float)
-                     > checked["measure"].map(limits).to_numpy(dtype=float)]
-    if failed.empty:
+    failures = failed_checks(zip(checked["participant"], checked["period"],
+                                 checked["measure"], checked["value"], strict=True), limits)
+    if not failures:
         return df, []
-    bad = pd.MultiIndex.from_frame(failed[["participant", "period"]])
-    in_bad = pd.MultiIndex.from_frame(df[["participant", "period"]]).isin(bad)
-    kept = df[~(in_bad & df["measure"].isin(list(scan_measures)).to_numpy())]
+    out = scans_left_out(df["participant"].tolist(), df["period"].tolist(),
+                         df["measure"].isin(list(scan_measures)).to_numpy(), failures)
+    kept = df[~out]
+    conditions = dict(zip(zip(checked["participant"], checked["period"], checked["measure"],
+                              strict=True), checked["condition"], strict=True))
     records = [
-        {"participant": r.participant, "condition": r.condition, "period": int(r.period),
-         "measure": r.measure, "value": float(r.value), "limit": float(limits[r.measure])}
-        for r in failed.sort_values(["participant", "period", "measure"]).itertuples()
+        {"participant": f.participant,
+         "condition": conditions[f.participant, f.occasion, f.measure],
+         "period": int(f.occasion), "measure": f.measure, "value": f.value, "limit": f.limit}
+        for f in sorted(failures, key=lambda f: (f.participant, f.occasion, f.measure))
     ]
     return kept, records
 

@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _checklist_text(items: list[lock.CheckItem]) -> str:
     lines = []
     for item in items:
-        lines.append(f"[{'ok' if item.ok else 'FAIL':<4}] {item.title}: {item.note}")
+        mark = "FAIL" if not item.ok else "warn" if item.warning else "ok"
+        lines.append(f"[{mark:<4}] {item.title}: {item.note}")
         lines += [f"         {p.record}: {p.message}" for p in item.problems]
     return "\n".join(lines)
 

@@ -122,7 +122,8 @@ class LockView(QWidget):
         self.summary.setText(_status_text(status))
         self.tree.clear()
         for item in status.items:
-            top = QTreeWidgetItem([f"{'✔' if item.ok else '✘'}  {item.title}", item.note])
+            mark = "✘" if not item.ok else "⚠" if item.warning else "✔"
+            top = QTreeWidgetItem([f"{mark}  {item.title}", item.note])
             if not item.ok:
                 top.setForeground(0, QBrush(FAIL_COLOUR))
             for p in item.problems:
@@ -130,7 +131,7 @@ class LockView(QWidget):
                 child.setData(0, PROBLEM_ROLE, p)
                 top.addChild(child)
             self.tree.addTopLevelItem(top)
-            top.setExpanded(not item.ok)
+            top.setExpanded(not item.ok or item.warning)
         self._update_buttons()
 
     def _update_buttons(self) -> None:

@@ -105,6 +105,7 @@ class GroupFigure(pg.GraphicsLayout):
         self.data: GroupPlotData | None = None
         self.heading = pg.LabelItem("", justify="left", size=style.TITLE_SIZE)
         self.key = legend(6)
+        self.caption = pg.LabelItem("", justify="left")  # what the plot leaves out, and why
         self.plots: dict[str, StratumPlot] = {}
         self.shown: list[str] = []
 
@@ -123,6 +124,7 @@ class GroupFigure(pg.GraphicsLayout):
             self._lay_out(names)
         style.set_heading(self.heading, data.title, data.heading)
         self._set_key(data)
+        self.caption.setText("; ".join(data.left_out))
         for summary in data.strata:
             self.plots[summary.stratum].set_data((data, summary))
         self.plots[names[0]].setYRange(*value_range(data.strata), padding=0.06)  # all linked
@@ -136,6 +138,7 @@ class GroupFigure(pg.GraphicsLayout):
             self.addItem(self.plot(name), row=2, col=i)
             self.layout.setColumnStretchFactor(i, 1)
             self.plot(name).setYLink(self.plot(names[0]) if i else None)
+        self.addItem(self.caption, row=3, col=0, colspan=len(names))
 
     def _set_key(self, data: GroupPlotData) -> None:
         names = [k.label for k in data.key] + (["a participant"] if data.unblinded else [])

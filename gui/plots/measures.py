@@ -20,6 +20,7 @@ from gui.plots.items import EmptyNote, FigurePlot, VisitPoints, legend, update_l
 from services.plot_data import NO_CONDITION, KeyEntry, ParticipantPlotData, PointSeries
 
 PLOT_HEIGHT = 190
+NOT_GIVEN_ALPHA = 60  # a value stored on a visit logged missed or cancelled
 TICK_WIDTH = 78  # pixels a visit's two-line label needs
 MAX_COLUMNS = 3
 
@@ -93,14 +94,18 @@ class MeasurePlot(FigurePlot[Drawn]):
         series, labels, key = data
         style.set_title(self, series.title)
         style.set_left_label(self, series.unit)
-        self.line.setData(series.x, series.y)
+        # a value on a visit not given (missed, cancelled) is shown faded, joined to none
+        self.line.setData(series.x, np.where(series.given, series.y, np.nan))
         index = series.x.astype(int)
-        if np.all(series.slot == NO_CONDITION):  # blinded, or no dosing visit: the defaults
+        if np.all(series.slot == NO_CONDITION) and series.given.all():  # the defaults
             self.points.show_visits(index, series.y, series.visit_ids, series.tooltips)
         else:
             slots = series.slot.tolist()
             self.points.show_visits(index, series.y, series.visit_ids, series.tooltips,
-                                    [style.brush(style.condition_colour(s)) for s in slots],
+                                    [style.brush(style.condition_colour(s),
+                                                 255 if g else NOT_GIVEN_ALPHA)
+                                     for s, g in zip(slots, series.given.tolist(),
+                                                     strict=True)],
                                     [style.condition_symbol(s) for s in slots])
         self.set_view(y=y_range(series.y))
         self.note.show_if(len(series.y) == 0)

@@ -47,7 +47,7 @@ class QcPlot(FigurePlot[tuple[QcSeries, tuple[str, ...]]]):
         s = qc.series
         style.set_title(self, f"Scan QC: {s.title}")
         style.set_left_label(self, s.unit)
-        self.line.setData(s.x, s.y)
+        self.line.setData(s.x, np.where(s.given, s.y, np.nan))  # a visit not given: no line
         looks = [ABOVE if a else WITHIN for a in qc.above]
         self.points.show_points(s.x, s.y, s.visit_ids, s.tooltips,
                                 **{k: [look[k] for look in looks]

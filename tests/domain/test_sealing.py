@@ -13,6 +13,7 @@ from trialcore.sealing import (
     WrongPassphrase,
     open_sealed,
     seal,
+    which_aad,
 )
 
 SECRET = b'{"K7QM-2XPA": "120 mg"}'
@@ -126,3 +127,11 @@ def test_for_box_rederives_and_verifies(sealer: Sealer) -> None:
 
 def test_repr_hides_key(sealer: Sealer) -> None:
     assert "hidden" in repr(sealer)
+
+
+def test_a_moved_box_tells_which_aad_it_belongs_to(sealer: Sealer) -> None:
+    envelope = sealer.seal(b"secret", b"env:2")
+    aads = [b"env:1", b"env:2", b"env:3"]
+    assert which_aad(envelope, "caf\u00e9 investigator", aads) == 1
+    assert which_aad(envelope, "caf\u00e9 investigator", [b"env:1"]) is None
+    assert which_aad(envelope, "someone else", aads) is None

@@ -375,3 +375,37 @@ def test_a_failed_quality_check_drops_that_scan_and_keeps_the_questionnaires() -
     assert excluded == [{"participant": "P1", "condition": "PBO", "period": 1,
                          "measure": "fd_mean", "value": 0.7, "limit": 0.5}]
     assert exclude_failed_scans(df, {}, {"amyg"}) == (df, [])
+
+
+def synthetic_fd_crossover(seed: int) -> pd.DataFrame:
+    """The crossover above with trialcore.synthetic's head motion (fd_mean) as the value."""
+    from trialcore.synthetic import synthetic_scan_values
+
+    df = crossover(np.zeros((16, 3)), "fd_mean")
+    rows = [{"participant": r.participant, "visit": f"dose{r.period}", "stratum": r.stratum,
+             "condition": r.condition, "period": r.period} for r in df.itertuples()]
+    df["value"] = [v["fd_mean"] for v in synthetic_scan_values(rows, seed=seed)]
+    return df
+
+
+def test_mixed_model_keeps_the_best_converged_fit_not_the_first() -> None:
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    from trialcore.statistics import _design, _estimable, _measure_rows, fits
+
+    df = synthetic_fd_crossover(64)
+    rows = _measure_rows(df, "fd_mean", CONDITIONS, STRATA)
+    design, _ = _estimable(_design(rows, "PBO", CONDITIONS, STRATA))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = fits(MixedLM(rows["value"].to_numpy(float), design,
+                             groups=rows["participant"].to_numpy()), [])
+        result = mixed_model(df, "fd_mean", **KW)
+    converged = {method: fit for method, fit, _ in found if fit.converged}
+    best = max(converged, key=lambda m: converged[m].llf)
+    first = found[0][0]
+    assert first in converged and converged[first].llf < converged[best].llf  # the case
+    assert result.converged
+    assert any(note.startswith(f"fitted by {best}:") for note in result.warnings)
+    assert [t.estimate for t in result.terms] == pytest.approx(
+        list(converged[best].fe_params), rel=1e-12)

@@ -16,7 +16,7 @@ from gui.lock.lock_view import LockView
 from gui.lock.signature_dialog import SignatureDialog
 from gui.participants.participants_view import ParticipantsView
 from gui.window.main_window import MainWindow
-from services import lock, participants
+from services import lock, participants, visits
 from services.context import App
 from tests.gui.conftest import tab
 from tests.lock_helpers import ACTORS, PASSPHRASE, REG, password, ready_app, state
@@ -178,3 +178,15 @@ def test_export_data_from_the_file_menu(qtbot: QtBot, app: App, tmp_path: Path) 
         qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     assert f"cannot write to {tmp_path / 'missing'}" in dialog.error.text()
     assert not (tmp_path / "missing").exists()
+
+
+def test_values_on_a_visit_not_done_are_a_warning_that_does_not_block(qtbot: QtBot,
+                                                                      app: App) -> None:
+    done = next(r for r in visits.list_visits(app, ACTORS["cora"], 2) if r.visit == "dose3")
+    visits.log(app, ACTORS["cora"], 2, "dose3", date=done.actual, status="missed",
+               reason="logged done by mistake")
+    view = _lock_view(qtbot, _window(qtbot, app, "ivan"))
+    warning = view.tree.topLevelItem(4)
+    assert warning.text(0) == "⚠  No values on visits not done" and warning.isExpanded()
+    assert [warning.child(i).text(0) for i in range(warning.childCount())] == ["P002/dose3"]
+    assert view.lock_button.isEnabled()

@@ -315,3 +315,33 @@ def test_none_outlives_many_void_calls() -> None:
     for _ in range(20_000):
         probe.setObjectName("probe")
     assert sys.getrefcount(None) > 20_000
+
+
+def test_the_group_plot_says_which_scans_it_leaves_out(group: GroupView, qtbot: QtBot,
+                                                       sqlite_app: App) -> None:
+    """P003's dose2 scan is above the motion limit: left out, as in the analysis tables."""
+    assert group.measure.currentData() == "amygdala_threat"
+    assert group.figure.caption.text == "1 scan left out: Mean framewise displacement > 0.5 mm"
+    names = [m.name for m in sqlite_app.protocol.measures]
+    group.measure.setFocus()
+    for _ in range(names.index("subjective_anxiety")):
+        qtbot.keyClick(group.measure, Qt.Key.Key_Down)
+    assert group.measure.currentData() == "subjective_anxiety"
+    assert group.figure.caption.text == ""  # a questionnaire score has no quality check
+
+
+def test_a_value_on_a_visit_changed_to_missed_is_shown_faded_and_joined_to_none(
+        tab: ParticipantPlotsTab, sqlite_app: App, study: dict[str, Actor]) -> None:
+    done = next(r for r in visits.list_visits(sqlite_app, study["cora"], 1, today=TODAY)
+                if r.visit == "dose2")
+    visits.log(sqlite_app, study["cora"], 1, "dose2", date=done.actual, status="missed",
+               reason="logged done by mistake", today=TODAY)
+    tab.select("P001")
+    plot = tab.panel.figure.grid.plots["amygdala_threat"]
+    values = [value_of("P001", v, "amygdala_threat") for v in ("baseline", "dose1", "dose2",
+                                                               "dose3")]
+    assert list(plot.points.shown()[1]) == values  # still shown
+    line = plot.line.getData()[1]
+    assert np.isnan(line[2]) and list(line[[0, 1, 3]]) == pytest.approx(values[:2] + values[3:])
+    brushes = plot.points.data["brush"]
+    assert brushes[2].color().alpha() < 255 and brushes[1].color().alpha() == 255
