@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QW
 
 from gui.table_model import Column, FilterProxy, RowTableModel
 from gui.widgets import row_table
-from importers.problems import Problem
+from services.imports import Problem
 
 
 class Shown(NamedTuple):

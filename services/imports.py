@@ -42,7 +42,6 @@ from db.models import (
     Visit,
     utcnow,
 )
-from importers.answer_store import stored_answers
 from importers.extract import Extract
 from importers.keys import participant_numbers
 from importers.mapping import Mapping
@@ -50,10 +49,11 @@ from importers.problems import FileProblem, Problem
 from importers.questionnaires import FORMATS, extract_questionnaire
 from importers.reading import read_table
 from importers.scans import extract_scans
-from importers.store import Cancelled, write
 from importers.validation import STORED_COLUMNS, Plan, Snapshot, validate
+from services.answer_store import stored_answers
 from services.context import Actor, App, need_reason, require
 from services.errors import Conflict, NotFound, Refused
+from services.import_store import Cancelled, write
 from services.lifecycle import require_open
 from trialcore.protocol import Protocol
 from trialcore.response_sets import decode
