@@ -60,6 +60,17 @@ class Extract:
         return self.table.frame
 
 
+_DICTIONARY = {"variablefieldname", "formname", "fieldtype", "fieldlabel"}
+
+
+def refuse_non_data(table: Table) -> None:
+    """A REDCap data dictionary describes the fields and holds no answers: importing it
+    would report every field as an unknown participant. Say what it is instead."""
+    if {norm(c) for c in table.frame.columns} >= _DICTIONARY:
+        raise Stop("this is a REDCap data dictionary (the fields' definitions), not data: "
+                   "export the records instead (Data Exports, CSV / raw data)")
+
+
 def empty_values() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=np.int64 if c == "row" else object)
                          for c in VALUE_COLUMNS})

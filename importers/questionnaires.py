@@ -25,6 +25,7 @@ from importers.extract import (
     guarded,
     melt,
     pick_column,
+    refuse_non_data,
     unmatched_warnings,
 )
 from importers.keys import (
@@ -114,9 +115,10 @@ def extract_questionnaire(table: Table, protocol: Protocol, mapping: Mapping,
     """Find keys and items; `keep_test` keeps Qualtrics previews, tests and spam."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown questionnaire format {fmt!r}")
-    fmt = detect_format(table) if fmt == "auto" else fmt
     out = Extract("questionnaire", fmt, table, replace(mapping), empty_values())
     try:
+        refuse_non_data(table)
+        fmt = out.format = detect_format(table) if fmt == "auto" else fmt
         if fmt == "qualtrics":
             out.table = _qualtrics_table(table)
             _qualtrics(out, protocol, keep_test)

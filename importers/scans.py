@@ -23,6 +23,7 @@ from importers.extract import (
     guarded,
     melt,
     pick_column,
+    refuse_non_data,
     unmatched_warnings,
 )
 from importers.keys import (
@@ -86,6 +87,7 @@ def extract_scans(table: Table, protocol: Protocol, mapping: Mapping) -> Extract
     """Find keys and measures; problems that stop the import come back as errors."""
     out = Extract("scans", f"scans {table.format}", table, replace(mapping), empty_values())
     try:
+        refuse_non_data(table)
         _extract(out, protocol)
     except Stop as stop:
         out.errors.append(stop.problem)
@@ -160,6 +162,9 @@ def _filtered(out: Extract, frame: pd.DataFrame, bcol: str) -> pd.DataFrame:
     chosen = out.mapping.bids_filter
     keep = np.ones(len(frame), dtype=bool)
     for key, wanted in chosen.items():
+        if not str(wanted).strip():
+            raise Stop(f"BIDS filter {key!r}: write it as KEY=VALUE (task=rest, run=1)",
+                       option="bids_filter")
         if key not in entities.columns:
             raise Stop(f"the BIDS names in {bcol} have no {key}- entity to choose by; they "
                        f"have {', '.join(entities.columns)}", column=bcol,
