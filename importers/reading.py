@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -108,11 +109,12 @@ def fail(message: str, row: int | None = None, column: str | None = None) -> Fil
 
 
 def read_table(path: str | Path, *, sheet: str | None = None,
-               decimal: str | None = None) -> Table:
+               decimal: str | None = None, keep: Collection[str] = ()) -> Table:
     """Read a CSV/TSV/XLSX file into a Table, or raise FileProblem saying why not.
 
     `decimal` is the user's choice of decimal mark ("," or "."); None lets the
-    delimiter decide (semicolon-separated files use decimal commas)."""
+    delimiter decide (semicolon-separated files use decimal commas). `keep` are texts
+    read as they are rather than as empty (the protocol's missing-data codes, "NA")."""
     if decimal not in (None, ",", "."):
         raise fail(f"the decimal mark must be ',' or '.', not {decimal!r}")
     path = Path(path)
@@ -123,11 +125,11 @@ def read_table(path: str | Path, *, sheet: str | None = None,
     if not raw.strip():
         raise fail("the file is empty")
     if raw.startswith(b"PK\x03\x04"):
-        table = _read_workbook(path, raw, sheet)
+        table = _read_workbook(path, raw, sheet, frozenset(keep))
     elif raw.startswith(b"\xd0\xcf\x11\xe0"):
         raise fail("this is an old Excel .xls workbook; save it as .xlsx or CSV")
     else:
-        table = _read_text(path.name, raw, path.suffix.lower())
+        table = _read_text(path.name, raw, path.suffix.lower(), frozenset(keep))
     if decimal is not None:
         table = replace(table, decimal_comma=decimal == ",",
                         notes=[n for n in table.notes if "decimal point" not in n])
@@ -244,7 +246,7 @@ def _field_counts(text: str, delimiter: str) -> np.ndarray:
     return counts
 
 
-def _read_text(name: str, raw: bytes, suffix: str) -> Table:
+def _read_text(name: str, raw: bytes, suffix: str, keep: frozenset[str]) -> Table:
     text, encoding, notes = _decode(raw)
     for mark in ("\ufeff", "\u00ef\u00bb\u00bf"):  # a second BOM, or one read as Latin-1
         if text.startswith(mark):
@@ -274,7 +276,8 @@ def _read_text(name: str, raw: bytes, suffix: str) -> Table:
                    column=column_letter(min(n, width)) if n > width else None)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=object,
-                            keep_default_na=False, na_values=NA_TOKENS, quotechar='"',
+                            keep_default_na=False,
+                            na_values=[t for t in NA_TOKENS if t not in keep], quotechar='"',
                             skip_blank_lines=False, skipinitialspace=True, engine="c")
     except (pd.errors.ParserError, ValueError) as exc:
         raise fail(f"cannot be read as a {DELIMITERS[delimiter]}-separated table: "
@@ -288,7 +291,7 @@ def _read_text(name: str, raw: bytes, suffix: str) -> Table:
 
 # -- workbooks -------------------------------------------------------------------------
 
-def _cell_text(value: object) -> object:
+def _cell_text(value: object, keep: frozenset[str] = frozenset()) -> object:
     if value is None:
         return np.nan
     if isinstance(value, bool):
@@ -300,7 +303,7 @@ def _cell_text(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value).strip()
-    return np.nan if text in NA_TOKENS else text
+    return np.nan if text in NA_TOKENS and text not in keep else text
 
 
 def _formula_cells(raw: bytes) -> bool:
@@ -328,7 +331,7 @@ def _uncalculated(raw: bytes, title: str, cells: list[list[object]]) -> list[str
         book.close()
 
 
-def _read_workbook(path: Path, raw: bytes, sheet: str | None) -> Table:
+def _read_workbook(path: Path, raw: bytes, sheet: str | None, keep: frozenset[str]) -> Table:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -357,7 +360,7 @@ def _read_workbook(path: Path, raw: bytes, sheet: str | None) -> Table:
             raise fail(f"cell {shown} holds a formula whose result was never saved (the "
                        "workbook was written by a program, not calculated): open it in "
                        "Excel or LibreOffice, save it, and import again")
-    cells = [[_cell_text(v) for v in row] for row in values]
+    cells = [[_cell_text(v, keep) for v in row] for row in values]
     if not cells:
         raise fail("the workbook's sheet is empty")
     width = max(len(r) for r in cells)

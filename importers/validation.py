@@ -150,8 +150,9 @@ def _checked(ex: Extract, snap: Snapshot, protocol: Protocol, found: Findings,
         found.error(rows[pick], ex.visit_column,
                     ["no visit given" if pd.isna(t) else
                      f"unknown visit {t!s}; the protocol's visits are {ids}" for t in labels])
-    value = _numbers(ex, v, protocol, found)
-    ok = ~bad_id & ~unknown & ~no_visit & ~np.isnan(value)
+    code = _missing_codes(ex, v, protocol)
+    value = _numbers(ex, v, protocol, found, code)
+    ok = ~bad_id & ~unknown & ~no_visit & (~np.isnan(value) | pd.notna(code))
     ok &= ~_duplicates(v, numbers, protocol, found)
     codes, uniques = pd.factorize(numbers)
     frame = pd.DataFrame({
@@ -159,14 +160,41 @@ def _checked(ex: Extract, snap: Snapshot, protocol: Protocol, found: Findings,
         "participant_id": np.nan_to_num(pid, nan=0).astype(np.int64),
         "label": pd.Categorical.from_codes(codes, [label(n, protocol) for n in uniques]),
         "visit": v["visit"].array, "target": v["target"].array, "value": value,
+        "code": code,
     })[ok].reset_index(drop=True)
     _visit_status(frame, snap, found, ex.visit_column)
     return frame, unknown_ids, unregistered
 
 
-def _numbers(ex: Extract, v: pd.DataFrame, protocol: Protocol, found: Findings) -> np.ndarray:
-    """Parsed values (NaN = missing or bad), with range and QC checks per target."""
+def _missing_codes(ex: Extract, v: pd.DataFrame, protocol: Protocol) -> np.ndarray:
+    """Each answer's missing-data code when the cell holds one of its measure's codes
+    (protocol missing_codes), else None: such an answer is stored as missing with its
+    code, never read as a number nor refused as out of range."""
+    out = np.full(len(v), None, dtype=object)
+    if ex.kind != "questionnaire" or v.empty:
+        return out
+    scales = item_table(protocol.measures).set_index("item")["measure"]
+    target = v["target"].array
+    per_item = {t: set(protocol.codes_of(scales[t])) for t in target.categories
+                if t in scales.index}
+    if not any(per_item.values()):
+        return out
+    text = v["raw"].astype(str).str.strip().to_numpy(dtype=object)
+    filled = pd.notna(v["raw"]).to_numpy()
+    for position, item in enumerate(target.categories):
+        if per_item.get(item):
+            hit = (target.codes == position) & filled & np.isin(text, list(per_item[item]))
+            out[hit] = text[hit]
+    return out
+
+
+def _numbers(ex: Extract, v: pd.DataFrame, protocol: Protocol, found: Findings,
+             code: np.ndarray) -> np.ndarray:
+    """Parsed values (NaN = missing or bad), with range and QC checks per target; an
+    answer with a missing-data code is NaN without a problem."""
     value, bad = ex.table.numbers(v["raw"])
+    coded = pd.notna(code)
+    value[coded], bad[coded] = np.nan, False
     value = value + 0.0  # -0.0 would not survive SQLite's storage, nor the audit digest
     if bad.any() and ex.kind == "questionnaire":
         value, bad = _labelled(v["raw"], value, bad, ex.mapping.value_labels)
@@ -302,15 +330,23 @@ def _conflicts(frame: pd.DataFrame, table: str, allow_update: bool, found: Findi
         return
     found.error(changed["row"].to_numpy(), changed["column"].to_numpy(), option="update",
                 message=[
-        f"{who} {visit} {target}: {_shown(old)} is stored ("
+        f"{who} {visit} {target}: {_shown(old, old_code)} is stored ("
         + (f"from import {int(src)}" if src == src else "entered earlier")
-        + f"), the file has {new:g}; to change it, allow updates and give a reason"
-        for who, visit, target, old, new, src in zip(
+        + f"), the file has {_shown(new, code)}; to change it, allow updates and give a reason"
+        for who, visit, target, old, new, src, code, old_code in zip(
             changed["label"], changed["visit"], changed["target"], changed["stored_value"],
-            changed["value"], changed["stored_import"], strict=True)])
+            changed["value"], changed["stored_import"], _codes(changed, "code"),
+            _codes(changed, "stored_code"), strict=True)])
 
 
-def _shown(value: float) -> str:
+def _codes(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype=object) if column in frame.columns \
+        else np.full(len(frame), None, dtype=object)
+
+
+def _shown(value: float, code: object = None) -> str:
+    if pd.notna(code):
+        return f"the missing code {code}"
     return "no value" if np.isnan(value) else f"{value:g}"
 
 

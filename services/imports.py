@@ -56,7 +56,7 @@ from services.errors import Conflict, NotFound, Refused
 from services.import_store import Cancelled, write
 from services.lifecycle import require_open
 from trialcore.protocol import Protocol
-from trialcore.response_sets import decode
+from trialcore.response_sets import decode, missing
 
 KINDS = ("scans", "questionnaire")
 FORMATS_CHOICES = FORMATS
@@ -226,7 +226,10 @@ def read(app: App, options: ImportOptions) -> tuple[Extract | None, ImportReport
     with app.read() as s:
         mapping = _profile_mapping(s, options)
     try:
-        table = read_table(path, sheet=options.sheet, decimal=options.decimal)
+        keep = app.protocol.missing_codes + tuple(
+            c for m in app.protocol.measures for c in m.missing_codes)
+        table = read_table(path, sheet=options.sheet, decimal=options.decimal,
+                           keep=keep if options.kind == "questionnaire" else ())
     except FileProblem as exc:
         report.errors = [exc.problem]
         report.format = path.suffix.lstrip(".").lower()
@@ -479,12 +482,14 @@ def provenance(app: App, actor: Actor, participant: object | None = None) -> lis
         if participant is not None:
             q = q.where(Observation.participant_id.in_(labels))
             sets = sets.where(ResponseSet.participant_id.in_(labels))
-        values = [(*r, "observations") for r in s.execute(q)]
-        values += [(pid, visit, item, value, source, "item_responses")
-                   for pid, visit, answers in s.execute(sets)
-                   for item, (value, source) in decode(answers).items()]
+        values = [(*r, "observations", None) for r in s.execute(q)]
+        for pid, visit, answers in s.execute(sets):
+            codes = missing(answers)
+            values += [(pid, visit, item, value, source, "item_responses", codes.get(item))
+                       for item, (value, source) in decode(answers).items()]
     order = {pid: n for n, pid in enumerate(labels)}
     values.sort(key=lambda v: (v[5] != "observations", order[v[0]], v[1], v[2]))
     return [{"participant": labels[pid], "visit": visit, "name": name, "value": value,
-             "import_id": source, "file": files.get(source), "table": table}
-            for pid, visit, name, value, source, table in values]
+             "missing_code": code, "import_id": source, "file": files.get(source),
+             "table": table}
+            for pid, visit, name, value, source, table, code in values]

@@ -15,6 +15,7 @@ import pytest
 
 from services import imports
 from services.context import Actor, App
+from tests import conftest
 from tests.importers.files import (
     ANX,
     qualtrics_insights,
@@ -298,3 +299,71 @@ def test_every_existing_fixture_shape_is_accounted_for(app: App, cora: Actor,
     report = _check(app, cora, _q(path))
     assert accounted(report) == {"read": 3, "imported": 1, "rejected": 1,
                                  "skipped": {"nothing to import": 1}}
+
+
+# -- missing-data codes ---------------------------------------------------------------------
+
+@pytest.fixture
+def coded(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Actor:
+    """The reference study whose protocol declares -99 study-wide and NA, UNK for the
+    anxiety scale."""
+    text = Path(conftest.REFERENCE).read_text(encoding="utf-8")
+    text = text.replace("skip_weekends = false",
+                        'skip_weekends = false\nmissing_codes = ["-99"]', 1)
+    text = text.replace('items = ["anx_1", "anx_2", "anx_3", "anx_4"]',
+                        'items = ["anx_1", "anx_2", "anx_3", "anx_4"]\n'
+                        'missing_codes = ["NA", "UNK"]', 1)
+    protocol = tmp_path / "coded.toml"
+    protocol.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(conftest, "REFERENCE", str(protocol))
+    return baseline_study(app, [1, 2, 3])["cora"]
+
+
+def test_missing_codes_are_stored_as_missing_with_their_code(app: App, coded: Actor,
+                                                            tmp_path: Path) -> None:
+    path = redcap(tmp_path / "coded.csv", [("1", "baseline_arm_1", [1, -99, "NA", 4]),
+                                           ("2", "baseline_arm_1", ["UNK", "UNK", 2, 2]),
+                                           ("3", "baseline_arm_1", [-99, "", "", ""])])
+    report = imports.commit(app, coded, _q(path))
+    assert report.committed, report.errors
+    assert accounted(report) == {"read": 3, "imported": 3, "rejected": 0, "skipped": {}}
+    assert answers(app) == {("P001", "baseline", "anx_1"): 1.0,
+                            ("P001", "baseline", "anx_2"): None,
+                            ("P001", "baseline", "anx_3"): None,
+                            ("P001", "baseline", "anx_4"): 4.0,
+                            ("P002", "baseline", "anx_1"): None,
+                            ("P002", "baseline", "anx_2"): None,
+                            ("P002", "baseline", "anx_3"): 2.0,
+                            ("P002", "baseline", "anx_4"): 2.0,
+                            ("P003", "baseline", "anx_1"): None}
+    codes = {(r["participant"], r["name"]): r["missing_code"]
+             for r in imports.provenance(app, coded) if r["table"] == "item_responses"}
+    assert {k: c for k, c in codes.items() if c} == {
+        ("P001", "anx_2"): "-99", ("P001", "anx_3"): "NA", ("P002", "anx_1"): "UNK",
+        ("P002", "anx_2"): "UNK", ("P003", "anx_1"): "-99"}
+    assert stored(app) == {}  # two of four answered: no score, not a sum over codes
+    again = imports.commit(app, coded, _q(path))
+    assert again.nothing_to_change and again.unchanged == 3
+    other = redcap(tmp_path / "other.csv", [("1", "baseline_arm_1", [1, "UNK", "NA", 4])])
+    changed = _check(app, coded, _q(other))
+    assert [e.message for e in changed.errors] == [
+        "P001 baseline anx_2: the missing code -99 is stored (from import 1), the file has "
+        "the missing code UNK; to change it, allow updates and give a reason"]
+    assert verified(app, coded)
+
+
+def test_a_code_of_another_measure_is_still_a_number_or_blank(app: App, coded: Actor,
+                                                             tmp_path: Path) -> None:
+    from tests.importers.files import LIK
+
+    path = redcap(tmp_path / "lik.csv", [("1", "baseline_arm_1", [-99, "NA", 5, 6])],
+                  items=LIK)
+    report = imports.commit(app, coded, _q(path))
+    assert report.committed, report.errors
+    got = {k: v for k, v in answers(app).items()}
+    assert got == {("P001", "baseline", "lik_angry_1"): None,
+                   ("P001", "baseline", "lik_angry_3"): 5.0,
+                   ("P001", "baseline", "lik_angry_4"): 6.0}
+    anx = redcap(tmp_path / "anx.csv", [("2", "baseline_arm_1", [-98, 1, 1, 1])])
+    refused = _check(app, coded, _q(anx))
+    assert [e.message for e in refused.errors] == ["-98 is outside the range of anx_1 (1 to 5)"]

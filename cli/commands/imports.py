@@ -157,7 +157,7 @@ def handle_list(cli: Cli) -> Result:
 def handle_values(cli: Cli) -> Result:
     rows = imports.provenance(cli.app, cli.actor, cli.args.participant)
     text = "\n".join(f"{r['participant']:<6} {r['visit']:<12} {r['name']:<24} "
-                     f"{'' if r['value'] is None else r['value']:>8}  "
+                     f"{r['missing_code'] or ('' if r['value'] is None else r['value']):>8}  "
                      f"{'entered' if r['import_id'] is None else 'import ' + str(r['import_id'])}"
                      f"{'' if r['file'] is None else ' (' + r['file'] + ')'}" for r in rows)
     return Result({"values": rows}, text or "no values stored")
