@@ -52,7 +52,7 @@ def find_column(columns: Sequence[str], candidates: Iterable[str]) -> str | None
         found = groups.get(norm(n), [])
         if len(found) > 1:
             raise Stop(f"columns {' and '.join(found)} are both named like {n!r}; say which "
-                       "to use or leave one out", option="drop_column", value=found[-1])
+                       "to use or leave one out")
         if found:
             return found[0]
     return None
