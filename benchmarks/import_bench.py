@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from benchmarks.study_builder import scratch_postgres
 from db.models import Participant, Visit
-from importers.store import CHUNK, bulk_insert
 from services import accounts, imports
 from services.context import Actor, App
+from services.import_store import CHUNK, bulk_insert
 from services.study import init_study
 
 REFERENCE = Path(__file__).resolve().parent.parent / "resources" / "reference_protocol.toml"

@@ -61,11 +61,20 @@ def compare(values: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     stored_value = np.where(hit, old[take] if len(stored) else np.nan, np.nan)
     ids = stored["id"].to_numpy(dtype=np.int64) if len(stored) else np.zeros(1, np.int64)
     src = stored["import_id"].to_numpy(dtype=float) if len(stored) else np.zeros(1)
-    same = hit & (stored_value == values["value"].to_numpy(dtype=float))
+    new = values["value"].to_numpy(dtype=float)
+    same = hit & (stored_value == new)
+    stored_code = np.full(n, None, dtype=object)
+    if "code" in stored.columns and len(stored):
+        stored_code = np.where(hit, stored["code"].to_numpy(dtype=object)[take], None)
+    if "code" in values.columns:  # a missing answer is the same when its code is
+        code = values["code"].to_numpy(dtype=object)
+        same |= hit & np.isnan(stored_value) & np.isnan(new) & pd.notna(code) & (
+            stored_code == code)
     state = np.where(~hit, NEW, np.where(same, UNCHANGED, CHANGED)).astype(np.int8)
     return values.assign(state=state, stored_id=np.where(hit, ids[take], -1),
                          stored_value=stored_value,
-                         stored_import=np.where(hit, src[take], np.nan))
+                         stored_import=np.where(hit, src[take], np.nan),
+                         stored_code=stored_code)
 
 
 def score(items: pd.DataFrame, stored: pd.DataFrame, protocol: Protocol,

@@ -8,14 +8,14 @@ values of all formats the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from importers.keys import VisitNames, named_column, treatment_columns
+from importers.keys import VisitNames, exact_column, norm, treatment_columns
 from importers.mapping import Mapping
-from importers.problems import Problem
+from importers.problems import Problem, Stop
 from importers.reading import Table
 from trialcore.protocol import Protocol
 
@@ -35,7 +35,8 @@ class Extract:
     visit_column: str | None = None
     treatment: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
-    skipped_rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    # rows left out before validation, by reason (Qualtrics previews, other BIDS runs...)
+    skipped: dict[str, np.ndarray] = field(default_factory=dict)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
@@ -43,13 +44,31 @@ class Extract:
     def rows(self) -> int:
         return len(self.table.frame)
 
+    @property
+    def skipped_rows(self) -> np.ndarray:
+        """Every row left out before validation, in file order."""
+        parts = list(self.skipped.values())
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
 
-class Stop(Exception):
-    """A problem that leaves nothing to validate (no participant column, say)."""
+    def skip(self, mask: np.ndarray, reason: str) -> pd.DataFrame:
+        """Leave the rows of `mask` out of the table, counted under `reason`; returns the
+        remaining frame."""
+        table = self.table
+        self.skipped[reason] = np.concatenate([self.skipped.get(reason, np.empty(0, np.int64)),
+                                               table.rows[mask]])
+        self.table = replace(table, frame=table.frame[~mask], rows=table.rows[~mask])
+        return self.table.frame
 
-    def __init__(self, message: str, column: str | None = None):
-        super().__init__(message)
-        self.problem = Problem(None, column, message)
+
+_DICTIONARY = {"variablefieldname", "formname", "fieldtype", "fieldlabel"}
+
+
+def refuse_non_data(table: Table) -> None:
+    """A REDCap data dictionary describes the fields and holds no answers: importing it
+    would report every field as an unknown participant. Say what it is instead."""
+    if {norm(c) for c in table.frame.columns} >= _DICTIONARY:
+        raise Stop("this is a REDCap data dictionary (the fields' definitions), not data: "
+                   "export the records instead (Data Exports, CSV / raw data)")
 
 
 def empty_values() -> pd.DataFrame:
@@ -61,24 +80,38 @@ def drop_columns(table: Table, names: Sequence[str]) -> tuple[pd.DataFrame, list
     """The frame without the columns the user chose to drop (names as in the file)."""
     frame, dropped = table.frame, []
     for name in names:
-        col = named_column(list(frame.columns), name)
-        if col is None:
-            raise Stop(f"--drop-column {name}: the file has no such column; its columns are "
-                       f"{', '.join(map(str, table.frame.columns))}")
+        col = exact_column(list(frame.columns), name, "leave out")
         dropped.append(col)
         frame = frame.drop(columns=[col])
     return frame, dropped
 
 
+def check_mapped(columns: Sequence[str], explicit: dict[str, str]) -> None:
+    """Every column a mapping names (option or saved profile) is in the file, spelled
+    exactly: two columns that differ only in case or punctuation (Q2_1, Q2_-1) are two
+    questions, and a near miss must not pick one of them."""
+    for name, target in explicit.items():
+        if target:
+            exact_column(columns, name, "map")
+
+
 def pick_column(frame: pd.DataFrame, chosen: str | None, what: str) -> str | None:
-    """The user's chosen column (must exist), else None."""
+    """The user's chosen column (must exist), else None. Spelled loosely (case, spaces)
+    it is taken when exactly one column matches; two are refused, naming both."""
     if chosen is None:
         return None
-    col = named_column(list(frame.columns), chosen)
-    if col is None:
+    columns = [str(c) for c in frame.columns]
+    if chosen in columns:
+        return chosen
+    near = [c for c in columns if norm(c) == norm(chosen)]
+    if len(near) > 1:
+        raise Stop(f"columns {' and '.join(near)} both match {chosen!r} for the {what}; give "
+                   "the exact name", option=f"{what}_column" if what in ("participant", "visit")
+                   else None)
+    if not near:
         raise Stop(f"there is no column {chosen!r} for the {what}; the columns are "
-                   f"{', '.join(map(str, frame.columns))}")
-    return col
+                   f"{', '.join(columns)}")
+    return near[0]
 
 
 def guarded(frame: pd.DataFrame, protocol: Protocol) -> list[str]:
@@ -88,8 +121,8 @@ def guarded(frame: pd.DataFrame, protocol: Protocol) -> list[str]:
 def fixed_visit(visit: str, names: VisitNames) -> str:
     resolved = names.one(visit)
     if resolved is None:
-        raise Stop(f"--visit {visit}: the protocol has no such visit; its visits are "
-                   f"{', '.join(names.ids)}")
+        raise Stop(f"the protocol has no visit {visit!r}; its visits are "
+                   f"{', '.join(names.ids)}", option="visit")
     return resolved
 
 

@@ -12,12 +12,13 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from importers.problems import Stop
 from trialcore.ids import ParticipantIdError, canonical_id, participant_number
 from trialcore.protocol import Protocol
 
 PARTICIPANT_NAMES = ("participant", "participant_id", "participant_label", "subject",
                      "subject_id", "subject_label", "sub", "subj", "pid", "id", "record_id",
-                     "src_subject_id", "externalreference", "external_reference")
+                     "src_subject_id", "externalreference", "externaldatareference")
 VISIT_NAMES = ("visit", "visit_id", "visit_name", "session", "session_id", "ses",
                "timepoint", "time_point", "event", "redcap_event_name")
 BIDS_NAMES = ("bids_name", "bids", "filename", "file_name", "file", "source_file", "scan",
@@ -41,13 +42,31 @@ def norm(name: object) -> str:
 
 
 def find_column(columns: Sequence[str], candidates: Iterable[str]) -> str | None:
-    by_norm = {norm(c): c for c in reversed(columns)}
-    return next((by_norm[norm(n)] for n in candidates if norm(n) in by_norm), None)
+    """The first column named like one of `candidates` (detection: case and separators
+    ignored). Two columns both matching one candidate are refused, naming both: picking
+    one would be a guess."""
+    groups: dict[str, list[str]] = {}
+    for c in columns:
+        groups.setdefault(norm(c), []).append(str(c))
+    for n in candidates:
+        found = groups.get(norm(n), [])
+        if len(found) > 1:
+            raise Stop(f"columns {' and '.join(found)} are both named like {n!r}; say which "
+                       "to use or leave one out")
+        if found:
+            return found[0]
+    return None
 
 
-def named_column(columns: Sequence[str], name: str) -> str | None:
-    """The file's column called `name`, ignoring case and separators."""
-    return find_column(columns, [name])
+def exact_column(columns: Sequence[str], name: str, what: str) -> str:
+    """The column called exactly `name` (a user's --map, --drop-column or a profile);
+    a near miss is refused, suggesting the columns it resembles."""
+    if name in columns:
+        return name
+    near = [str(c) for c in columns if norm(c) == norm(name)]
+    hint = f"; did you mean {' or '.join(near)}?" if near else \
+        f"; the columns are {', '.join(map(str, columns))}"
+    raise Stop(f"there is no column named exactly {name!r} to {what}{hint}")
 
 
 def bids_column(frame: pd.DataFrame) -> str | None:
@@ -67,6 +86,21 @@ def bids_entities(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     sub = text.str.extract(_BIDS_SUB, expand=False)
     ses = text.str.extract(_BIDS_SES, expand=False)
     return sub.astype(object), ses.astype(object)
+
+
+_ENTITY = re.compile(r"(?:^|[_/\\])([a-z]+)-([A-Za-z0-9]+)")
+
+
+def bids_table(values: pd.Series) -> pd.DataFrame:
+    """Every entity of BIDS names (task, run, acq, ses...) as a column; NaN where absent."""
+    rows = [dict(_ENTITY.findall(str(v))) if isinstance(v, str) else {} for v in values]
+    return pd.DataFrame(rows, index=values.index, dtype=object)
+
+
+def same_label(a: object, b: object) -> bool:
+    """BIDS labels compared as people mean them: run-01 is run 1."""
+    x, y = str(a).strip(), str(b).strip()
+    return x == y or (x.isdigit() and y.isdigit() and int(x) == int(y))
 
 
 def treatment_columns(columns: Iterable[str], protocol: Protocol) -> list[str]:

@@ -30,6 +30,7 @@ class Mapping:
     visits: dict[str, str] = field(default_factory=dict)
     value_labels: dict[str, float] = field(default_factory=dict)
     drop_columns: list[str] = field(default_factory=list)
+    bids_filter: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

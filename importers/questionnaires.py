@@ -18,12 +18,14 @@ from importers.extract import (
     VALUE_COLUMNS,
     Extract,
     Stop,
+    check_mapped,
     drop_columns,
     empty_values,
     fixed_visit,
     guarded,
     melt,
     pick_column,
+    refuse_non_data,
     unmatched_warnings,
 )
 from importers.keys import (
@@ -47,20 +49,27 @@ _REDCAP_SKIP = re.compile(r"^(redcap.*|repeatinstrument|repeatinstance|eventname
                           r"surveyidentifier|dataaccessgroup|.*complete|.*timestamp)$")
 _CHECKBOX = re.compile(r"^(.+)___([A-Za-z0-9_-]+)$")
 QUALTRICS_META = {norm(c) for c in (
-    "StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)",
+    "ResponseSet", "Name", "EmailAddress", "StartDate", "EndDate", "Status", "IPAddress",
+    "Progress", "Duration (in seconds)",
     "Finished", "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName",
     "RecipientEmail", "ExternalReference", "ExternalDataReference", "LocationLatitude",
     "LocationLongitude", "DistributionChannel", "UserLanguage")}
-# Qualtrics response types that are not real answers: previews, tests, spam.
-QUALTRICS_NOT_ANSWERS = {"surveypreview", "surveytest", "spam", "1", "2", "8"}
+# Qualtrics response types (Status) that are not real answers: previews, tests, spam, as
+# text or as the numeric codes of a values export. Imported (4) and Offline (16) responses
+# are real answers entered another way, and are imported.
+QUALTRICS_NOT_ANSWERS = {"surveypreview": "preview", "1": "preview", "surveytest": "test",
+                         "2": "test", "spam": "spam", "8": "spam"}
+SKIP_STATUS = "Qualtrics preview, test or spam response"
+# Legacy exports (2016-17): row 1 V1, V2, ... then question ids; row 2 names V1-V10
+_LEGACY_IDS = re.compile(r"^V\d+$")
+_IMPORT_ID = re.compile(r"""^\s*\{\s*["']ImportId["']\s*:""")
 
 
 def detect_format(table: Table) -> str:
     cols = [norm(c) for c in table.frame.columns]
     if "redcapeventname" in cols or (cols and cols[0] == "recordid"):
         return "redcap"
-    if len(table.frame) >= 2 and table.frame.iloc[1].astype(str).str.startswith(
-            '{"ImportId"').any():
+    if qualtrics_header_rows(table):
         return "qualtrics"
     if find_column(list(table.frame.columns), ITEM_NAMES) and \
             find_column(list(table.frame.columns), VALUE_NAMES):
@@ -68,17 +77,53 @@ def detect_format(table: Table) -> str:
     return "wide"
 
 
+def qualtrics_header_rows(table: Table) -> int:
+    """Header rows after the names in a Qualtrics export: 2 in Insights exports (question
+    texts, then ImportId JSON in double or single quotes), 1 in legacy exports (V1, V2...
+    column ids, then names and question texts), 0 when the file is not one."""
+    frame = table.frame
+    if len(frame) >= 2 and frame.iloc[1].astype(str).str.match(_IMPORT_ID).any():
+        return 2
+    columns = [str(c) for c in frame.columns]
+    if len(frame) >= 1 and len(columns) >= 10 and all(
+            _LEGACY_IDS.match(c) for c in columns[:10]) and \
+            norm(frame.iloc[0, 0]) == "responseid":
+        return 1
+    return 0
+
+
+def _qualtrics_table(table: Table) -> Table:
+    """The answers of a Qualtrics export, its extra header rows moved into the header; a
+    legacy export's V1-V10 renamed to the names its second row gives them."""
+    count = qualtrics_header_rows(table)
+    if count == 0:
+        raise Stop("the file has none of the header rows of a Qualtrics "
+                   "export (question texts and ImportId JSON in rows 2 and 3, or V1, V2... "
+                   "in row 1 with ResponseID in row 2); choose another format", option="format")
+    table = table.promote_header_rows(count)
+    if count == 1:
+        names = dict(zip(table.frame.columns, table.header_rows[0], strict=True))
+        renamed = {c: names[c].strip() for c in table.frame.columns
+                   if _LEGACY_IDS.match(str(c)) and norm(names[c]) in QUALTRICS_META | {
+                       "responseid"}}
+        table = replace(table, frame=table.frame.rename(columns=renamed))
+    return table
+
+
 def extract_questionnaire(table: Table, protocol: Protocol, mapping: Mapping,
-                          fmt: str = "auto") -> Extract:
+                          fmt: str = "auto", *, keep_test: bool = False) -> Extract:
+    """Find keys and items; `keep_test` keeps Qualtrics previews, tests and spam."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown questionnaire format {fmt!r}")
-    fmt = detect_format(table) if fmt == "auto" else fmt
-    if fmt == "qualtrics":
-        table = table.promote_header_rows(2)
     out = Extract("questionnaire", fmt, table, replace(mapping), empty_values())
     try:
-        {"redcap": _redcap, "qualtrics": _qualtrics, "long": _long, "wide": _wide}[fmt](
-            out, protocol)
+        refuse_non_data(table)
+        fmt = out.format = detect_format(table) if fmt == "auto" else fmt
+        if fmt == "qualtrics":
+            out.table = _qualtrics_table(table)
+            _qualtrics(out, protocol, keep_test)
+            return out
+        {"redcap": _redcap, "long": _long, "wide": _wide}[fmt](out, protocol)
     except Stop as stop:
         out.errors.append(stop.problem)
     return out
@@ -95,25 +140,26 @@ def _keys(out: Extract, frame: pd.DataFrame, protocol: Protocol, participant_def
     pcol = pick_column(frame, mapping.participant_column, "participant") or \
         participant_default or find_column(columns, PARTICIPANT_NAMES)
     if pcol is None:
-        raise Stop("no participant column found: say which column holds the participant "
-                   "(--participant-column C)")
+        raise Stop("no participant column found: say which column holds the participant",
+                   option="participant_column")
     if frame[pcol].isna().all():
-        raise Stop(f"column {pcol} is empty: say which column holds the participant "
-                   "(--participant-column C)", column=pcol)
+        raise Stop(f"column {pcol} is empty: say which column holds the participant",
+                   column=pcol, option="participant_column")
     vcol = pick_column(frame, mapping.visit_column, "visit")
     if vcol is None and mapping.visit is None:
         vcol = find_column(columns, visit_names)
     names = VisitNames(protocol, mapping.visits)
     if vcol is not None and mapping.visit is not None:
-        raise Stop(f"the file names its own visits ({vcol}); leave out --visit", column=vcol)
+        raise Stop(f"the file names its own visits ({vcol}); do not also choose one visit for "
+                   "all rows", column=vcol, option="visit")
     if vcol is not None:
         labels = frame[vcol]
     elif mapping.visit is not None:
         mapping.visit = fixed_visit(mapping.visit, names)
         labels = pd.Series(mapping.visit, index=frame.index, dtype=object)
     else:
-        raise Stop("no visit column found: say which column holds the visit (--visit-column C) "
-                   f"or which visit all rows belong to (--visit V; visits: {', '.join(names.ids)})")
+        raise Stop("no visit column found: say which column holds the visit, or which visit "
+                   f"all rows belong to (visits: {', '.join(names.ids)})", option="visit")
     visit = names.resolve(labels)
     out.participant_column, out.visit_column = pcol, vcol
     mapping.participant_column, mapping.visit_column = pcol, vcol
@@ -125,12 +171,12 @@ def _item_columns(out: Extract, columns: list[str], protocol: Protocol,
                   ignore: Collection[str] = ()) -> dict[str, str]:
     """Columns that hold items (explicit mapping or item name); the rest listed as unmatched."""
     items = _items(protocol)
-    chosen = {norm(k): v for k, v in out.mapping.columns.items()}
+    chosen = dict(out.mapping.columns)
     known = set(items.values())
     mapped: dict[str, str] = {}
     for col in columns:
-        key = norm(col)
-        target = chosen[key] if key in chosen else items.get(key)
+        key = col
+        target = chosen[key] if key in chosen else items.get(norm(col))
         if target and target not in known:
             raise Stop(f"column {col} is mapped to {target!r}, which is not a questionnaire "
                        "item of the protocol", column=col)
@@ -151,6 +197,7 @@ def _finish_wide(out: Extract, frame: pd.DataFrame, protocol: Protocol, keys: se
                  participant: pd.Series, visit: pd.Series, labels: pd.Series,
                  ignore: Collection[str] = ()) -> None:
     out.treatment = [c for c in guarded(frame, protocol) if c not in keys]
+    check_mapped([str(c) for c in frame.columns], out.mapping.columns)
     candidates = [str(c) for c in frame.columns if c not in keys and c not in out.treatment]
     targets = _item_columns(out, candidates, protocol, ignore)
     if not targets and not out.values.size:
@@ -211,18 +258,24 @@ def _checkbox_group(out: Extract, frame: pd.DataFrame, item: str, cols: list[str
     })[VALUE_COLUMNS]
 
 
-def _qualtrics(out: Extract, protocol: Protocol) -> None:
+def _qualtrics(out: Extract, protocol: Protocol, keep_test: bool) -> None:
     frame, out.mapping.drop_columns = drop_columns(out.table, out.mapping.drop_columns)
     columns = [str(c) for c in frame.columns]
     status = find_column(columns, ["Status"])
     if status is not None:
-        junk = frame[status].astype(str).map(norm).isin(QUALTRICS_NOT_ANSWERS).to_numpy()
-        if junk.any():
-            out.skipped_rows = out.table.rows[junk]
-            out.warnings.append(Problem(None, status, "Qualtrics previews, tests or spam are "
-                                        "not imported: rows " + _rows(out.skipped_rows)))
+        kinds = frame[status].astype(str).map(norm).map(QUALTRICS_NOT_ANSWERS)
+        junk = kinds.notna().to_numpy()
+        if junk.any() and keep_test:
+            out.warnings.append(Problem(None, status, "Qualtrics previews, tests or spam "
+                                        "are imported as asked: rows "
+                                        + _rows(out.table.rows[junk]), option="keep_test"))
+        elif junk.any():
+            shown = ", ".join(f"{n} {k}" for k, n in kinds[junk].value_counts().items())
+            out.warnings.append(Problem(None, status, f"{shown} response(s) of Qualtrics "
+                                        "are not imported: rows "
+                                        + _rows(out.table.rows[junk]), option="keep_test"))
+            out.skip(junk, SKIP_STATUS)
             frame = frame[~junk]
-            out.table = replace(out.table, frame=frame, rows=out.table.rows[~junk])
     finished = find_column(columns, ["Finished"])
     if finished is not None:
         unfinished = frame[finished].astype(str).str.lower().isin(["false", "0"]).to_numpy()

@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -107,8 +108,15 @@ def fail(message: str, row: int | None = None, column: str | None = None) -> Fil
     return FileProblem(Problem(row, column, message))
 
 
-def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
-    """Read a CSV/TSV/XLSX file into a Table, or raise FileProblem saying why not."""
+def read_table(path: str | Path, *, sheet: str | None = None,
+               decimal: str | None = None, keep: Collection[str] = ()) -> Table:
+    """Read a CSV/TSV/XLSX file into a Table, or raise FileProblem saying why not.
+
+    `decimal` is the user's choice of decimal mark ("," or "."); None lets the
+    delimiter decide (semicolon-separated files use decimal commas). `keep` are texts
+    read as they are rather than as empty (the protocol's missing-data codes, "NA")."""
+    if decimal not in (None, ",", "."):
+        raise fail(f"the decimal mark must be ',' or '.', not {decimal!r}")
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -117,19 +125,71 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
     if not raw.strip():
         raise fail("the file is empty")
     if raw.startswith(b"PK\x03\x04"):
-        return _read_workbook(path, raw, sheet)
-    if raw.startswith(b"\xd0\xcf\x11\xe0"):
+        table = _read_workbook(path, raw, sheet, frozenset(keep))
+    elif raw.startswith(b"\xd0\xcf\x11\xe0"):
         raise fail("this is an old Excel .xls workbook; save it as .xlsx or CSV")
-    return _read_text(path.name, raw, path.suffix.lower())
+    else:
+        table = _read_text(path.name, raw, path.suffix.lower(), frozenset(keep))
+    if decimal is not None:
+        table = replace(table, decimal_comma=decimal == ",",
+                        notes=[n for n in table.notes if "decimal point" not in n])
+    return table
 
 
 # -- text files ------------------------------------------------------------------------
 
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when every other byte of the start is NUL (ASCII text
+    written as UTF-16 by a tool that left out the byte-order mark), else None."""
+    head = raw[:4096]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.6 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.6 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _decode_utf16(raw: bytes, codec: str, label: str) -> tuple[str, str, list[str]]:
+    body = raw[2:] if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else raw
+    notes = []
+    if len(body) % 2:
+        if body[-1:] not in (b"\n", b"\r", b"\x00"):
+            raise fail(f"the file is {label} but has an odd number of bytes: it was cut "
+                       "short in the middle of a character; export it again")
+        body = body[:-1]
+        notes.append(f"read as {label}; a stray last byte was left out")
+    try:
+        return body.decode(codec), label, notes
+    except UnicodeDecodeError as exc:
+        raise fail(f"the file looks like {label} but byte {exc.start + 1} is not valid "
+                   f"{label}; export it again as UTF-8") from exc
+
+
 def _decode(raw: bytes) -> tuple[str, str, list[str]]:
+    """Text of the file, the encoding's name, and notes about a guess; FileProblem when
+    a byte-order mark promises an encoding the bytes do not keep."""
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict"), "UTF-8 with BOM", []
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "UTF-16", []
+        try:
+            return raw[3:].decode("utf-8", errors="strict"), "UTF-8 with BOM", []
+        except UnicodeDecodeError as exc:
+            raise fail(f"the file starts with a UTF-8 byte-order mark but byte "
+                       f"{exc.start + 4} is not UTF-8 (it was saved in another encoding "
+                       "after the mark); save it again as UTF-8") from exc
+    if raw.startswith(b"\xff\xfe"):
+        return _decode_utf16(raw, "utf-16-le", "UTF-16")
+    if raw.startswith(b"\xfe\xff"):
+        return _decode_utf16(raw, "utf-16-be", "UTF-16")
+    bare = _utf16_without_bom(raw)
+    if bare is not None:
+        text, _, notes = _decode_utf16(raw, bare, "UTF-16")
+        return text, f"UTF-16 ({bare[-2:].upper()}, no BOM)", [
+            "read as UTF-16 without a byte-order mark", *notes]
+    if raw.startswith((b"\xef\xbb", b"\xbb\xbf")) and not raw.startswith(b"\xef\xbb\xbf"):
+        raise fail("the file starts with a damaged UTF-8 byte-order mark (part of the bytes "
+                   "EF BB BF); save it again as UTF-8")
     try:
         return raw.decode("utf-8"), "UTF-8", []
     except UnicodeDecodeError:
@@ -186,8 +246,12 @@ def _field_counts(text: str, delimiter: str) -> np.ndarray:
     return counts
 
 
-def _read_text(name: str, raw: bytes, suffix: str) -> Table:
+def _read_text(name: str, raw: bytes, suffix: str, keep: frozenset[str]) -> Table:
     text, encoding, notes = _decode(raw)
+    for mark in ("\ufeff", "\u00ef\u00bb\u00bf"):  # a second BOM, or one read as Latin-1
+        if text.startswith(mark):
+            text = text[len(mark):].lstrip("\ufeff")
+            notes.append("a stray byte-order mark before the header was left out")
     _check_text(text)
     if "\r" in text and "\n" not in text:
         text = text.replace("\r", "\n")
@@ -212,7 +276,8 @@ def _read_text(name: str, raw: bytes, suffix: str) -> Table:
                    column=column_letter(min(n, width)) if n > width else None)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=object,
-                            keep_default_na=False, na_values=NA_TOKENS, quotechar='"',
+                            keep_default_na=False,
+                            na_values=[t for t in NA_TOKENS if t not in keep], quotechar='"',
                             skip_blank_lines=False, skipinitialspace=True, engine="c")
     except (pd.errors.ParserError, ValueError) as exc:
         raise fail(f"cannot be read as a {DELIMITERS[delimiter]}-separated table: "
@@ -226,7 +291,7 @@ def _read_text(name: str, raw: bytes, suffix: str) -> Table:
 
 # -- workbooks -------------------------------------------------------------------------
 
-def _cell_text(value: object) -> object:
+def _cell_text(value: object, keep: frozenset[str] = frozenset()) -> object:
     if value is None:
         return np.nan
     if isinstance(value, bool):
@@ -238,15 +303,41 @@ def _cell_text(value: object) -> object:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value).strip()
-    return np.nan if text in NA_TOKENS else text
+    return np.nan if text in NA_TOKENS and text not in keep else text
 
 
-def _read_workbook(path: Path, raw: bytes, sheet: str | None) -> Table:
+def _formula_cells(raw: bytes) -> bool:
+    """Whether any worksheet of the workbook holds a formula (an <f> element)."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        return any(b"<f" in z.read(n) for n in z.namelist()
+                   if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+
+
+def _uncalculated(raw: bytes, title: str, cells: list[list[object]]) -> list[str]:
+    """Cells of sheet `title` holding a formula whose value was never stored ("Sheet1!C4"):
+    openpyxl gives None for them, which would read as an empty cell."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+    try:
+        out = []
+        for r, row in enumerate(book[title].iter_rows()):
+            for c, cell in enumerate(row):
+                if getattr(cell, "data_type", None) == "f" and \
+                        (r >= len(cells) or c >= len(cells[r]) or cells[r][c] is None):
+                    out.append(f"{title}!{cell.coordinate}")
+        return out
+    finally:
+        book.close()
+
+
+def _read_workbook(path: Path, raw: bytes, sheet: str | None, keep: frozenset[str]) -> Table:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        formulas = _formula_cells(raw)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise fail(f"cannot be read as an Excel workbook: {exc}") from exc
     notes = []
@@ -257,9 +348,19 @@ def _read_workbook(path: Path, raw: bytes, sheet: str | None) -> Table:
         ws = book[sheet] if sheet else book.worksheets[0]
         if len(book.sheetnames) > 1 and sheet is None:
             notes.append(f"read the first sheet, {ws.title!r}; the others are ignored")
-        cells = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        values = [list(row) for row in ws.iter_rows(values_only=True)]
+        title = ws.title
     finally:
         book.close()
+    if formulas:
+        missing = _uncalculated(raw, title, values)
+        if missing:
+            shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more"
+                                               if len(missing) > 10 else "")
+            raise fail(f"cell {shown} holds a formula whose result was never saved (the "
+                       "workbook was written by a program, not calculated): open it in "
+                       "Excel or LibreOffice, save it, and import again")
+    cells = [[_cell_text(v, keep) for v in row] for row in values]
     if not cells:
         raise fail("the workbook's sheet is empty")
     width = max(len(r) for r in cells)

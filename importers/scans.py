@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
 from importers.extract import (
     Extract,
     Stop,
+    check_mapped,
     drop_columns,
     empty_values,
     fixed_visit,
     guarded,
     melt,
     pick_column,
+    refuse_non_data,
     unmatched_warnings,
 )
 from importers.keys import (
@@ -29,8 +32,10 @@ from importers.keys import (
     VisitNames,
     bids_column,
     bids_entities,
+    bids_table,
     find_column,
     norm,
+    same_label,
 )
 from importers.mapping import Mapping
 from importers.problems import Problem
@@ -55,12 +60,13 @@ def measure_columns(columns: list[str], protocol: Protocol,
     scan = {m.name for m in protocol.measures if m.kind == "scan"}
     by_name = {norm(m): m for m in scan}
     by_alias = {norm(a): m for m, aliases in ALIASES.items() if m in scan for a in aliases}
-    chosen = {norm(k): v for k, v in explicit.items()}
+    chosen = dict(explicit)
     mapped: dict[str, str] = {}
     unmatched = []
     for col in columns:
-        key = norm(col)
-        target = chosen[key] if key in chosen else by_name.get(key) or by_alias.get(key)
+        key = col
+        target = chosen[key] if key in chosen else by_name.get(norm(col)) or \
+            by_alias.get(norm(col))
         if target and target not in scan:
             raise Stop(f"column {col} is mapped to {target!r}, which is not a scan measure of "
                        f"the protocol ({', '.join(sorted(scan))})", column=col)
@@ -81,6 +87,7 @@ def extract_scans(table: Table, protocol: Protocol, mapping: Mapping) -> Extract
     """Find keys and measures; problems that stop the import come back as errors."""
     out = Extract("scans", f"scans {table.format}", table, replace(mapping), empty_values())
     try:
+        refuse_non_data(table)
         _extract(out, protocol)
     except Stop as stop:
         out.errors.append(stop.problem)
@@ -99,7 +106,11 @@ def _extract(out: Extract, protocol: Protocol) -> None:
     if bcol is None and (pcol is None or vcol is None):
         bcol = bids_column(frame)
     sub = ses = None
+    if mapping.bids_filter and bcol is None:
+        raise Stop("a BIDS filter needs BIDS names (sub-01_task-rest_run-1_bold), and the "
+                   "file has none", option="bids_filter")
     if bcol is not None:
+        frame = _filtered(out, frame, bcol)
         sub, ses = bids_entities(frame[bcol])
     if pcol is None and sub is None:
         raise Stop("no participant column: name it participant (or subject, sub, id) or "
@@ -110,6 +121,7 @@ def _extract(out: Extract, protocol: Protocol) -> None:
     out.participant_column = pcol or bcol
     out.visit_column = vcol or bcol
     out.treatment = [c for c in guarded(frame, protocol) if c not in keys]
+    check_mapped(columns, mapping.columns)
     candidates = [c for c in columns if c not in keys and c not in out.treatment]
     targets, out.unmatched = measure_columns(candidates, protocol, mapping.columns)
     mapping.columns = {**{k: v for k, v in mapping.columns.items() if not v}, **targets}
@@ -122,8 +134,9 @@ def _extract(out: Extract, protocol: Protocol) -> None:
     has_sessions = vcol is not None or (ses is not None and ses.notna().any())
     if mapping.visit is not None:
         if has_sessions:
-            raise Stop(f"the file names its own visits ({vcol or bcol}); leave out --visit "
-                       "or drop that column", column=vcol or bcol)
+            raise Stop(f"the file names its own visits ({vcol or bcol}); do not also choose one "
+                       "visit for all rows, or leave that column out", column=vcol or bcol,
+                       option="visit")
         mapping.visit = fixed_visit(mapping.visit, names)
         out.visit_column = None
         labels = pd.Series(mapping.visit, index=frame.index, dtype=object)
@@ -133,9 +146,47 @@ def _extract(out: Extract, protocol: Protocol) -> None:
         labels = ses
     else:
         raise Stop(f"{table.name} has no visit or session column and its BIDS names have no "
-                   "ses- part: say which visit all rows belong to (--visit V; visits: "
-                   f"{', '.join(names.ids)})")
+                   "ses- part: say which visit all rows belong to (visits: "
+                   f"{', '.join(names.ids)})", option="visit")
     visit = names.resolve(labels)
     out.warnings += [Problem(None, out.visit_column, n) for n in dict.fromkeys(names.notes)]
-    out.values = melt(table, frame, targets, participant.astype(object), visit,
+    out.values = melt(out.table, frame, targets, participant.astype(object), visit,
                       labels.astype(object))
+
+
+def _filtered(out: Extract, frame: pd.DataFrame, bcol: str) -> pd.DataFrame:
+    """Only the scans the user chose by BIDS entity (task, run, acq...); the others are
+    skipped and counted. Several scans left for one participant and session that differ
+    in an entity are refused, naming the choices found."""
+    entities = bids_table(frame[bcol])
+    chosen = out.mapping.bids_filter
+    keep = np.ones(len(frame), dtype=bool)
+    for key, wanted in chosen.items():
+        if not str(wanted).strip():
+            raise Stop(f"BIDS filter {key!r}: write it as KEY=VALUE (task=rest, run=1)",
+                       option="bids_filter")
+        if key not in entities.columns:
+            raise Stop(f"the BIDS names in {bcol} have no {key}- entity to choose by; they "
+                       f"have {', '.join(entities.columns)}", column=bcol,
+                       option="bids_filter")
+        found = entities[key].to_numpy()
+        match = np.array([same_label(x, wanted) for x in found])
+        if not match.any():
+            labels = sorted({str(x) for x in found if isinstance(x, str)})
+            raise Stop(f"no BIDS name in {bcol} has {key}-{wanted}; the {key} labels are "
+                       f"{', '.join(labels) or 'none'}", column=bcol, option="bids_filter")
+        keep &= match
+    if not keep.all():
+        shown = " ".join(f"{k}-{v}" for k, v in chosen.items())
+        frame = out.skip(~keep, f"not the chosen scans ({shown})")[frame.columns]
+        entities = entities[keep]
+    varying = [e for e in entities.columns if e not in ("sub", "ses")
+               and entities[e].nunique(dropna=False) > 1]
+    pairs = entities.reindex(columns=["sub", "ses"]).astype(str)
+    if varying and pairs.duplicated().any():
+        choices = "; ".join(f"{e}: {', '.join(sorted(entities[e].dropna().astype(str).unique()))}"
+                            for e in varying)
+        raise Stop(f"the file has several scans per participant and session that differ in "
+                   f"{', '.join(varying)} ({choices}); choose which to import", column=bcol,
+                   option="bids_filter")
+    return frame

@@ -36,6 +36,9 @@ DEFAULT_LABELS = {"checked": 1.0, "unchecked": 0.0}
 NOT_DONE_ERRORS = ("missed", "cancelled")
 RANK = np.zeros(3, dtype=np.int8)  # a row counts as its strongest value: changed > new > same
 RANK[[UNCHANGED, NEW, CHANGED]] = [1, 2, 3]
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
+NOT_REGISTERED = "participant not in the register"
+NOTHING = "nothing to import"
 
 
 @dataclass
@@ -60,11 +63,16 @@ class Plan:
     counts: dict[str, int]
     values: dict[str, dict[str, int]]
     unknown_participants: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # rows left out, by reason
+    skipped_participants: list[str] = field(default_factory=list)
 
 
 def validate(ex: Extract, snap: Snapshot, protocol: Protocol, *,
-             allow_update: bool) -> Plan:
-    """Every check of the import; the plan says what a commit would insert and update."""
+             allow_update: bool, only_registered: bool = False) -> Plan:
+    """Every check of the import; the plan says what a commit would insert and update.
+
+    With `only_registered`, rows of participants the register does not know are
+    skipped and listed instead of refused."""
     found = Findings()
     found.add(ex.errors)
     found.add([Problem(None, None, n) for n in ex.table.notes], warning=True)
@@ -73,8 +81,8 @@ def validate(ex: Extract, snap: Snapshot, protocol: Protocol, *,
         for col in ex.treatment:
             found.error([None], col, f"column {col} could reveal which treatment participants "
                         "received, and the study is still blinded: remove it from the file or "
-                        f"drop it (--drop-column {col})")
-    values, unknown = _checked(ex, snap, protocol, found)
+                        "leave the column out", option="drop_column", value=col)
+    values, unknown, unregistered = _checked(ex, snap, protocol, found, only_registered)
     changes: dict[str, pd.DataFrame] = {}
     if ex.kind == "scans":
         changes["observations"] = compare(values, snap.stored["observations"])
@@ -87,18 +95,22 @@ def validate(ex: Extract, snap: Snapshot, protocol: Protocol, *,
         _conflicts(frame, table, allow_update, found)
     own = changes["observations" if ex.kind == "scans" else "item_responses"]
     errors = found.listed(found.errors)
-    rows = ex.rows + len(ex.skipped_rows)
-    return Plan(rows=rows, errors=errors, warnings=found.listed(found.warnings),
-                changes=changes,
-                counts=_row_counts(own, rows, {p.row for p in errors if p.row is not None}),
+    # a row whose only error is a change to a stored value counts as updated (what a
+    # commit with updates allowed does), so the GUI can offer to allow them
+    rejected = {p.row for p in errors if p.row is not None and p.option != "update"}
+    counts, skipped = _row_counts(ex, own, rejected, unregistered)
+    return Plan(rows=ex.rows + len(ex.skipped_rows), errors=errors,
+                warnings=found.listed(found.warnings), changes=changes, counts=counts,
                 values={t: dict(zip(STATES, np.bincount(f["state"], minlength=3).tolist(),
                                         strict=True)) for t, f in changes.items()},
-                unknown_participants=unknown)
+                unknown_participants=[] if only_registered else unknown, skipped=skipped,
+                skipped_participants=unknown if only_registered else [])
 
 
-def _checked(ex: Extract, snap: Snapshot, protocol: Protocol,
-             found: Findings) -> tuple[pd.DataFrame, list[str]]:
-    """Values with known keys and valid numbers; problems for the rest."""
+def _checked(ex: Extract, snap: Snapshot, protocol: Protocol, found: Findings,
+             only_registered: bool) -> tuple[pd.DataFrame, list[str], np.ndarray]:
+    """Values with known keys and valid numbers; problems for the rest. Also the IDs
+    not in the register and (with `only_registered`) the rows skipped for them."""
     v = ex.values.astype({"visit": "category", "target": "category"})
     rows = v["row"].to_numpy()
     first_of_row = ~pd.Series(rows).duplicated().to_numpy()
@@ -112,16 +124,24 @@ def _checked(ex: Extract, snap: Snapshot, protocol: Protocol,
         pick = bad_id & first_of_row
         found.error(rows[pick], pcol, reasons[pick])
     unknown_ids: list[str] = []
+    unregistered = np.empty(0, dtype=np.int64)
     if unknown.any():
+        unknown_ids = sorted({str(r).strip() for r in v["participant"].to_numpy()[unknown]},
+                             key=lambda s: (len(s), s))
+    if unknown.any() and only_registered:
+        unregistered = np.unique(rows[unknown])
+        found.warn([None], pcol, f"{len(unregistered)} row(s) of {len(unknown_ids)} "
+                   f"participant(s) not in the register are skipped, as asked: "
+                   f"{', '.join(unknown_ids)}")
+    elif unknown.any():
         pick = unknown & first_of_row
         raw = v["participant"].to_numpy()[pick]
         found.error(rows[pick], pcol, [f"{r!s}: no participant {label(n, protocol)} in the "
                                        "register" for r, n in zip(raw, numbers[pick],
                                                                   strict=True)])
-        unknown_ids = sorted({str(r).strip() for r in v["participant"].to_numpy()[unknown]},
-                             key=lambda s: (len(s), s))
         found.error([None], pcol, f"{len(unknown_ids)} participant ID(s) in the file are not "
-                    f"in the register: {', '.join(unknown_ids)}")
+                    f"in the register: {', '.join(unknown_ids)}; register them, or import "
+                    "only the rows of registered participants", option="only_registered")
     no_visit = v["visit"].isna().to_numpy()
     if no_visit.any():
         pick = no_visit & first_of_row
@@ -130,8 +150,9 @@ def _checked(ex: Extract, snap: Snapshot, protocol: Protocol,
         found.error(rows[pick], ex.visit_column,
                     ["no visit given" if pd.isna(t) else
                      f"unknown visit {t!s}; the protocol's visits are {ids}" for t in labels])
-    value = _numbers(ex, v, protocol, found)
-    ok = ~bad_id & ~unknown & ~no_visit & ~np.isnan(value)
+    code = _missing_codes(ex, v, protocol)
+    value = _numbers(ex, v, protocol, found, code)
+    ok = ~bad_id & ~unknown & ~no_visit & (~np.isnan(value) | pd.notna(code))
     ok &= ~_duplicates(v, numbers, protocol, found)
     codes, uniques = pd.factorize(numbers)
     frame = pd.DataFrame({
@@ -139,20 +160,53 @@ def _checked(ex: Extract, snap: Snapshot, protocol: Protocol,
         "participant_id": np.nan_to_num(pid, nan=0).astype(np.int64),
         "label": pd.Categorical.from_codes(codes, [label(n, protocol) for n in uniques]),
         "visit": v["visit"].array, "target": v["target"].array, "value": value,
+        "code": code,
     })[ok].reset_index(drop=True)
     _visit_status(frame, snap, found, ex.visit_column)
-    return frame, unknown_ids
+    return frame, unknown_ids, unregistered
 
 
-def _numbers(ex: Extract, v: pd.DataFrame, protocol: Protocol, found: Findings) -> np.ndarray:
-    """Parsed values (NaN = missing or bad), with range and QC checks per target."""
+def _missing_codes(ex: Extract, v: pd.DataFrame, protocol: Protocol) -> np.ndarray:
+    """Each answer's missing-data code when the cell holds one of its measure's codes
+    (protocol missing_codes), else None: such an answer is stored as missing with its
+    code, never read as a number nor refused as out of range."""
+    out = np.full(len(v), None, dtype=object)
+    if ex.kind != "questionnaire" or v.empty:
+        return out
+    scales = item_table(protocol.measures).set_index("item")["measure"]
+    target = v["target"].array
+    per_item = {t: set(protocol.codes_of(scales[t])) for t in target.categories
+                if t in scales.index}
+    if not any(per_item.values()):
+        return out
+    text = v["raw"].astype(str).str.strip().to_numpy(dtype=object)
+    filled = pd.notna(v["raw"]).to_numpy()
+    for position, item in enumerate(target.categories):
+        if per_item.get(item):
+            hit = (target.codes == position) & filled & np.isin(text, list(per_item[item]))
+            out[hit] = text[hit]
+    return out
+
+
+def _numbers(ex: Extract, v: pd.DataFrame, protocol: Protocol, found: Findings,
+             code: np.ndarray) -> np.ndarray:
+    """Parsed values (NaN = missing or bad), with range and QC checks per target; an
+    answer with a missing-data code is NaN without a problem."""
     value, bad = ex.table.numbers(v["raw"])
+    coded = pd.notna(code)
+    value[coded], bad[coded] = np.nan, False
     value = value + 0.0  # -0.0 would not survive SQLite's storage, nor the audit digest
     if bad.any() and ex.kind == "questionnaire":
         value, bad = _labelled(v["raw"], value, bad, ex.mapping.value_labels)
     rows, cols = v["row"].to_numpy(), v["column"].to_numpy()
     if bad.any():
         found.error(rows[bad], cols[bad], [f"{r!r} is not a number" for r in v["raw"][bad]])
+        commas = v["raw"][bad].astype(str).str.match(_DECIMAL_COMMA)
+        if not ex.table.decimal_comma and commas.any():
+            found.warn([None], None, f"{int(commas.sum())} value(s) such as "
+                       f"{v['raw'][bad][commas].iloc[0]!r} look like numbers written with a "
+                       "decimal comma; read the file with a decimal comma", option="decimal",
+                       value=",")
     target = v["target"].array
     spec = _ranges(ex.kind, protocol).reindex(target.categories)
     codes = target.codes
@@ -274,30 +328,47 @@ def _conflicts(frame: pd.DataFrame, table: str, allow_update: bool, found: Findi
     changed = frame[frame["state"] == CHANGED]
     if changed.empty or allow_update:
         return
-    found.error(changed["row"].to_numpy(), changed["column"].to_numpy(), [
-        f"{who} {visit} {target}: {_shown(old)} is stored ("
+    found.error(changed["row"].to_numpy(), changed["column"].to_numpy(), option="update",
+                message=[
+        f"{who} {visit} {target}: {_shown(old, old_code)} is stored ("
         + (f"from import {int(src)}" if src == src else "entered earlier")
-        + f"), the file has {new:g}; to change it, import with --update and a reason"
-        for who, visit, target, old, new, src in zip(
+        + f"), the file has {_shown(new, code)}; to change it, allow updates and give a reason"
+        for who, visit, target, old, new, src, code, old_code in zip(
             changed["label"], changed["visit"], changed["target"], changed["stored_value"],
-            changed["value"], changed["stored_import"], strict=True)])
+            changed["value"], changed["stored_import"], _codes(changed, "code"),
+            _codes(changed, "stored_code"), strict=True)])
 
 
-def _shown(value: float) -> str:
+def _codes(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype=object) if column in frame.columns \
+        else np.full(len(frame), None, dtype=object)
+
+
+def _shown(value: float, code: object = None) -> str:
+    if pd.notna(code):
+        return f"the missing code {code}"
     return "no value" if np.isnan(value) else f"{value:g}"
 
 
-def _row_counts(frame: pd.DataFrame, rows: int, error_rows: set[int]) -> dict[str, int]:
-    """Rows by outcome: updated if any value changes, else inserted if any is new, else
-    unchanged; rejected rows have an error; skipped rows hold nothing to import."""
+def _row_counts(ex: Extract, frame: pd.DataFrame, error_rows: set[int],
+                unregistered: np.ndarray) -> tuple[dict[str, int], dict[str, int]]:
+    """Each row read counted once: rejected if it has an error, else skipped (by reason:
+    left out by the reader, participant not registered, nothing to import), else by its
+    strongest value: updated if any value changes, inserted if any is new, else unchanged.
+    """
+    table_rows = ex.table.rows
+    rejected = np.isin(table_rows, np.fromiter(error_rows, dtype=np.int64))
+    unknown = np.isin(table_rows, unregistered) & ~rejected
+    out = ~rejected & ~unknown
     rank = RANK[frame["state"].to_numpy(dtype=np.int64)]
-    file_rows = frame["row"].to_numpy()
-    order = np.argsort(file_rows, kind="stable")
-    starts = np.flatnonzero(np.diff(file_rows[order], prepend=-1)) if len(order) else order
-    best = np.maximum.reduceat(rank[order], starts) if len(order) else rank
-    counts = {"inserted": int((best == 2).sum()), "updated": int((best == 3).sum()),
-              "unchanged": int((best == 1).sum()), "rejected": len(error_rows)}
-    errors = np.fromiter(error_rows, dtype=np.int64)
-    valued = file_rows[order][starts] if len(order) else file_rows
-    counts["skipped"] = rows - len(best) - int((~np.isin(errors, valued)).sum())
-    return counts
+    best = pd.Series(rank).groupby(frame["row"].to_numpy()).max() if len(frame) \
+        else pd.Series(dtype=np.int8)
+    per_row = best.reindex(table_rows).fillna(0).to_numpy(dtype=np.int64) * out
+    counts = {"inserted": int((per_row == 2).sum()), "updated": int((per_row == 3).sum()),
+              "unchanged": int((per_row == 1).sum()), "rejected": int(rejected.sum())}
+    skipped = {why: len(rows) for why, rows in ex.skipped.items() if len(rows)}
+    for why, n in ((NOT_REGISTERED, int(unknown.sum())),
+                   (NOTHING, int((out & (per_row == 0)).sum()))):
+        if n:
+            skipped[why] = n
+    return counts, skipped

@@ -42,7 +42,6 @@ from db.models import (
     Visit,
     utcnow,
 )
-from importers.answer_store import stored_answers
 from importers.extract import Extract
 from importers.keys import participant_numbers
 from importers.mapping import Mapping
@@ -50,13 +49,14 @@ from importers.problems import FileProblem, Problem
 from importers.questionnaires import FORMATS, extract_questionnaire
 from importers.reading import read_table
 from importers.scans import extract_scans
-from importers.store import Cancelled, write
 from importers.validation import STORED_COLUMNS, Plan, Snapshot, validate
+from services.answer_store import stored_answers
 from services.context import Actor, App, need_reason, require
 from services.errors import Conflict, NotFound, Refused
+from services.import_store import Cancelled, write
 from services.lifecycle import require_open
 from trialcore.protocol import Protocol
-from trialcore.response_sets import decode
+from trialcore.response_sets import decode, missing
 
 KINDS = ("scans", "questionnaire")
 FORMATS_CHOICES = FORMATS
@@ -91,13 +91,18 @@ class ImportOptions:
     save_profile: str | None = None
     update: bool = False
     sheet: str | None = None
+    decimal: str | None = None  # "," or "."; None: the delimiter decides
+    keep_test: bool = False  # Qualtrics previews, tests and spam are imported too
+    only_registered: bool = False  # rows of unregistered participants are skipped, listed
+    bids_filter: MappingType[str, str] = field(default_factory=dict)  # task, run, acq...
 
     def mapping(self) -> Mapping:
         return Mapping(participant_column=self.participant_column,
                        visit_column=self.visit_column, visit=self.visit,
                        columns=dict(self.columns), visits=dict(self.visits),
                        value_labels=dict(self.value_labels),
-                       drop_columns=list(self.drop_columns))
+                       drop_columns=list(self.drop_columns),
+                       bids_filter=dict(self.bids_filter))
 
 
 @dataclass
@@ -115,6 +120,8 @@ class ImportReport:
     unchanged: int = 0
     skipped: int = 0
     rejected: int = 0
+    skipped_by_reason: dict[str, int] = field(default_factory=dict)
+    skipped_participants: list[str] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     unknown_participants: list[str] = field(default_factory=list)
@@ -131,15 +138,23 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def accounting(self) -> dict[str, Any]:
+        """Every row read is imported, skipped (by reason) or rejected, exactly once."""
+        return {"read": self.rows, "imported": self.inserted + self.updated + self.unchanged,
+                "skipped": dict(self.skipped_by_reason), "rejected": self.rejected}
+
+    def to_json(self, hint: Callable[[Problem], str] | None = None) -> dict[str, Any]:
+        """The CLI.md import document; `hint` words a problem's option for the reader."""
         return {
             "file": self.file_name, "kind": self.options.kind, "format": self.format,
             "rows": self.rows, "committed": self.committed, "inserted": self.inserted,
             "updated": self.updated, "unchanged": self.unchanged, "skipped": self.skipped,
-            "rejected": self.rejected,
-            "errors": _listed(self.errors, "errors"),
-            "warnings": _listed(self.warnings, "warnings"),
-            "unknown_participants": self.unknown_participants, "values": self.values,
+            "rejected": self.rejected, "accounting": self.accounting,
+            "errors": _listed(self.errors, "errors", hint),
+            "warnings": _listed(self.warnings, "warnings", hint),
+            "unknown_participants": self.unknown_participants,
+            "skipped_participants": self.skipped_participants, "values": self.values,
             "import_id": self.import_id, "sha256": self.sha256,
             "mapping": asdict(self.mapping),
         }
@@ -152,8 +167,10 @@ class ImportReport:
         verb = "imported" if self.committed else "would import"
         head = (f"{self.file_name}: {self.rows} rows read; {verb} {self.inserted} new, "
                 f"{self.updated} updated, {self.unchanged} unchanged")
-        if self.skipped:
-            head += f", {self.skipped} with nothing to import"
+        for why, n in self.skipped_by_reason.items():
+            head += f", {n} skipped ({why})"
+        if self.rejected:
+            head += f", {self.rejected} rejected"
         if self.nothing_to_change and self.rows:
             head += ". Everything in it is stored already: nothing to change"
         elif self.errors:
@@ -162,9 +179,14 @@ class ImportReport:
         return head
 
 
-def _listed(problems: list[Problem], what: str) -> list[dict[str, Any]]:
+def _listed(problems: list[Problem], what: str,
+            hint: Callable[[Problem], str] | None = None) -> list[dict[str, Any]]:
     """At most MAX_LISTED problems in JSON, then one line that says how many more."""
     out = [p.as_dict() for p in problems[:MAX_LISTED]]
+    if hint is not None:
+        for d, p in zip(out, problems, strict=False):
+            if words := hint(p):
+                d["message"] += f" ({words})"
     if len(problems) > MAX_LISTED:
         out.append(Problem(None, None, f"… and {len(problems) - MAX_LISTED} more "
                            f"{what} not listed").as_dict())
@@ -204,7 +226,10 @@ def read(app: App, options: ImportOptions) -> tuple[Extract | None, ImportReport
     with app.read() as s:
         mapping = _profile_mapping(s, options)
     try:
-        table = read_table(path, sheet=options.sheet)
+        keep = app.protocol.missing_codes + tuple(
+            c for m in app.protocol.measures for c in m.missing_codes)
+        table = read_table(path, sheet=options.sheet, decimal=options.decimal,
+                           keep=keep if options.kind == "questionnaire" else ())
     except FileProblem as exc:
         report.errors = [exc.problem]
         report.format = path.suffix.lstrip(".").lower()
@@ -213,7 +238,8 @@ def read(app: App, options: ImportOptions) -> tuple[Extract | None, ImportReport
     if options.kind == "scans":
         extract = extract_scans(table, protocol, mapping)
     else:
-        extract = extract_questionnaire(table, protocol, mapping, options.format)
+        extract = extract_questionnaire(table, protocol, mapping, options.format,
+                                        keep_test=options.keep_test)
     report.format = _format_name(extract)
     report.mapping, report.unmatched = extract.mapping, extract.unmatched
     report.treatment_columns, report.extract = extract.treatment, extract
@@ -278,9 +304,12 @@ def _fill(report: ImportReport, plan: Plan) -> ImportReport:
     report.errors += plan.errors
     report.warnings += plan.warnings
     report.unknown_participants = plan.unknown_participants
+    report.skipped_participants = plan.skipped_participants
     report.values = plan.values
-    for key in ("inserted", "updated", "unchanged", "skipped", "rejected"):
+    for key in ("inserted", "updated", "unchanged", "rejected"):
         setattr(report, key, plan.counts[key])
+    report.skipped_by_reason = dict(plan.skipped)
+    report.skipped = sum(plan.skipped.values())
     return report
 
 
@@ -302,7 +331,8 @@ def preview(app: App, actor: Actor, kind: str, path: str | Path,
     progress(0.5, "checking the values against the study")
     with app.read() as s:
         snap = snapshot(s, extract, app.protocol)
-    plan = validate(extract, snap, app.protocol, allow_update=options.update)
+    plan = validate(extract, snap, app.protocol, allow_update=options.update,
+                    only_registered=options.only_registered)
     progress(1.0, "checked")
     return _fill(report, plan)
 
@@ -340,7 +370,8 @@ def commit(app: App, actor: Actor, report_or_options: ImportReport | ImportOptio
             if cancelled():
                 raise Cancelled
             plan = validate(extract, snapshot(s, extract, app.protocol), app.protocol,
-                            allow_update=options.update)
+                            allow_update=options.update,
+                            only_registered=options.only_registered)
             if previewed is not None and _outcome(plan) != _outcome(previewed.plan):
                 raise Conflict("the stored data changed since this import was checked "
                                "(someone saved values meanwhile); nothing was written. "
@@ -380,7 +411,10 @@ def _record(actor: Actor, report: ImportReport, extract: Extract) -> dict[str, A
     options = report.options
     chosen = {"format": options.format, "update": options.update, "profile": options.profile,
               "sheet": options.sheet, "mapping": asdict(extract.mapping),
-              "dropped_columns": extract.mapping.drop_columns}
+              "dropped_columns": extract.mapping.drop_columns, "decimal": options.decimal,
+              "keep_test": options.keep_test, "only_registered": options.only_registered,
+              "accounting": report.accounting,
+              "skipped_participants": report.skipped_participants}
     return {"kind": options.kind, "file_name": report.file_name[:500], "sha256": report.sha256,
             "size": report.size, "format": report.format[:32],
             "options": json.dumps(chosen, sort_keys=True), "by": actor.name, "at": utcnow(),
@@ -448,12 +482,14 @@ def provenance(app: App, actor: Actor, participant: object | None = None) -> lis
         if participant is not None:
             q = q.where(Observation.participant_id.in_(labels))
             sets = sets.where(ResponseSet.participant_id.in_(labels))
-        values = [(*r, "observations") for r in s.execute(q)]
-        values += [(pid, visit, item, value, source, "item_responses")
-                   for pid, visit, answers in s.execute(sets)
-                   for item, (value, source) in decode(answers).items()]
+        values = [(*r, "observations", None) for r in s.execute(q)]
+        for pid, visit, answers in s.execute(sets):
+            codes = missing(answers)
+            values += [(pid, visit, item, value, source, "item_responses", codes.get(item))
+                       for item, (value, source) in decode(answers).items()]
     order = {pid: n for n, pid in enumerate(labels)}
     values.sort(key=lambda v: (v[5] != "observations", order[v[0]], v[1], v[2]))
     return [{"participant": labels[pid], "visit": visit, "name": name, "value": value,
-             "import_id": source, "file": files.get(source), "table": table}
-            for pid, visit, name, value, source, table in values]
+             "missing_code": code, "import_id": source, "file": files.get(source),
+             "table": table}
+            for pid, visit, name, value, source, table, code in values]

@@ -14,6 +14,7 @@ from services import exports, lock, unblinding
 from services.context import App
 from services.errors import PermissionDenied, Refused
 from tests.cli_helpers import cli
+from tests.importers.helpers import MRIQC
 from tests.lock_helpers import ACTORS, PASSPHRASE, password, ready_app, record
 
 BLINDED_WORDS = ("PBO", "MDMA80", "MDMA120", "Placebo", "MDMA 80 mg", "MDMA 120 mg", "dose_mg")
@@ -183,3 +184,28 @@ def test_export_on_the_command_line(app: App, db_url: str, out: Path,
     r = cli(capsys, monkeypatch, db_url, "export", str(out / "nowhere" / "x.csv"),
             user="cora", password=password(ACTORS["cora"]))
     assert r.code == 1 and f"cannot write to {out / 'nowhere'}" in r.err
+
+
+def test_xlsx_keeps_every_real_float_exactly(app: App, out: Path) -> None:
+    """Values computed from the real MRIQC table as scores are (the mean of two metrics)
+    need 17 significant digits; openpyxl's own writer rounds them to 16."""
+    table = MRIQC.read_text().splitlines()
+    names = table[0].split("\t")
+    rows = [dict(zip(names, line.split("\t"), strict=True)) for line in table[1:9]]
+    real = [(float(r[a]) + float(r[b])) / 2 for r in rows
+            for a, b in (("aqi", "efc"), ("gcor", "efc"), ("dvars_nstd", "aqi"),
+                         ("fd_mean", "gcor"))]
+    keys = [(p, v, m) for p in ("P001", "P002") for v in ("baseline", "dose1", "dose2", "dose3")
+            for m in ("fd_mean", "sgacc_threat", "amyg_sgacc_conn", "tsnr")
+            if (p, v, m) != ("P001", "dose1", "tsnr")]
+    values = dict(zip(keys, real, strict=False))
+    assert sum(float(f"{x:.16g}") != x for x in values.values()) >= 4  # the case at hand
+    record(app, ACTORS["cora"], [(*k, x) for k, x in values.items()], "mriqc.tsv")
+    exports.export(app, ACTORS["cora"], out / "long.xlsx")
+    sheet = load_workbook(out / "long.xlsx")["data"]
+    rows = sheet.iter_rows(values_only=True)
+    header = list(next(rows))
+    at = {c: header.index(c) for c in ("participant", "visit", "measure", "value")}
+    got = {(r[at["participant"]], r[at["visit"]], r[at["measure"]]): r[at["value"]]
+           for r in rows}
+    assert {k: got[k] for k in values} == values

@@ -85,3 +85,30 @@ def test_text_output_names_file_row_and_column(cli, tmp_path: Path) -> None:  # 
     assert "error: q.csv, row 3, column value: 'x' is not a number" in err
     code, _, err = cli("import", "questionnaire", str(path), "--format", "csv", as_json=False)
     assert code == 2 and "invalid choice" in err
+
+
+def test_real_export_options_and_hints_name_the_flags(cli, app: App, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    eu = write_csv(tmp_path / "eu.csv", ["participant", "visit", "fd_mean"],
+                   [["P002", "baseline", "0,5"]])
+    code, data, err = cli("import", "scans", str(eu), as_json=False)
+    assert code == 1 and "decimal comma (--decimal ,)" in err
+    code, data, _ = cli("import", "scans", str(eu), "--decimal", ",", "--dry-run")
+    assert code == 0 and data["inserted"] == 1, data["errors"]
+    code, _, err = cli("import", "scans", str(MRIQC), "--visit", "baseline", "--dry-run",
+                       as_json=False)
+    assert code == 1 and "(--drop-column group)" in err and "(--only-registered)" in err
+    code, data, _ = cli("import", "scans", str(MRIQC), "--visit", "baseline", "--drop-column",
+                        "group", "--only-registered")
+    assert (code, data["committed"]) == (0, True)
+    assert data["accounting"] == {"read": 135, "imported": 4, "rejected": 0,
+                                  "skipped": {"participant not in the register": 131}}
+    assert len(data["skipped_participants"]) == 131
+    runs = write_csv(tmp_path / "runs.tsv", ["bids_name", "fd_mean"], [
+        ["sub-001_ses-dose1_task-rest_run-1_bold", "0.5"],
+        ["sub-001_ses-dose1_task-rest_run-2_bold", "0.75"]], delimiter="\t")
+    code, data, _ = cli("import", "scans", str(runs), "--dry-run")
+    assert code == 1 and data["errors"][0]["message"].endswith(
+        "(--task T, --run N or --bids-filter KEY=VALUE)")
+    code, data, _ = cli("import", "scans", str(runs), "--run", "2", "--dry-run")
+    assert code == 1 and "dose1" in data["errors"][0]["message"]  # not done yet: the visit
+    assert data["accounting"]["skipped"] == {"not the chosen scans (run-2)": 1}

@@ -43,13 +43,13 @@ def test_real_mriqc_table_names_unknown_ids_and_guards_the_blind(app: App,
     assert report.rows == 135 and not report.committed
     assert report.unknown_participants == expected and len(expected) == 122
     listed = next(e for e in report.errors if e.row is None and e.column == "bids_name")
-    assert listed.message.endswith(", ".join(expected))
+    assert ", ".join(expected) in listed.message and listed.option == "only_registered"
     unknown_rows = sorted(e.row for e in report.errors if "no participant" in e.message)
     assert len(unknown_rows) == 122 and all(e.column == "bids_name" for e in report.errors
                                             if e.row is not None)
     guard = [e for e in report.errors if e.column == "group"]
     assert len(guard) == 1 and "could reveal which treatment" in guard[0].message
-    assert "--drop-column group" in guard[0].message
+    assert (guard[0].option, guard[0].value) == ("drop_column", "group")
     assert {w.column for w in report.warnings} >= {"aor", "dvars_std", "snr"}
     assert imports.commit(app, cora, report).committed is False
     assert counts(app) == before
@@ -78,9 +78,10 @@ def test_real_mriqc_table_names_unknown_ids_and_guards_the_blind(app: App,
 def test_a_file_without_sessions_needs_the_visit(app: App) -> None:
     cora = baseline_study(app, [1])["cora"]
     report = imports.preview(app, cora, "scans", MRIQC, _options(MRIQC, drop_columns=("group",)))
-    assert "--visit V" in report.errors[0].message and report.errors[0].row is None
+    assert report.errors[0].option == "visit" and report.errors[0].row is None
+    assert "say which visit all rows belong to" in report.errors[0].message
     report = imports.preview(app, cora, "scans", MRIQC, _options(MRIQC, visit="week 9"))
-    assert "no such visit" in report.errors[0].message
+    assert "the protocol has no visit 'week 9'" in report.errors[0].message
 
 
 def test_bids_sessions_map_to_visits(app: App, tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
+# Larger numbers are export placeholders or junk (999999999999), never a participant:
+MAX_NUMBER = 999_999_999  # the most that participants.id_digits (at most 9) can show
 
 
 class ParticipantIdError(ValueError):
@@ -26,6 +28,9 @@ def participant_number(text: object, prefix: str) -> int:
         number = int(text)
     else:
         raw = str(text).strip()
+        if raw[:1] in ("-", "+", "\u2212"):
+            raise ParticipantIdError(f"{raw!r} is not a participant ID (a signed number, "
+                                     "such as a missing-data code)")
         s = raw.lower()
         if s.startswith("sub-"):
             s = s[4:]
@@ -40,6 +45,9 @@ def participant_number(text: object, prefix: str) -> int:
         number = int(s)
     if number < 1:
         raise ParticipantIdError(f"{text!r} is not a participant ID (numbers start at 1)")
+    if number > MAX_NUMBER:
+        raise ParticipantIdError(f"{text!r} is not a participant ID (numbers end at "
+                                 f"{MAX_NUMBER:,}; this looks like a placeholder)")
     return number
 
 

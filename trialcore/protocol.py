@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,7 @@ class Measure:
     reverse: tuple[str, ...] = ()
     min_answered: int | None = None
     qc_max: float | None = None
+    missing_codes: tuple[str, ...] = ()  # see Protocol.codes_of
 
     def in_range(self, value: float) -> bool:
         return self.min <= value <= self.max
@@ -90,6 +91,9 @@ class Protocol:
     id_prefix: str
     id_digits: int
     source: str = field(default="", compare=False, repr=False)
+    # answer codes that mean "no answer" (REDCap, Qualtrics: "-99", "NA", "UNK"...):
+    # study-wide here, per measure in Measure.missing_codes
+    missing_codes: tuple[str, ...] = ()
 
     @property
     def dosing_visits(self) -> tuple[VisitSpec, ...]:
@@ -100,6 +104,12 @@ class Protocol:
 
     def measure(self, name: str) -> Measure | None:
         return next((m for m in self.measures if m.name == name), None)
+
+    def codes_of(self, measure: str) -> tuple[str, ...]:
+        """The missing-data codes of a measure: the study's and its own."""
+        own = self.measure(measure)
+        return tuple(dict.fromkeys([*self.missing_codes,
+                                    *(own.missing_codes if own else ())]))
 
     def condition(self, code: str) -> Condition | None:
         return next((c for c in self.conditions if c.code == code), None)
@@ -228,7 +238,7 @@ def parse_protocol(text: str, source: str = "protocol") -> Protocol:
                      "measures"}, "")
     study = r.table(data, "study", "")
     r.unknown(study, {"title", "design", "reference_condition", "washout_days",
-                      "skip_weekends"}, "study.")
+                      "skip_weekends", "missing_codes"}, "study.")
     title = r.get(study, "title", "study.", str)
     design = r.get(study, "design", "study.", str)
     if design is not None and design not in DESIGNS:
@@ -266,15 +276,46 @@ def parse_protocol(text: str, source: str = "protocol") -> Protocol:
     if rule is not None and any(v.id == rule.visit and v.dosing for v in visits):
         r.fail("strata.rule.visit", "the stratum must come from a visit before dosing")
 
+    study_codes, measures = _missing_codes(r, data, measures)
     if r.problems:
         raise ProtocolError(source, r.problems)
-    return Protocol(
+    return Protocol(missing_codes=study_codes,
         title=title, design=design, conditions=tuple(conditions), reference_condition=reference,
         strata=strata, stratum_rule=rule, stratum_targets=targets, slots_per_stratum=slots,
         block_multiples=multiples, ratio=ratio, visits=tuple(visits), washout_days=washout,
         skip_weekends=skip_weekends, measures=tuple(measures), id_prefix=id_prefix,
         id_digits=id_digits, source=text,
     )
+
+
+def _code_list(r: _Reader, table: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    codes = r.get(table, "missing_codes", path, list, [])
+    if codes is None:
+        return ()
+    if not all(isinstance(c, str) and c.strip() for c in codes):
+        r.fail(path + "missing_codes", 'must be a list of texts, e.g. ["-99", "NA"]')
+        return ()
+    return tuple(dict.fromkeys(c.strip() for c in codes))
+
+
+def _missing_codes(r: _Reader, data: Mapping[str, Any], measures: list[Measure]
+                   ) -> tuple[tuple[str, ...], list[Measure]]:
+    """Missing-data codes, study-wide ([study] missing_codes) and per questionnaire
+    measure ([[measures]] missing_codes): answers with them are stored as missing with
+    their code, never as numbers."""
+    study = data.get("study")
+    study_codes = _code_list(r, study, "study.") if isinstance(study, Mapping) else ()
+    tables = data.get("measures") if isinstance(data.get("measures"), list) else []
+    out = []
+    for i, m in enumerate(measures):
+        table = next((t for t in tables if isinstance(t, Mapping) and t.get("name") == m.name),
+                     {})
+        own = _code_list(r, table, f"measures[{i}].")
+        if own and m.kind != "questionnaire":
+            r.fail(f"measures[{i}].missing_codes", "only questionnaire items take missing "
+                   "codes")
+        out.append(replace(m, missing_codes=own))
+    return study_codes, out
 
 
 def _list_of_tables(r: _Reader, data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -312,7 +353,7 @@ def _conditions(r: _Reader, data: Mapping[str, Any]) -> list[Condition]:
 def _measures(r: _Reader, data: Mapping[str, Any]) -> list[Measure]:
     out: list[Measure] = []
     keys = {"name", "label", "kind", "unit", "min", "max", "items", "score", "reverse",
-            "min_answered", "qc_max"}
+            "min_answered", "qc_max", "missing_codes"}
     for i, item in enumerate(_list_of_tables(r, data, "measures")):
         p = f"measures[{i}]."
         r.unknown(item, keys, p)

@@ -8,6 +8,11 @@ value,...}}`, keys sorted, floats by repr, a missing value as null, so the same
 answers always give the same bytes (the audit trail fingerprints the row). Two
 flat maps rather than a pair per item: reading back a million answers then makes
 no million small lists for the garbage collector to walk.
+
+An answer given as a missing-data code of the protocol ("-99", "NA") is stored as
+null with its code in a third map, `"missing":{item:"-99",...}` between "import"
+and "value"; a set without coded answers has no such map, so its text is what it
+always was.
 """
 
 from __future__ import annotations
@@ -28,17 +33,27 @@ def source(import_id: int | None) -> str:
     return "null" if import_id is None else str(int(import_id))
 
 
-def join(sources: Sequence[str], values: Sequence[str]) -> str:
-    """The text of one set from its items' `"item":id` and `"item":value` pieces, in item
-    order."""
-    return '{"import":{' + ",".join(sources) + '},"value":{' + ",".join(values) + "}}"
+def join(sources: Sequence[str], values: Sequence[str], codes: Sequence[str] = ()) -> str:
+    """The text of one set from its items' `"item":id`, `"item":value` and (coded answers
+    only) `"item":"code"` pieces, in item order."""
+    missing = '},"missing":{' + ",".join(codes) if codes else ""
+    return ('{"import":{' + ",".join(sources) + missing + '},"value":{' + ",".join(values)
+            + "}}")
 
 
-def encode(answers: Mapping[str, Answer]) -> str:
+def encode(answers: Mapping[str, Answer], codes: Mapping[str, str] | None = None) -> str:
     items = sorted(answers)
     names = [json.dumps(i) + ":" for i in items]
+    codes = codes or {}
     return join([n + source(answers[i][1]) for n, i in zip(names, items, strict=True)],
-                [n + number(answers[i][0]) for n, i in zip(names, items, strict=True)])
+                [n + number(answers[i][0]) for n, i in zip(names, items, strict=True)],
+                [n + json.dumps(codes[i]) for n, i in zip(names, items, strict=True)
+                 if i in codes])
+
+
+def missing(text: str) -> dict[str, str]:
+    """The missing-data code of each answer given as one (item -> code)."""
+    return dict(json.loads(text).get("missing", {}))
 
 
 def columns(text: str) -> tuple[list[str], list[float | None], list[int | None]]:

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QW
 
 from gui.common.table_model import Column, FilterProxy, RowTableModel
 from gui.common.widgets import row_table
-from importers.problems import Problem
+from gui.imports.wording import shown
+from services.imports import Problem
 
 
 class Shown(NamedTuple):
@@ -25,7 +26,7 @@ COLUMNS = [
     Column("Row", lambda r: "" if r.problem.row is None else str(r.problem.row),
            lambda r: r.problem.row if r.problem.row is not None else 0),
     Column("Column", lambda r: r.problem.column or ""),
-    Column("Message", lambda r: r.problem.message, tooltip=lambda r: r.problem.message),
+    Column("Message", lambda r: shown(r.problem), tooltip=lambda r: shown(r.problem)),
 ]
 KINDS = ("errors and warnings", "errors", "warnings")
 

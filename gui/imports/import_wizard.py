@@ -30,6 +30,7 @@ from gui.common.jobs import Cancelled, Job, JobRunner, Progress
 from gui.common.messages import describe
 from gui.common.widgets import PathField, error_label
 from gui.imports.import_problems import ProblemsView
+from gui.imports.wording import control
 from services import imports
 from services.context import Actor, App
 from services.errors import Refused
@@ -37,6 +38,7 @@ from services.errors import Refused
 KINDS = {"Scan summaries": "scans", "Questionnaire": "questionnaire"}
 FROM_FILE = "(from the file)"
 NOT_IMPORTED = "(not imported)"
+DECIMALS = {"automatic": None, "comma (1,5)": ",", "point (1.5)": "."}
 
 
 def _wrapped(text: str = "") -> QLabel:
@@ -100,12 +102,22 @@ class FilePage(QWizardPage):
         self.format = QComboBox()
         self.format.addItems(list(imports.FORMATS_CHOICES))
         self.profile = QComboBox()
+        self.decimal = QComboBox()
+        self.decimal.addItems(list(DECIMALS))
+        self.keep_test = QCheckBox("Import Qualtrics previews, tests and spam")
+        self.only_registered = QCheckBox("Only participants in the register (skip and list "
+                                         "the others)")
+        self.bids_filter = QLineEdit(placeholderText="e.g. task=rest run=1 (BIDS names)")
         self.error = error_label()
         form = QFormLayout(self)
         form.addRow("&Kind:", self.kind)
         form.addRow("&File:", self.path)
         form.addRow("F&ormat:", self.format)
         form.addRow("Saved &mapping:", self.profile)
+        form.addRow("&Decimal mark:", self.decimal)
+        form.addRow("Only scans &with:", self.bids_filter)
+        form.addRow(self.keep_test)
+        form.addRow(self.only_registered)
         form.addRow(self.error)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.path.edit.textChanged.connect(self.completeChanged)
@@ -114,6 +126,8 @@ class FilePage(QWizardPage):
     def _kind_changed(self) -> None:
         kind = KINDS[self.kind.currentText()]
         self.format.setEnabled(kind == "questionnaire")
+        self.keep_test.setEnabled(kind == "questionnaire")
+        self.bids_filter.setEnabled(kind == "scans")
         self.profile.clear()
         self.profile.addItem("(none)")
         self.profile.addItems([p["name"] for p in imports.profiles(self.owner.app,
@@ -122,8 +136,13 @@ class FilePage(QWizardPage):
     def options(self) -> imports.ImportOptions:
         kind = KINDS[self.kind.currentText()]
         profile = self.profile.currentText() if self.profile.currentIndex() > 0 else None
+        pairs = [p.partition("=") for p in self.bids_filter.text().split()]
+        bids = {k.strip(): v.strip() for k, sep, v in pairs if sep and k.strip()}
         return imports.ImportOptions(kind, self.path.text(), format=self.format.currentText(),
-                                     profile=profile)
+                                     profile=profile, decimal=DECIMALS[self.decimal.currentText()],
+                                     keep_test=self.keep_test.isChecked() and kind != "scans",
+                                     only_registered=self.only_registered.isChecked(),
+                                     bids_filter=bids if kind == "scans" else {})
 
     def isComplete(self) -> bool:
         return bool(self.path.text())
@@ -193,7 +212,8 @@ class MappingPage(QWizardPage):
         self.guard_box.setVisible(bool(guarded))
         self._fill_columns(report)
         self.error.setVisible(not report.ok and ex is not None and ex.values.empty)
-        self.error.setText("\n".join(p.text(report.file_name) for p in report.errors[:5]))
+        self.error.setText("\n".join(p.text(report.file_name, control(p))
+                                     for p in report.errors[:5]))
 
     def _fill_columns(self, report: imports.ImportReport) -> None:
         kind = report.options.kind

@@ -33,14 +33,21 @@ def certificate_html(cert: dict[str, Any]) -> str:
             (FINGERPRINTS[0], cert["data_digest"]), (FINGERPRINTS[1], cert["audit_head"]),
             ("Data now", "unchanged since the lock" if cert["data_unchanged"]
              else f"CHANGED since the lock: the digest is now {cert['current_digest']}")]
-    body = "".join(
-        f"<tr><th align='left' valign='top'>{html.escape(k)}</th><td"
-        + (" style='font-family:monospace'" if k in FINGERPRINTS else "")
-        + f">{html.escape(str(v))}</td></tr>" for k, v in rows)
+    body = "".join(_row(k, str(v)) for k, v in rows)
     return (f"<h2>Study lock certificate</h2><table cellpadding='4'>{body}</table>"
             "<p>The lock is an electronic signature: the signer re-entered their user name "
             "and password. The data digest and the audit head identify exactly the data "
             "and history that were locked.</p>")
+
+
+def _row(key: str, value: str) -> str:
+    """A fingerprint gets a full-width line of its own that never wraps, so the PDF's text
+    holds it as one string a reader can search for and compare."""
+    k, v = html.escape(key), html.escape(value)
+    if key in FINGERPRINTS:
+        return (f"<tr><th colspan='2' align='left'>{k}</th></tr><tr><td colspan='2' "
+                f"style='font-family:monospace; white-space:nowrap'>{v}</td></tr>")
+    return f"<tr><th align='left' valign='top'>{k}</th><td>{v}</td></tr>"
 
 
 class CertificateDialog(QDialog):

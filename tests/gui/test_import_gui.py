@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QComboBox, QPushButton, QWizard
 from pytestqt.qtbot import QtBot
 
@@ -169,7 +169,8 @@ def test_the_real_mriqc_table_through_the_wizard(qtbot: QtBot, sqlite_app: App,
     wizard = _wizard(qtbot, sqlite_app, cora, MRIQC)
     _next(qtbot, wizard, wizard.mapping_page)
     page = wizard.mapping_page
-    assert page.error.isVisible() and "--visit V" in page.error.text()
+    assert page.error.isVisible() and "Visit of all rows on the Format and mapping page" in \
+        page.error.text() and "--" not in page.error.text()
     assert page.participant.currentText() == "bids_name"
     assert [b.text() for b in page.drops] == ["Drop column 'group'"]
     page.visit.setCurrentText("baseline")
@@ -182,3 +183,32 @@ def test_the_real_mriqc_table_through_the_wizard(qtbot: QtBot, sqlite_app: App,
     view.search.setText("sub-160")
     assert [r.problem.row for r in view.visible_rows()] == [None, 136]
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+
+
+def test_the_wizard_words_hints_by_its_controls_and_imports_only_registered_rows(
+        qtbot: QtBot, sqlite_app: App, cora: Actor) -> None:
+    wizard = _wizard(qtbot, sqlite_app, cora, MRIQC)
+    qtbot.mouseClick(wizard.file_page.only_registered, Qt.MouseButton.LeftButton,
+                     pos=wizard.file_page.only_registered.rect().bottomLeft() + QPoint(4, -4))
+    assert wizard.file_page.only_registered.isChecked()
+    _next(qtbot, wizard, wizard.mapping_page)
+    page = wizard.mapping_page
+    page.visit.setCurrentText("baseline")
+    _next(qtbot, wizard, wizard.report_page)
+    view = wizard.report_page.problems
+    guard = [r for r in view.visible_rows() if r.problem.column == "group"]
+    shown = view.model.data(view.model.index(view.model.rows.index(guard[0]), 3))
+    assert "tick \u201cDrop column 'group'\u201d on the Format and mapping page" in shown
+    assert "--drop-column" not in shown
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.BackButton), Qt.MouseButton.LeftButton)
+    assert wizard.currentPage() is page
+    qtbot.mouseClick(page.drops[0], Qt.MouseButton.LeftButton,
+                     pos=page.drops[0].rect().bottomLeft() + QPoint(4, -4))
+    assert page.drops[0].isChecked()
+    _next(qtbot, wizard, wizard.report_page)
+    assert wizard.report is not None and wizard.report.ok, wizard.report.errors
+    assert wizard.report.skipped_by_reason == {"participant not in the register": 133}
+    _next(qtbot, wizard, wizard.done_page)
+    assert {k[0] for k in stored(sqlite_app)} == {"P001", "P002"}
+    record = imports.list_imports(sqlite_app, cora)[0]
+    assert len(record["options"]["skipped_participants"]) == 133

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -104,6 +105,8 @@ def test_sign_and_lock_then_unlock_through_the_window(qtbot: QtBot, app: App,
     assert "I approve the lock of this study" in text and "ivan" in text
     certificate.save_pdf(tmp_path / "certificate.pdf")
     assert (tmp_path / "certificate.pdf").read_bytes().startswith(b"%PDF")
+    pdf_text = "".join(p.extract_text() for p in PdfReader(tmp_path / "certificate.pdf").pages)
+    assert cert["data_digest"] in pdf_text and cert["audit_head"] in pdf_text  # unwrapped
     certificate.close()
 
     qtbot.mouseClick(view.unlock_button, Qt.MouseButton.LeftButton)

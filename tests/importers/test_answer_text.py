@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importers.answer_store import _fresh, _in_item_order
+from services.answer_store import _fresh, _in_item_order
 from trialcore.response_sets import encode
 
 keys = st.tuples(st.integers(1, 4), st.sampled_from(["baseline", "dose1", "v10"]),

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from db.audit import canonical_row
 from db.models import Observation
-from importers.store import fingerprint_sum
+from services.import_store import fingerprint_sum
 from trialcore.audit_chain import DIGEST_MODULUS, row_fingerprint
 
 names = st.text(min_size=1, max_size=12)

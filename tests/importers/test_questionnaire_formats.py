@@ -73,7 +73,7 @@ def test_qualtrics_three_header_rows_previews_skipped(tmp_path: Path) -> None:
 def test_qualtrics_needs_to_be_told_where_the_visit_is(tmp_path: Path) -> None:
     path = qualtrics(tmp_path / "q.csv", [{"ExternalReference": "P001", "anx_1": 1}])
     ex = extract_questionnaire(read_table(path), PROTOCOL, Mapping(), "auto")
-    assert "--visit-column" in ex.errors[0].message
+    assert ex.errors[0].option == "visit" and "no visit column" in ex.errors[0].message
 
 
 def test_long_and_wide_tables(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Writing a validated import: bulk statements inside the caller's transaction, and its audit.
 
-Item answers go to importers/answer_store.py (a row per participant and visit).
+Item answers go to services/answer_store.py (a row per participant and visit).
 Observations go in with the driver's executemany in chunks (no ORM objects), sorted by
 their unique key so the indexes grow at their ends. The audit trail gets one
 entry for the import whose digest delta covers every row it added, plus one
@@ -23,8 +23,8 @@ from sqlalchemy import Connection
 
 from db.audit import Entry, append_entries, canonical_row
 from db.models import ImportRecord
-from importers import answer_store
 from importers.changes import CHANGED, NEW
+from services import answer_store
 from trialcore.audit_chain import DIGEST_MODULUS, row_fingerprint
 
 CHUNK = 50_000

@@ -21,7 +21,7 @@ from db.audit import Entry, canonical_row
 from db.models import ResponseSet
 from importers.changes import CHANGED, UNCHANGED
 from trialcore.audit_chain import row_fingerprint
-from trialcore.response_sets import columns, decode, encode, join, number, source
+from trialcore.response_sets import columns, decode, encode, join, missing, number, source
 
 TABLE: Table = ResponseSet.__table__  # type: ignore[assignment]
 CHUNK = 2_000  # sets per statement
@@ -48,6 +48,7 @@ def stored_answers(conn: Connection, participant_ids: list[int],
     names: list[str] = []
     values: list[float | None] = []
     sources: list[int | None] = []
+    codes: list[str | None] = []
     sizes = []
     for s in sets.values():
         n, v, i = columns(s["answers"])
@@ -55,23 +56,30 @@ def stored_answers(conn: Connection, participant_ids: list[int],
         values += v
         sources += i
         sizes.append(len(n))
+        coded = missing(s["answers"]) if '"missing"' in s["answers"] else {}
+        codes += [coded.get(item) for item in n]
     frame = pd.DataFrame({
         "id": np.repeat(np.array([s["id"] for s in sets.values()], dtype=np.int64), sizes),
         "participant_id": np.repeat(np.array([k[0] for k in sets], dtype=np.int64), sizes),
         "visit": np.repeat(np.array([k[1] for k in sets], dtype=object), sizes),
         "target": np.array(names, dtype=object), "value": np.array(values, dtype=float),
-        "import_id": np.array(sources, dtype=float)})
+        "import_id": np.array(sources, dtype=float),
+        "code": np.array(codes, dtype=object)})
     return frame[frame["target"].isin(items).to_numpy()].reset_index(drop=True)
 
 
-def _pieces(frame: pd.DataFrame, import_id: int) -> tuple[list[str], list[str]]:
-    """Each row's `"item":import_id` and `"item":value`, built once per distinct item and
-    value."""
+def _pieces(frame: pd.DataFrame, import_id: int) -> tuple[list[str], list[str], list[str]]:
+    """Each row's `"item":import_id`, `"item":value` and `"item":"code"` ('' when the
+    answer has no missing-data code), built once per distinct item and value."""
     tcode, tnames = pd.factorize(frame["target"])
     items = np.array([json.dumps(str(t)) + ":" for t in tnames], dtype=object)[tcode]
     vcode, distinct = pd.factorize(frame["value"].to_numpy(dtype=float), use_na_sentinel=False)
     shown = np.array([number(v) for v in distinct], dtype=object)[vcode]
-    return (items + source(import_id)).tolist(), (items + shown).tolist()
+    codes = [""] * len(frame)
+    if "code" in frame.columns:
+        for i in np.flatnonzero(pd.notna(frame["code"]).to_numpy()):
+            codes[i] = items[i] + json.dumps(str(frame["code"].iloc[i]))
+    return (items + source(import_id)).tolist(), (items + shown).tolist(), codes
 
 
 def _fresh(frame: pd.DataFrame, import_id: int) -> list[dict[str, Any]]:
@@ -82,10 +90,10 @@ def _fresh(frame: pd.DataFrame, import_id: int) -> list[dict[str, Any]]:
     visit = frame["visit"].astype(object).to_numpy()
     starts = np.flatnonzero(np.r_[True, (pid[1:] != pid[:-1]) | (visit[1:] != visit[:-1])])
     ends = np.r_[starts[1:], len(frame)]
-    sources, values = _pieces(frame, import_id)
+    sources, values, codes = _pieces(frame, import_id)
     return [{"participant_id": int(pid[a]), "visit": str(visit[a]),
-             "answers": join(sources[a:b], values[a:b]), "import_id": import_id,
-             "version": 1}
+             "answers": join(sources[a:b], values[a:b], [c for c in codes[a:b] if c]),
+             "import_id": import_id, "version": 1}
             for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
@@ -131,20 +139,29 @@ def _merge(frame: pd.DataFrame, sets: Stored, import_id: int, reason: str | None
            ) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], list[Entry]]:
     """Stored sets with this import's answers merged in, and an entry per changed answer."""
     answers: dict[tuple[int, str], dict[str, Any]] = {}
+    codes: dict[tuple[int, str], dict[str, str]] = {}
     entries = []
     for r in frame.itertuples(index=False):
         key = (int(r.participant_id), str(r.visit))
         if key not in answers:
             answers[key] = decode(sets[key]["answers"])
+            codes[key] = missing(sets[key]["answers"])
         old = answers[key].get(r.target)
-        answers[key][r.target] = (float(r.value), import_id)
+        old_code = codes[key].pop(r.target, None)
+        code = getattr(r, "code", None)
+        value = None if np.isnan(r.value) else float(r.value)
+        answers[key][r.target] = (value, import_id)
+        if pd.notna(code):
+            codes[key][r.target] = str(code)
         if r.state == CHANGED and old is not None:
             common = {"participant_id": key[0], "visit": key[1], "item": r.target}
             entries.append(Entry(
                 action="import.update", entity="item_responses",
                 entity_key=f"{r.label}/{r.visit}/{r.target}", participant=r.label,
-                before={**common, "value": old[0], "import_id": old[1]},
-                after={**common, "value": float(r.value), "import_id": import_id},
+                before={**common, "value": old[0], "import_id": old[1],
+                        **({"missing_code": old_code} if old_code else {})},
+                after={**common, "value": value, "import_id": import_id,
+                       **({"missing_code": str(code)} if pd.notna(code) else {})},
                 reason=reason))
-    return [(sets[k], {**sets[k], "answers": encode(a), "import_id": import_id})
+    return [(sets[k], {**sets[k], "answers": encode(a, codes[k]), "import_id": import_id})
             for k, a in answers.items()], entries
