@@ -25,9 +25,11 @@ REFERENCE = os.path.join(os.path.dirname(__file__), "..", "resources", "referenc
 PASSWORDS = {
     "admin": "admin-pass-1", "cora": "cora-pass-1", "ivan": "ivan-pass-1",
     "phil": "phil-pass-1", "stella": "stella-pass-1",
+    "mona": "mona-pass-1",
 }
 ROLES = {"admin": "admin", "cora": "coordinator", "ivan": "investigator",
          "phil": "pharmacist", "stella": "statistician"}
+ROLES["mona"] = "monitor"
 
 
 @pytest.fixture(scope="session")

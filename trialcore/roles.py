@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 ROLES = ("coordinator", "investigator", "pharmacist", "statistician", "admin")
+ROLES = (*ROLES, "monitor") if "monitor" not in ROLES else ROLES
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "study.read": frozenset(ROLES),
@@ -21,6 +22,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "analysis.run": frozenset({"statistician", "investigator"}),
     "data.export": frozenset({"coordinator", "investigator", "statistician"}),
     "audit.read": frozenset({"coordinator", "investigator", "statistician", "admin"}),
+    "values.enter": frozenset({"coordinator"}),
+    "queries.read": frozenset({"coordinator", "investigator", "monitor"}),
+    "queries.raise": frozenset({"monitor"}),
+    "queries.answer": frozenset({"coordinator"}),
+    "sdv.mark": frozenset({"monitor"}),
+    "ae.write": frozenset({"coordinator", "investigator"}),
+    "ae.read": frozenset({"coordinator", "investigator", "monitor", "statistician"}),
 }
 
 
