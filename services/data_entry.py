@@ -78,6 +78,11 @@ def _kinds(protocol: Protocol) -> dict[str, tuple[str, Measure]]:
     return out
 
 
+def known_names(protocol: Protocol) -> list[str]:
+    """Scan measures, scale names and questionnaire items, sorted."""
+    return sorted(_kinds(protocol))
+
+
 def score_range(m: Measure) -> tuple[float, float]:
     """A scale's possible scores: a sum spans n items' range, a mean one item's."""
     n = len(m.items) if m.score == "sum" else 1
@@ -161,9 +166,10 @@ def _plans(s: Session, app: App, label: str, visit: str,
         plan = validate(extract, snapshot(s, extract, app.protocol), app.protocol,
                         allow_update=True)
         if plan.errors:
-            raise Refused(f"{label} {visit}: {len(plan.errors)} value(s) refused; nothing was "
-                          "written", [f"{p.column}: {p.message}" if p.column else p.message
-                                      for p in plan.errors])
+            details = [f"{p.column}: {p.message}" if p.column else p.message
+                       for p in plan.errors]
+            more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+            raise Refused(f"{label} {visit}: {details[0]}{more}; nothing was written", details)
         plans.append(plan)
     return plans
 
@@ -194,31 +200,37 @@ def set_values(app: App, actor: Actor, participant: object, visit: str,
     """Enter or correct values of one done visit, checked and scored as an import is."""
     require(actor, "values.enter")
     require_open(app)
+    with app.write(actor, "values.set", reason) as s:
+        return enter(s, app, actor, participant, visit, values, reason)
+
+
+def enter(s: Session, app: App, actor: Actor, participant: object, visit: str,
+          values: Mapping[str, str], reason: str | None) -> EntryResult:
+    """set_values inside the caller's unit of work (a query's answer corrects a value and
+    records the answer in one transaction). The caller has checked the role and stage."""
     protocol = app.protocol
     visit = visit_spec(protocol, visit).id
     pairs = _checked_pairs(protocol, values)
-    with app.write(actor, "values.set", reason) as s:
-        p, _ = _done_visit(s, app, participant, visit)
-        _no_items_stored(s, p, visit, [n for n, _ in pairs["scans"]
-                                       if _kinds(protocol)[n][0] == "score"], protocol)
-        plans = _plans(s, app, p.label, visit, pairs)
-        changes = _merged(plans)
-        result = EntryResult(p.label, visit, None, _listed(changes),
-                             [w.message for plan in plans for w in plan.warnings])
-        states = np.concatenate([f["state"].to_numpy() for f in changes.values()])
-        if not ((states == NEW) | (states == CHANGED)).any():
-            return result
-        changed = int((states == CHANGED).sum())
-        if changed:
-            reason = need_reason(reason, f"changing {changed} stored value(s) of {p.label} "
-                                         f"{visit} (--reason)")
-            s.info["reason"] = reason
-        record = _record(actor, p.label, visit, values, states)
-        result.entry_id = write(s.connection(), actor.name, record, changes, reason,
-                                lambda _f, _t: None, lambda: False)
-        result.sdv_cleared = clear_mark(s, p, visit, f"values of {p.label} {visit} changed "
-                                        "after source-data verification"
-                                        + (f": {reason}" if reason else ""))
+    p, _ = _done_visit(s, app, participant, visit)
+    _no_items_stored(s, p, visit, [n for n, _ in pairs["scans"]
+                                   if _kinds(protocol)[n][0] == "score"], protocol)
+    plans = _plans(s, app, p.label, visit, pairs)
+    changes = _merged(plans)
+    result = EntryResult(p.label, visit, None, _listed(changes),
+                         [w.message for plan in plans for w in plan.warnings])
+    states = np.concatenate([f["state"].to_numpy() for f in changes.values()])
+    if not ((states == NEW) | (states == CHANGED)).any():
+        return result
+    changed = int((states == CHANGED).sum())
+    if changed:
+        reason = need_reason(reason, f"changing {changed} stored value(s) of {p.label} "
+                                     f"{visit} (--reason)")
+    record = _record(actor, p.label, visit, values, states)
+    result.entry_id = write(s.connection(), actor.name, record, changes, reason,
+                            lambda _f, _t: None, lambda: False)
+    result.sdv_cleared = clear_mark(s, p, visit, f"values of {p.label} {visit} changed "
+                                    "after source-data verification"
+                                    + (f": {reason}" if reason else ""))
     return result
 
 
