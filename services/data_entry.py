@@ -39,7 +39,7 @@ from services.errors import Refused
 from services.imports import provenance, snapshot
 from services.lifecycle import require_open
 from services.participants import load
-from services.sdv import clear_mark
+from services.sdv import clear_marks
 from services.visits import visit_spec
 from trialcore.protocol import Measure, Protocol
 from trialcore.response_sets import decode
@@ -228,9 +228,9 @@ def enter(s: Session, app: App, actor: Actor, participant: object, visit: str,
     record = _record(actor, p.label, visit, values, states)
     result.entry_id = write(s.connection(), actor.name, record, changes, reason,
                             lambda _f, _t: None, lambda: False)
-    result.sdv_cleared = clear_mark(s, p, visit, f"values of {p.label} {visit} changed "
-                                    "after source-data verification"
-                                    + (f": {reason}" if reason else ""))
+    result.sdv_cleared = bool(clear_marks(s, {(p.id, visit)}, f"values of {p.label} "
+                                          f"{visit} changed after source-data verification"
+                                          + (f": {reason}" if reason else "")))
     return result
 
 

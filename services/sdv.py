@@ -34,20 +34,22 @@ class SdvRow:
         return asdict(self)
 
 
-def clear_mark(s: Session, p: Participant, visit: str, why: str) -> bool:
-    """Remove the SDV mark of this visit, if any, audited as sdv.cleared with `why`.
-    Returns whether there was one."""
-    mark = s.scalar(select(SdvMark).where(SdvMark.participant_id == p.id,
-                                          SdvMark.visit == visit))
-    if mark is None:
-        return False
+def clear_marks(s: Session, visits: set[tuple[int, str]], why: str) -> list[str]:
+    """Remove the SDV marks of these (participant id, visit) pairs, audited as sdv.cleared
+    with `why`; returns the visits (P001/baseline) whose mark was removed."""
+    if not visits:
+        return []
+    marks = [m for m in s.scalars(select(SdvMark)) if (m.participant_id, m.visit) in visits]
+    if not marks:
+        return []
     s.flush()
     saved = s.info["action"], s.info.get("reason")
     s.info["action"], s.info["reason"] = "sdv.cleared", why
-    s.delete(mark)
+    for m in marks:
+        s.delete(m)
     s.flush()
     s.info["action"], s.info["reason"] = saved
-    return True
+    return [f"{m.participant.label}/{m.visit}" for m in marks]
 
 
 def mark(app: App, actor: Actor, participant: object, visit: str, *, undo: bool = False,

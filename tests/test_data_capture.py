@@ -215,3 +215,22 @@ def test_lock_checklist_sdv_item_when_the_protocol_requires_it(app: App,
     sdv.mark(app, MONA, 1, "baseline")
     assert {i.key: i for i in lock.checklist(app, cora)}["sdv"].ok
 
+
+
+def test_an_import_that_changes_a_verified_visit_clears_its_mark(
+        app: App, people: dict[str, Actor], tmp_path: Path) -> None:
+    cora, mona = people["cora"], people["mona"]
+    data_entry.set_values(app, cora, 1, "baseline", {"tsnr": "50"})
+    sdv.mark(app, mona, 1, "baseline")
+    same = write_csv(tmp_path / "same.csv", ["participant", "visit", "tsnr"],
+                     [["P001", "baseline", "50"]])
+    assert imports.commit(app, cora, imports.ImportOptions("scans", str(same))).nothing_to_change
+    assert sdv.list_marks(app, mona)[0].verified
+    more = write_csv(tmp_path / "more.csv", ["participant", "visit", "fd_mean"],
+                     [["P001", "baseline", "0.1"]])
+    report = imports.commit(app, cora, imports.ImportOptions("scans", str(more)))
+    assert report.committed
+    assert any("P001/baseline: source-data verification cleared" in w.message
+               for w in report.warnings)
+    assert not sdv.list_marks(app, mona)[0].verified
+    assert verified(app, cora)
