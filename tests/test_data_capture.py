@@ -15,6 +15,7 @@ from services import (
     data_entry,
     imports,
     lock,
+    missing_values,
     participants,
     queries,
     sdv,
@@ -234,3 +235,17 @@ def test_an_import_that_changes_a_verified_visit_clears_its_mark(
                for w in report.warnings)
     assert not sdv.list_marks(app, mona)[0].verified
     assert verified(app, cora)
+
+
+def test_values_missing_lists_what_done_visits_lack(app: App, people: dict[str, Actor]) -> None:
+    cora = people["cora"]
+    scans = [m.name for m in app.protocol.measures if m.kind == "scan"]
+    scales = [m.name for m in app.protocol.measures if m.kind == "questionnaire"]
+    gaps = missing_values.missing(app, cora)
+    assert {r["measure"] for r in gaps} == set(scans + scales)
+    assert {r["participant"] for r in gaps} == {"P001"}  # P002's baseline is not done
+    data_entry.set_values(app, cora, 1, "baseline", {"tsnr": "50", "anx_1": "2"})
+    gaps = {r["measure"]: r for r in missing_values.missing(app, cora, participant=1)}
+    assert "tsnr" not in gaps and "fd_mean" in gaps
+    assert gaps["subjective_anxiety"]["unanswered_items"] == ["anx_2", "anx_3", "anx_4"]
+    assert missing_values.missing(app, cora, measure="tsnr") == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cli.runner import Cli, Result
-from services import data_entry
+from services import data_entry, missing_values
 from services.errors import Refused
 
 
@@ -24,6 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("id")
     show.add_argument("--visit", help="only this visit")
     show.set_defaults(handler=handle_show)
+    gaps = actions.add_parser("missing", help="done visits still missing values, per measure")
+    gaps.add_argument("--participant")
+    gaps.add_argument("--measure", help="only this measure or scale")
+    gaps.set_defaults(handler=handle_missing)
 
 
 def _pairs(texts: list[str]) -> dict[str, str]:
@@ -62,3 +66,12 @@ def handle_show(cli: Cli) -> Result:
         value = "" if r["value"] is None else f"{r['value']:g}"
         lines.append(f"{r['participant']:<6} {r['visit']:<10} {r['name']:<26} {value:>8}  {how}")
     return Result({"values": rows}, "\n".join(lines) or "no values stored")
+
+
+def handle_missing(cli: Cli) -> Result:
+    a = cli.args
+    rows = missing_values.missing(cli.app, cli.actor, a.participant, a.measure)
+    lines = [f"{r['participant']:<6} {r['visit']:<10} {r['measure']:<26}"
+             + (f" items not answered: {', '.join(r['unanswered_items'])}"
+                if r["unanswered_items"] else "") for r in rows]
+    return Result({"missing": rows}, "\n".join(lines) or "no values missing at done visits")
