@@ -36,7 +36,7 @@ from importers.store import write
 from importers.validation import Plan, validate
 from services.context import Actor, App, need_reason, require
 from services.errors import Refused
-from services.imports import provenance, snapshot
+from services.imports import IMPORT_LOCK, provenance, snapshot
 from services.lifecycle import require_open
 from services.participants import load
 from services.sdv import clear_marks
@@ -211,6 +211,8 @@ def enter(s: Session, app: App, actor: Actor, participant: object, visit: str,
     protocol = app.protocol
     visit = visit_spec(protocol, visit).id
     pairs = _checked_pairs(protocol, values)
+    if s.connection().dialect.name == "postgresql":  # as an import: no stale snapshot
+        s.connection().exec_driver_sql(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})")
     p, _ = _done_visit(s, app, participant, visit)
     _no_items_stored(s, p, visit, [n for n, _ in pairs["scans"]
                                    if _kinds(protocol)[n][0] == "score"], protocol)

@@ -42,6 +42,10 @@ def test_values_queries_and_sdv_on_the_command_line(study_db: str, capsys,  # ty
     assert r.code == 1 and "done visit only" in r.json["error"]
     r = go("cora", "values", "set", "P001", "baseline", "tsnr")
     assert r.code == 1 and "NAME=VALUE" in r.json["error"]
+    r = go("mona", "values", "missing", "--participant", "P001", "--measure",
+           "subjective_introspection")
+    assert r.code == 0 and r.json["missing"][0]["unanswered_items"] == [
+        "intro_1", "intro_2", "intro_3", "intro_4"]
     r = go("cora", "values", "show", "1", "--visit", "baseline")
     assert r.code == 0
     row = next(v for v in r.json["values"] if v["name"] == "tsnr")
