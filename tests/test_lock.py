@@ -60,7 +60,8 @@ def test_a_complete_study_passes_the_checklist_and_is_locked_with_a_signed_recor
     ivan = ready["ivan"]
     items = lock.checklist(app, ivan)
     assert [(i.key, i.ok) for i in items] == [("visits", True), ("deviations", True),
-                                              ("imports", True), ("audit", True)]
+                                              ("imports", True), ("queries", True),
+                                              ("audit", True)]
     assert "none can be left waiting" in items[2].note
     with app.read() as s:
         digest, head = data_digest(s), head_hash(s)
@@ -194,7 +195,7 @@ def test_lock_and_unlock_on_the_command_line(app: App, db_url: str,
     ivan = password(ACTORS["ivan"])
     r = cli(capsys, monkeypatch, db_url, "--json", "lock", "--check", user="cora",
             password=password(ACTORS["cora"]))
-    assert r.code == 0 and r.json["ready"] is True and len(r.json["items"]) == 4
+    assert r.code == 0 and r.json["ready"] is True and len(r.json["items"]) == 5
     before = state(app)
     r = cli(capsys, monkeypatch, db_url, "lock", "--reason", "final", user="ivan",
             password=ivan)
