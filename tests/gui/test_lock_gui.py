@@ -122,7 +122,8 @@ def test_failing_checks_list_their_records_and_lead_to_them(qtbot: QtBot, app: A
     assert visits_item.text(0).startswith("✘") and visits_item.isExpanded()
     records = [visits_item.child(i).text(0) for i in range(visits_item.childCount())]
     assert records == ["P004/baseline", "P004/dose1", "P004/dose2", "P004/dose3"]
-    assert view.tree.topLevelItem(3).text(0) == "✔  Audit chain verified"
+    assert view.tree.topLevelItem(3).text(0) == "✔  Every data query closed"
+    assert view.tree.topLevelItem(4).text(0) == "✔  Audit chain verified"
     assert not view.lock_button.isEnabled()
     with qtbot.waitSignal(events().participant_selected, timeout=TIMEOUT) as selected, \
             qtbot.waitSignal(events().visit_requested, timeout=TIMEOUT) as requested:
