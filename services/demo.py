@@ -41,6 +41,7 @@ ACCOUNTS = (
     ("ivan", "investigator", "demo-investigator"),
     ("phil", "pharmacist", "demo-pharmacist"),
     ("stella", "statistician", "demo-statistician"),
+    ("mona", "monitor", "demo-monitor"),
 )
 PASSPHRASE = "demo sealing passphrase"
 EMERGENCY_PASSPHRASE = "demo emergency passphrase"
@@ -273,7 +274,6 @@ def _unblind(demo: DemoStudy) -> None:
                              _password("statistician"))
 
 
-MONITOR = ("mona", "monitor", "demo-monitor")
 # (participant, visit, measure, question, answer or None: left open, correction)
 DEMO_QUERIES = (
     ("P002", "dose1", "amygdala_threat", "Please confirm against the scan report.", None),
@@ -288,15 +288,6 @@ DEMO_EVENTS = (
 )
 
 
-def _monitor(demo: DemoStudy) -> Actor:
-    """The demo's monitor account (added here unless the account list already has one)."""
-    if not any(a["role"] == "monitor" for a in demo.accounts):
-        name, role, password = MONITOR
-        accounts.add_user(demo.app, Actor(ACCOUNTS[0][0], "admin"), name, role, password)
-        demo.accounts.append({"user": name, "role": role, "password": password})
-    return demo.actor("monitor")
-
-
 def _done_on(demo: DemoStudy, label: str, visit: str) -> dt.date | None:
     row = next(r for r in visits.list_visits(demo.app, demo.actor("coordinator"), label)
                if r.visit == visit)
@@ -306,7 +297,7 @@ def _done_on(demo: DemoStudy, label: str, visit: str) -> dt.date | None:
 def _monitoring(demo: DemoStudy) -> None:
     """A running study's monitoring: an open query and a closed one, SDV marks on the
     first participants' done visits, and a few adverse events (one serious)."""
-    monitor, coordinator = _monitor(demo), demo.actor("coordinator")
+    monitor, coordinator = demo.actor("monitor"), demo.actor("coordinator")
     for label, visit, name, question, reply in DEMO_QUERIES:
         if _done_on(demo, label, visit) is None:
             continue
