@@ -21,8 +21,10 @@ from gui.common.messages import describe, show_message
 from gui.common.read_only import mark_write
 from gui.common.table_model import ROW_ROLE, Column, RowTableModel
 from gui.common.widgets import placeholder, row_table
+from gui.participants.participant_dialogs import ServiceDialog
 from services import data_entry, queries
 from services.context import Actor, App
+from services.data_entry import known_names
 from services.errors import Refused
 from services.queries import QueryRow
 from trialcore.roles import allowed
@@ -37,6 +39,30 @@ COLUMNS = [
 ]
 STATES = (("Not closed", "unresolved"), ("All", None), ("Open", "open"),
           ("Answered", "answered"), ("Closed", "closed"))
+
+
+class RaiseQueryDialog(ServiceDialog):
+    """The monitor's question on one value: participant, visit, measure or item, text."""
+
+    def __init__(self, app: App, actor: Actor, participant: str | None,
+                 parent: QWidget | None = None):
+        super().__init__(app, actor, "Raise query", "Raise", parent)
+        self.participant = QLineEdit(participant or "")
+        self.visit = QComboBox()
+        for v in app.protocol.visits:
+            self.visit.addItem(f"{v.id} – {v.label}", v.id)
+        self.name = QComboBox()
+        self.name.addItems(known_names(app.protocol))
+        self.text = QLineEdit()
+        self.form.addRow("&Participant:", self.participant)
+        self.form.addRow("&Visit:", self.visit)
+        self.form.addRow("&Value:", self.name)
+        self.form.addRow("&Question:", self.text)
+
+    def submit(self) -> QueryRow:  # type: ignore[override]
+        return queries.open_query(self.app, self.actor, self.participant.text().strip(),
+                                  self.visit.currentData(), self.name.currentText(),
+                                  self.text.text())
 
 
 def conversation(q: QueryRow) -> str:
@@ -71,12 +97,15 @@ class QueriesView(QWidget):
         self.answer_button = QPushButton("&Answer", clicked=self.answer)
         self.close_button = QPushButton("&Close query", clicked=self.close_query)
         self.reopen_button = QPushButton("&Re-open", clicked=self.reopen)
-        mark_write(self.answer_button, self.close_button, self.reopen_button)
+        self.raise_button = QPushButton("Raise &query…", clicked=self.open_raise)
+        self.dialog: RaiseQueryDialog | None = None
+        mark_write(self.answer_button, self.close_button, self.reopen_button,
+                   self.raise_button)
         can_answer = allowed(actor.role, "queries.answer")
         can_raise = allowed(actor.role, "queries.raise")
         for w in (self.answer_button, self.value, self.reason):
             w.setVisible(can_answer)
-        for w in (self.close_button, self.reopen_button):
+        for w in (self.close_button, self.reopen_button, self.raise_button):
             w.setVisible(can_raise)
         self.reply.setVisible(can_answer or can_raise)
         filters = QHBoxLayout()
@@ -85,6 +114,7 @@ class QueriesView(QWidget):
         filters.addWidget(QLabel("&Participant:", buddy=self.participant))
         filters.addWidget(self.participant)
         filters.addStretch(1)
+        filters.addWidget(self.raise_button)
         buttons = QHBoxLayout()
         for w in (self.reply, self.value, self.reason, self.answer_button, self.close_button,
                   self.reopen_button):
@@ -175,6 +205,13 @@ class QueriesView(QWidget):
         if q is not None:
             self._run("Not closed", lambda: queries.close(self.app, self.actor, q.id,
                                                            self.reply.text()))
+
+    def open_raise(self) -> None:
+        chosen = self.selected()
+        text = self.participant.text().strip() or (chosen.participant if chosen else None)
+        self.dialog = RaiseQueryDialog(self.app, self.actor, text, self)
+        self.dialog.saved.connect(lambda _q: self.reload())
+        self.dialog.open()
 
     def reopen(self) -> None:
         q = self.selected()

@@ -107,9 +107,24 @@ def test_the_monitor_ticks_sdv_on_the_visit(qtbot: QtBot, sqlite_app: App,
     assert [r.verified for r in sdv.list_marks(sqlite_app, study["mona"])] == [True]
 
 
-def test_answer_a_query_then_close_it(qtbot: QtBot, sqlite_app: App, study: dict[str, Actor],
-                                      window: Callable[[str], MainWindow]) -> None:
-    q = queries.open_query(sqlite_app, study["mona"], 1, "baseline", "tsnr", "missing?")
+def test_raise_answer_and_close_a_query(qtbot: QtBot, sqlite_app: App,
+                                       study: dict[str, Actor],
+                                       window: Callable[[str], MainWindow]) -> None:
+    monitor_window = window("mona")
+    raised = monitor_window.show_tab("Queries")
+    assert isinstance(raised, QueriesView)
+    _click(qtbot, raised.raise_button)
+    dialog = raised.dialog
+    assert dialog is not None
+    qtbot.keyClicks(dialog.participant, "P001")
+    dialog.name.setCurrentText("tsnr")
+    _ok(qtbot, dialog)
+    assert dialog.isVisible() and "needs a text" in dialog.error.text()
+    qtbot.keyClicks(dialog.text, "missing?")
+    with qtbot.waitSignal(dialog.saved):
+        _ok(qtbot, dialog)
+    assert [r.name for r in raised.model.rows] == ["tsnr"]
+    q = raised.model.rows[0]
     view = window("cora").show_tab("Queries")
     assert isinstance(view, QueriesView) and len(view.model.rows) == 1
     view.table.selectRow(0)
@@ -120,7 +135,7 @@ def test_answer_a_query_then_close_it(qtbot: QtBot, sqlite_app: App, study: dict
     _click(qtbot, view.answer_button)
     assert view.model.rows[0].status == "answered"
 
-    view = window("mona").show_tab("Queries")
+    view = monitor_window.show_tab("Queries")
     assert isinstance(view, QueriesView)
     view.table.selectRow(0)
     assert not view.answer_button.isVisible() and view.close_button.isEnabled()
