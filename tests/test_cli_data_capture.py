@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -106,3 +107,13 @@ def test_adverse_events_on_the_command_line(study_db: str, capsys,  # type: igno
     assert r.code == 1 and "only after unblinding" in r.json["error"]
     r = go("cora", "ae", "add", "P001", *base[:-2], "--serious", "no")
     assert r.code == 2
+
+
+def test_casebook_on_the_command_line(study_db: str, capsys, monkeypatch,  # type: ignore[no-untyped-def]
+                                      tmp_path: Path) -> None:
+    target = tmp_path / "p1.html"
+    r = run(capsys, monkeypatch, study_db, "mona", "casebook", "P001", str(target))
+    assert r.code == 0 and r.json["file"] == str(target)
+    assert "Casebook P001" in target.read_text(encoding="utf-8")
+    r = run(capsys, monkeypatch, study_db, "mona", "casebook", "P001", str(target))
+    assert r.code == 1 and "already exists" in r.json["error"]

@@ -12,6 +12,7 @@ from db.models import ImportRecord
 from services import (
     accounts,
     audit_trail,
+    casebook,
     data_entry,
     imports,
     lock,
@@ -249,3 +250,20 @@ def test_values_missing_lists_what_done_visits_lack(app: App, people: dict[str, 
     assert "tsnr" not in gaps and "fd_mean" in gaps
     assert gaps["subjective_anxiety"]["unanswered_items"] == ["anx_2", "anx_3", "anx_4"]
     assert missing_values.missing(app, cora, measure="tsnr") == []
+
+
+def test_the_casebook_lists_values_sources_queries_and_what_a_role_may_not_see(
+        app: App, people: dict[str, Actor], tmp_path: Path) -> None:
+    cora, mona = people["cora"], people["mona"]
+    data_entry.set_values(app, cora, 1, "baseline", {"tsnr": "50"})
+    queries.open_query(app, mona, 1, "baseline", "tsnr", "please check the log")
+    html = casebook.casebook_html(app, mona, "P001")
+    assert "Casebook P001" in html and "hand entry" in html
+    assert "please check the log" in html
+    stella = casebook.casebook_html(app, people["stella"], 1)
+    assert "not shown to the statistician role" in stella
+    assert "please check the log" not in stella
+    path = casebook.write_casebook(app, cora, 1, tmp_path / "p1.html")
+    assert "tsnr" in path.read_text(encoding="utf-8")
+    with pytest.raises(Refused, match="already exists"):
+        casebook.write_casebook(app, cora, 1, tmp_path / "p1.html")

@@ -1,4 +1,4 @@
-"""Enter values… and the SDV tick for the selected visit of the Visits tab.
+"""Enter values…, the SDV tick and the participant's Casebook… on the Visits tab.
 
 "Enter values…" (coordinator) opens the hand-entry form for a done visit. The
 "Source-verified" tick (monitor) marks the visit's values as checked against
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from gui.common.messages import describe, show_message
 from gui.common.read_only import mark_write
 from gui.common.table_model import ROW_ROLE
+from gui.participants.casebook_dialog import CasebookDialog
 from gui.participants.participant_dialogs import ServiceDialog
 from gui.visits.entry_dialog import EnterValuesDialog
 from services import sdv
@@ -60,6 +61,8 @@ class DataCaptureActions(QWidget):
         self.message: QMessageBox | None = None
         self.enter_button = QPushButton("&Enter values…", clicked=self.open_entry)
         self.verified = QCheckBox("Source-&verified")
+        self.casebook_button = QPushButton("Case&book…", clicked=self.open_casebook)
+        self.casebook: CasebookDialog | None = None
         self.verified.clicked.connect(self._ticked)
         mark_write(self.enter_button, self.verified)
         self.enter_button.setVisible(self.can_enter)
@@ -67,6 +70,7 @@ class DataCaptureActions(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.enter_button)
         layout.addWidget(self.verified)
+        layout.addWidget(self.casebook_button)
         table.selectionModel().selectionChanged.connect(self.update_buttons)
         self.marks: dict[tuple[str, str], bool] = {}
         self.update_buttons()
@@ -87,6 +91,13 @@ class DataCaptureActions(QWidget):
         self.verified.setEnabled(self.can_verify and done)
         self.verified.setChecked(row is not None and self.marks.get((row.participant,
                                                                       row.visit), False))
+
+    def open_casebook(self) -> None:
+        """The casebook of the participant whose visits are listed."""
+        rows = self.table.model().rows  # type: ignore[attr-defined]
+        if rows:
+            self.casebook = CasebookDialog(self.app, self.actor, rows[0].participant, self)
+            self.casebook.open()
 
     def open_entry(self) -> None:
         row = self.selected()

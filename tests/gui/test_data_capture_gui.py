@@ -4,10 +4,11 @@ driven through their real buttons and fields."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from gui.monitoring.queries_view import QueriesView
@@ -167,3 +168,29 @@ def test_report_an_adverse_event_through_the_dialog(
     assert view.message is not None and "emergency envelope" in view.message.text()
     events = adverse_events.list_events(sqlite_app, study["mona"])
     assert events[0].serious and events[0].participant == "P001"
+
+
+def test_the_casebook_shows_the_values_and_saves_as_pdf(
+        qtbot: QtBot, sqlite_app: App, study: dict[str, Actor],
+        window: Callable[[str], MainWindow], tmp_path: Path) -> None:
+    from services import data_entry
+
+    data_entry.set_values(sqlite_app, study["cora"], 1, "baseline", {"tsnr": "50"})
+    view = _visits(window("mona"))
+    _click(qtbot, view.capture.casebook_button)
+    casebook = view.capture.casebook
+    assert casebook is not None
+    text = casebook.document.toPlainText()
+    assert "Casebook P001" in text and "tsnr" in text and "hand entry" in text
+    _click(qtbot, casebook.pdf_button)
+    files = casebook.file_dialog
+    assert files is not None
+    target = tmp_path / "casebook.pdf"
+    files.setDirectory(str(tmp_path))
+    name = files.findChild(QLineEdit, "fileNameEdit")
+    name.clear()
+    qtbot.keyClicks(name, target.name)
+    _click(qtbot, files.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save))
+    qtbot.waitUntil(target.exists)
+    assert target.read_bytes().startswith(b"%PDF")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
