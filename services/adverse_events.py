@@ -56,12 +56,24 @@ class AeRow:
         return asdict(self)
 
 
+OPENED_HINT = ("serious adverse event: {label}'s emergency envelope has been opened already; "
+               "the investigator who opened it knows what {label} received")
+
+
+def _emergency(ae: AdverseEvent) -> str | None:
+    """What a serious event means for the blind: how to unblind this participant, if
+    treating the event needs it, or that it was done already."""
+    if not ae.serious:
+        return None
+    hint = OPENED_HINT if ae.participant.emergency_unblinded else EMERGENCY_HINT
+    return hint.format(label=ae.participant.label)
+
+
 def _row(ae: AdverseEvent) -> AeRow:
-    label = ae.participant.label
-    return AeRow(ae.id, label, ae.term, ae.onset.isoformat(), ae.severity, ae.serious,
-                 ae.related, ae.visit, ae.resolved.isoformat() if ae.resolved else None,
-                 ae.outcome, ae.action, ae.reported_by, ae.term_code, ae.dictionary,
-                 EMERGENCY_HINT.format(label=label) if ae.serious else None)
+    return AeRow(ae.id, ae.participant.label, ae.term, ae.onset.isoformat(), ae.severity,
+                 ae.serious, ae.related, ae.visit,
+                 ae.resolved.isoformat() if ae.resolved else None, ae.outcome, ae.action,
+                 ae.reported_by, ae.term_code, ae.dictionary, _emergency(ae))
 
 
 def _choice(value: object, choices: tuple[str, ...], flag: str) -> str:

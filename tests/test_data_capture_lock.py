@@ -22,7 +22,7 @@ from services import (
 from services.context import Actor, App
 from services.errors import PermissionDenied, Refused
 from tests.conftest import PASSWORDS
-from tests.lock_helpers import ACTORS, PASSPHRASE, password, ready_app
+from tests.lock_helpers import ACTORS, EMERGENCY, PASSPHRASE, password, ready_app
 
 MONA = Actor("mona", "monitor")
 CORA, IVAN, STELLA = ACTORS["cora"], ACTORS["ivan"], ACTORS["stella"]
@@ -85,6 +85,9 @@ def test_adverse_events_add_update_list_and_roles(app: App) -> None:
         adverse_events.list_events(app, ACTORS["phil"])
     change = [e for e in audit_trail.entries(app, CORA) if e["action"] == "ae.update"]
     assert change and change[0]["reason"] == "resolved at follow-up"
+    unblinding.emergency(app, IVAN, 1, "the SAE needs it", EMERGENCY, password(IVAN))
+    opened = adverse_events.list_events(app, CORA)[1].emergency
+    assert opened is not None and "opened already" in opened
 
 
 def test_ae_table_by_condition_only_after_unblinding(app: App) -> None:
