@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.events import events
 from gui.common.messages import describe, show_message
 from gui.common.read_only import mark_write
 from gui.common.table_model import ROW_ROLE, Column, RowTableModel
@@ -98,6 +99,7 @@ class QueriesView(QWidget):
         self.close_button = QPushButton("&Close query", clicked=self.close_query)
         self.reopen_button = QPushButton("&Re-open", clicked=self.reopen)
         self.raise_button = QPushButton("Raise &query…", clicked=self.open_raise)
+        self.goto_button = QPushButton("&Go to the visit", clicked=self.go_to_visit)
         self.dialog: RaiseQueryDialog | None = None
         mark_write(self.answer_button, self.close_button, self.reopen_button,
                    self.raise_button)
@@ -123,6 +125,7 @@ class QueriesView(QWidget):
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(QLabel("<b>Value in context</b>"))
         side_layout.addWidget(self.context)
+        side_layout.addWidget(self.goto_button)
         side_layout.addWidget(QLabel("<b>Conversation</b>"))
         side_layout.addWidget(self.talk, 1)
         split = QSplitter()
@@ -167,6 +170,14 @@ class QueriesView(QWidget):
         self.answer_button.setEnabled(q is not None and q.status == queries.OPEN)
         self.close_button.setEnabled(q is not None and q.status != queries.CLOSED)
         self.reopen_button.setEnabled(q is not None and q.status != queries.OPEN)
+        self.goto_button.setEnabled(q is not None)
+
+    def go_to_visit(self) -> None:
+        """The other tabs follow: the participant is selected and the visit asked for."""
+        q = self.selected()
+        if q is not None:
+            events().participant_selected.emit(q.participant)
+            events().visit_requested.emit(q.participant, q.visit)
 
     def _context(self, q: QueryRow) -> str:
         """The visit's stored values, the queried one in bold, with where it came from."""

@@ -286,6 +286,14 @@ class VisitsView(QWidget):
         else:
             self.participant.setCurrentIndex(index)
 
+    def show_visit(self, label: str, visit: str) -> None:
+        """This participant's visits with `visit` selected (a query or lock problem)."""
+        self.refresh()
+        self.set_participant(label)
+        rows = [r.visit for r in self.model.rows]
+        if visit in rows:
+            self.table.selectRow(rows.index(visit))
+
     def _participant_changed(self, _index: int) -> None:
         self.reload()
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
+from gui.common.events import events
 from gui.monitoring.queries_view import QueriesView
 from gui.participants.participant_dialogs import ServiceDialog
 from gui.safety.adverse_events_view import AdverseEventsView
@@ -126,11 +127,22 @@ def test_raise_answer_and_close_a_query(qtbot: QtBot, sqlite_app: App,
         _ok(qtbot, dialog)
     assert [r.name for r in raised.model.rows] == ["tsnr"]
     q = raised.model.rows[0]
-    view = window("cora").show_tab("Queries")
+    coordinator = window("cora")
+    view = coordinator.show_tab("Queries")
     assert isinstance(view, QueriesView) and len(view.model.rows) == 1
     view.table.selectRow(0)
     assert "tsnr: no value stored" in view.context.text()
     assert "missing?" in view.talk.toPlainText()
+    with qtbot.waitSignal(events().visit_requested) as requested:
+        _click(qtbot, view.goto_button)
+    assert requested.args == ["P001", "baseline"]
+    visits_view = coordinator.tab("Visits")
+    assert isinstance(visits_view, VisitsView)
+    assert coordinator.tabs.tabText(coordinator.tabs.currentIndex()) == "Visits"
+    assert visits_view.capture.selected().visit == "baseline"
+    view = coordinator.show_tab("Queries")
+    assert isinstance(view, QueriesView)
+    view.table.selectRow(0)
     assert not view.close_button.isVisible()
     qtbot.keyClicks(view.reply, "scan was not done: see the deviation log")
     _click(qtbot, view.answer_button)
@@ -156,9 +168,10 @@ def test_report_an_adverse_event_through_the_dialog(
     _click(qtbot, view.add_button)
     dialog = view.dialog
     assert dialog is not None
+    dialog.participant.clear()
     qtbot.keyClicks(dialog.participant, "P001")
     _ok(qtbot, dialog)
-    assert dialog.isVisible() and "--term" in dialog.error.text()
+    assert dialog.isVisible() and "--term" in dialog.error.text(), dialog.error.text()
     qtbot.keyClicks(dialog.term, "rash")
     qtbot.keyClick(dialog.serious, Qt.Key.Key_Space)
     assert dialog.serious.isChecked()
