@@ -95,6 +95,8 @@ def test_ae_table_by_condition_only_after_unblinding(app: App) -> None:
     _ae(app, CORA, visit="dose2", severity="severe")
     with pytest.raises(Refused, match="only after unblinding"):
         adverse_events.table(app, STELLA)
+    with pytest.raises(PermissionDenied):
+        adverse_events.table(app, MONA)
     lock.lock(app, IVAN, "final", password(IVAN))
     with pytest.raises(Refused, match="only after unblinding"):
         adverse_events.table(app, STELLA)
@@ -106,9 +108,11 @@ def test_ae_table_by_condition_only_after_unblinding(app: App) -> None:
 
 
 def test_after_lock_the_new_tables_refuse_services_and_raw_sql(app: App) -> None:
-    _ae(app, CORA)
+    ae = _ae(app, CORA)
     q = queries.open_query(app, MONA, 1, "dose1", "amygdala_threat", "check the sign")
     queries.answer(app, CORA, q.id, "as in the source")
+    with pytest.raises(PermissionDenied):
+        queries.close(app, CORA, q.id)
     queries.close(app, MONA, q.id)
     sdv.mark(app, MONA, 1, "dose1")
     lock.lock(app, IVAN, "final", password(IVAN))
@@ -117,7 +121,9 @@ def test_after_lock_the_new_tables_refuse_services_and_raw_sql(app: App) -> None
         lambda: queries.open_query(app, MONA, 1, "dose1", "tsnr", "?"),
         lambda: queries.reopen(app, MONA, q.id, "again"),
         lambda: sdv.mark(app, MONA, 1, "dose2"),
+        lambda: sdv.mark(app, MONA, 1, "dose1", undo=True, reason="r"),
         lambda: _ae(app, CORA),
+        lambda: adverse_events.update(app, CORA, ae.id, "late", outcome="recovered"),
     ]
     for call in calls:
         with pytest.raises(Refused, match="locked"):
