@@ -107,6 +107,16 @@ def test_the_monitor_ticks_sdv_on_the_visit(qtbot: QtBot, sqlite_app: App,
     _click(qtbot, view.capture.verified)
     assert view.capture.verified.isChecked()
     assert [r.verified for r in sdv.list_marks(sqlite_app, study["mona"])] == [True]
+    _click(qtbot, view.capture.verified)  # unticking asks why
+    undo = view.capture.dialog
+    assert undo is not None and view.capture.verified.isChecked()
+    _ok(qtbot, undo)
+    assert undo.isVisible() and "needs a reason" in undo.error.text()
+    qtbot.keyClicks(undo.reason, "ticked the wrong visit")
+    with qtbot.waitSignal(undo.saved):
+        _ok(qtbot, undo)
+    assert not view.capture.verified.isChecked()
+    assert [r.verified for r in sdv.list_marks(sqlite_app, study["mona"])] == [False]
 
 
 def test_raise_answer_and_close_a_query(qtbot: QtBot, sqlite_app: App,
