@@ -1,5 +1,6 @@
-"""The Adverse events tab: one participant's events (or everyone's), and Report… (coordinator,
-investigator). A serious event's saved message says how emergency unblinding works."""
+"""The Adverse events tab: one participant's events (or everyone's), Report… and Update…
+(coordinator, investigator). A serious event's saved message says how emergency
+unblinding works."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from gui.common.messages import show_message
 from gui.common.read_only import mark_write
-from gui.common.table_model import Column, RowTableModel
+from gui.common.table_model import ROW_ROLE, Column, RowTableModel
 from gui.common.widgets import date_edit, placeholder, row_table
 from gui.participants.participant_dialogs import ServiceDialog
 from services import adverse_events, participants
@@ -86,24 +87,66 @@ class AddAdverseEventDialog(ServiceDialog):
             outcome=self.outcome.text(), action=self.action.text())
 
 
+class UpdateAdverseEventDialog(ServiceDialog):
+    """Resolution, outcome, a corrected grade; the reason is required and audited."""
+
+    def __init__(self, app: App, actor: Actor, row: AeRow, parent: QWidget | None = None):
+        super().__init__(app, actor, f"Update adverse event {row.id}", "Save", parent)
+        self.row = row
+        self.severity = QComboBox()
+        self.severity.addItems(list(adverse_events.SEVERITIES))
+        self.severity.setCurrentText(row.severity)
+        self.serious = QCheckBox("Serious (SAE)")
+        self.serious.setChecked(row.serious)
+        self.related = QComboBox()
+        self.related.addItems(list(adverse_events.RELATEDNESS))
+        self.related.setCurrentText(row.related)
+        self.resolved = QCheckBox("Resolved on")
+        self.resolved.setChecked(row.resolved is not None)
+        self.resolved_on = date_edit(dt.date.fromisoformat(row.resolved) if row.resolved
+                                     else dt.date.today())
+        self.outcome = QLineEdit(row.outcome or "")
+        self.reason = QLineEdit()
+        self.form.addRow(QLabel(f"<b>{row.participant}</b>: {row.term} (onset {row.onset})"))
+        self.form.addRow("Se&verity:", self.severity)
+        self.form.addRow("", self.serious)
+        self.form.addRow("Re&latedness:", self.related)
+        self.form.addRow(self.resolved, self.resolved_on)
+        self.form.addRow("O&utcome:", self.outcome)
+        self.form.addRow("&Reason:", self.reason)
+
+    def submit(self) -> AeRow:  # type: ignore[override]
+        return adverse_events.update(
+            self.app, self.actor, self.row.id, self.reason.text(),
+            severity=self.severity.currentText(),
+            serious="yes" if self.serious.isChecked() else "no",
+            related=self.related.currentText(),
+            resolved=self.resolved_on.date().toPython() if self.resolved.isChecked() else None,
+            outcome=self.outcome.text())
+
+
 class AdverseEventsView(QWidget):
     def __init__(self, app: App, actor: Actor, parent: QWidget | None = None):
         super().__init__(parent)
         self.app, self.actor = app, actor
-        self.dialog: AddAdverseEventDialog | None = None
+        self.dialog: ServiceDialog | None = None
         self.message: QMessageBox | None = None
         self.participant = QComboBox()
         self.participant.currentIndexChanged.connect(self.reload)
         self.model = RowTableModel(COLUMNS, self)
         self.table = row_table(self.model, 0)
         self.add_button = QPushButton("&Report…", clicked=self.open_add)
-        mark_write(self.add_button)
-        self.add_button.setVisible(allowed(actor.role, "ae.write"))
+        self.update_button = QPushButton("&Update…", clicked=self.open_update)
+        mark_write(self.add_button, self.update_button)
+        for button in (self.add_button, self.update_button):
+            button.setVisible(allowed(actor.role, "ae.write"))
+        self.table.selectionModel().selectionChanged.connect(self._selection)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("&Participant:", buddy=self.participant))
         bar.addWidget(self.participant)
         bar.addStretch(1)
         bar.addWidget(self.add_button)
+        bar.addWidget(self.update_button)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
@@ -124,6 +167,21 @@ class AdverseEventsView(QWidget):
         self.model.set_rows(adverse_events.list_events(self.app, self.actor,
                                                        self.participant.currentData()))
         self.table.resizeColumnsToContents()
+        self._selection()
+
+    def selected(self) -> AeRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(ROW_ROLE) if rows else None
+
+    def _selection(self, *_: object) -> None:
+        self.update_button.setEnabled(self.selected() is not None)
+
+    def open_update(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.dialog = UpdateAdverseEventDialog(self.app, self.actor, row, self)
+            self.dialog.saved.connect(self._saved)
+            self.dialog.open()
 
     def open_add(self) -> None:
         self.dialog = AddAdverseEventDialog(self.app, self.actor, self.participant.currentData(),

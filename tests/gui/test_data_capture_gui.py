@@ -191,6 +191,18 @@ def test_report_an_adverse_event_through_the_dialog(
     assert view.message is not None and "emergency envelope" in view.message.text()
     events = adverse_events.list_events(sqlite_app, study["mona"])
     assert events[0].serious and events[0].participant == "P001"
+    view.table.selectRow(0)
+    _click(qtbot, view.update_button)
+    update = view.dialog
+    assert update is not None and update is not dialog
+    qtbot.keyClick(update.resolved, Qt.Key.Key_Space)
+    qtbot.keyClicks(update.outcome, "recovered")
+    _ok(qtbot, update)
+    assert update.isVisible() and "needs a reason" in update.error.text()
+    qtbot.keyClicks(update.reason, "follow-up call")
+    with qtbot.waitSignal(update.saved):
+        _ok(qtbot, update)
+    assert view.model.rows[0].outcome == "recovered" and view.model.rows[0].resolved
 
 
 def test_the_casebook_shows_the_values_and_saves_as_pdf(
