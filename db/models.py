@@ -304,3 +304,93 @@ class AuditEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class DataQuery(Versioned, Base):
+    """A monitor's question about one stored value: open → answered → closed (or re-opened).
+    The conversation itself is in query_messages."""
+
+    __tablename__ = "queries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    visit: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_by: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    participant: Mapped[Participant] = relationship(lazy="joined")
+    messages: Mapped[list[QueryMessage]] = relationship(
+        back_populates="query", order_by="QueryMessage.id", cascade="all, delete-orphan")
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+    def audit_key(self) -> str:
+        return f"query {self.id}"
+
+    def audit_participant(self) -> str | None:
+        return self.participant.label
+
+
+class QueryMessage(Base):
+    """One step of a query's conversation: opened, answered, closed or re-opened, with text."""
+
+    __tablename__ = "query_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query_id: Mapped[int] = mapped_column(ForeignKey("queries.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    query: Mapped[DataQuery] = relationship(back_populates="messages")
+
+    def audit_key(self) -> str:
+        return f"query {self.query_id} {self.kind}"
+
+
+class SdvMark(Base):
+    """A monitor's source-data verification of one done visit's values; deleted (audited)
+    when undone or when a verified value changes."""
+
+    __tablename__ = "sdv_marks"
+    __table_args__ = (UniqueConstraint("participant_id", "visit"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
+    visit: Mapped[str] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    participant: Mapped[Participant] = relationship(lazy="joined")
+
+    def audit_key(self) -> str:
+        return f"{self.participant.label}/{self.visit}"
+
+    def audit_participant(self) -> str | None:
+        return self.participant.label
+
+
+class AdverseEvent(Versioned, Base):
+    """An adverse event as reported; `term` is verbatim, `term_code`/`dictionary` wait for
+    coding (e.g. MedDRA) later."""
+
+    __tablename__ = "adverse_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    term: Mapped[str] = mapped_column(String(300))
+    term_code: Mapped[str | None] = mapped_column(String(32))
+    dictionary: Mapped[str | None] = mapped_column(String(64))
+    onset: Mapped[dt.date] = mapped_column(Date)
+    severity: Mapped[str] = mapped_column(String(16))
+    serious: Mapped[bool] = mapped_column(Boolean)
+    related: Mapped[str] = mapped_column(String(16))
+    visit: Mapped[str | None] = mapped_column(String(64))
+    resolved: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(Text)
+    reported_by: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    participant: Mapped[Participant] = relationship(lazy="joined")
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+    def audit_key(self) -> str:
+        return f"AE {self.id}"
+
+    def audit_participant(self) -> str | None:
+        return self.participant.label

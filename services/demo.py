@@ -18,11 +18,14 @@ from db.migrate import upgrade
 from db.models import Base
 from services import (
     accounts,
+    adverse_events,
     allocation,
     enrolment,
     imports,
     lock,
     participants,
+    queries,
+    sdv,
     unblinding,
     visits,
 )
@@ -100,9 +103,11 @@ def build(app: App, stage: str = "running", today: dt.date | None = None) -> Dem
         _allocate_and_enrol(demo)
         _log_past_visits(demo)
         _import_results(demo)
+        _monitoring(demo)
     if STAGES.index(stage) >= STAGES.index("locked"):
         _finish_visits(demo)
         _import_results(demo)
+        _close_queries(demo)
         _lock(demo)
     if stage == "unblinded":
         _unblind(demo)
@@ -271,3 +276,59 @@ def _unblind(demo: DemoStudy) -> None:
     unblinding.unblind_study(demo.app, demo.actor("statistician"),
                              "synthetic demo: data locked, analysis plan final", PASSPHRASE,
                              _password("statistician"))
+
+
+# (participant, visit, measure, question, answer or None: left open, correction)
+DEMO_QUERIES = (
+    ("P002", "dose1", "amygdala_threat", "Please confirm against the scan report.", None),
+    ("P004", "baseline", "fd_mean", "Motion looks high for this session: checked?",
+     "Checked with the radiographer's log: the participant moved; value is correct."),
+)
+# (participant, visit, term, severity, serious, related, resolved after days)
+DEMO_EVENTS = (
+    ("P001", "dose1", "headache", "mild", "no", "possible", 1),
+    ("P006", "dose2", "nausea", "moderate", "no", "probable", 2),
+    ("P009", "dose1", "fainting (vasovagal syncope)", "severe", "yes", "unlikely", None),
+)
+
+
+def _done_on(demo: DemoStudy, label: str, visit: str) -> dt.date | None:
+    row = next(r for r in visits.list_visits(demo.app, demo.actor("coordinator"), label)
+               if r.visit == visit)
+    return row.actual if row.status == "done" else None
+
+
+def _monitoring(demo: DemoStudy) -> None:
+    """A running study's monitoring: an open query and a closed one, SDV marks on the
+    first participants' done visits, and a few adverse events (one serious)."""
+    monitor, coordinator = demo.actor("monitor"), demo.actor("coordinator")
+    for label, visit, name, question, reply in DEMO_QUERIES:
+        if _done_on(demo, label, visit) is None:
+            continue
+        q = queries.open_query(demo.app, monitor, label, visit, name, question)
+        if reply:
+            queries.answer(demo.app, coordinator, q.id, reply)
+            queries.close(demo.app, monitor, q.id, "Thank you: resolved.")
+    for label in ("P001", "P002"):
+        for spec in demo.app.protocol.visits:
+            if _done_on(demo, label, spec.id) is not None:
+                sdv.mark(demo.app, monitor, label, spec.id)
+    for label, visit, term, severity, serious, related, after in DEMO_EVENTS:
+        onset = _done_on(demo, label, visit)
+        if onset is None:
+            continue
+        resolved = onset + dt.timedelta(days=after) if after is not None else None
+        adverse_events.add(demo.app, coordinator, label, term=term, onset=onset,
+                           severity=severity, serious=serious, related=related, visit=visit,
+                           resolved=resolved if resolved and resolved <= demo.today else None,
+                           outcome="recovered" if resolved else None)
+
+
+def _close_queries(demo: DemoStudy) -> None:
+    """Before the lock every query is answered and closed (the checklist demands it)."""
+    monitor, coordinator = demo.actor("monitor"), demo.actor("coordinator")
+    for q in queries.list_queries(demo.app, monitor):
+        if q.status == "open":
+            queries.answer(demo.app, coordinator, q.id, "Confirmed against the source.")
+        if q.status != "closed":
+            queries.close(demo.app, monitor, q.id, "Resolved before lock.")

@@ -42,6 +42,7 @@ from db.models import (
     Visit,
     utcnow,
 )
+from importers.changes import UNCHANGED
 from importers.extract import Extract
 from importers.keys import participant_numbers
 from importers.mapping import Mapping
@@ -55,6 +56,7 @@ from services.context import Actor, App, need_reason, require
 from services.errors import Conflict, NotFound, Refused
 from services.import_store import Cancelled, write
 from services.lifecycle import require_open
+from services.sdv import clear_marks
 from trialcore.protocol import Protocol
 from trialcore.response_sets import decode, missing
 
@@ -389,6 +391,7 @@ def commit(app: App, actor: Actor, report_or_options: ImportReport | ImportOptio
             record = _record(actor, report, extract)
             report.import_id = write(conn, actor.name, record, plan.changes, reason,
                                      lambda f, t: progress(0.1 + 0.85 * f, t), cancelled)
+            report.warnings += _clear_verified(s, plan, report.import_id)
     except Cancelled as exc:
         raise Refused("the import was cancelled; nothing was written") from exc
     except DBAPIError as exc:  # a constraint the checks could not foresee: still all or nothing
@@ -398,6 +401,19 @@ def commit(app: App, actor: Actor, report_or_options: ImportReport | ImportOptio
     report.committed = True
     progress(1.0, "imported")
     return report
+
+
+def _clear_verified(session: Session, plan: Plan, import_id: int) -> list[Problem]:
+    """A value added or changed at a source-verified visit clears its SDV mark (say so)."""
+    touched: set[tuple[int, str]] = set()
+    for frame in plan.changes.values():
+        moved = frame[frame["state"].to_numpy() != UNCHANGED]
+        touched.update(zip(moved["participant_id"].astype(int).tolist(),
+                           moved["visit"].astype(str).tolist(), strict=True))
+    cleared = clear_marks(session, touched, f"values changed by import {import_id} after "
+                          "source-data verification")
+    return [Problem(None, None, f"{v}: source-data verification cleared (values changed "
+                    "after it); it needs verifying again") for v in cleared]
 
 
 def _outcome(plan: Plan | None) -> tuple[Any, ...]:

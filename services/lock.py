@@ -32,8 +32,10 @@ from services.accounts import confirm_password
 from services.canonical_export import data_digest
 from services.context import Actor, App, need_reason, require
 from services.errors import Refused
+from services.queries import unresolved
+from services.sdv import rows as sdv_rows
 from services.study import stage
-from trialcore.protocol import Protocol
+from trialcore.protocol import Protocol, require_sdv
 
 MEANING = "I approve the lock of this study"
 UNLOCK_MEANING = "I void the lock of this study and reopen its data for changes"
@@ -129,22 +131,28 @@ def _items(session: Session, protocol: Protocol) -> list[CheckItem]:
     imports = session.scalar(select(func.count()).select_from(ImportRecord)) or 0
     stranded = _values_on_unresolved_visits(session, protocol)
     audit = verify(session)
+    return [*_visit_items(open_visits, deviations, len(rows), imports),
+            *monitoring_items(session, protocol),
+            CheckItem("audit", "Audit chain verified", audit.ok,
+                      f"{audit.entries} entries, head {audit.head[:16]}…",
+                      [Problem("audit trail", None, None, m) for m in audit.problems]),
+            CheckItem("values_on_unresolved_visits", "No values on visits not done", True,
+                      "values stored on a visit not logged done are kept but never "
+                      "analysed: if the visit was given, log it as done (a warning: it "
+                      "does not block the lock)", stranded, warning=bool(stranded))]
+
+
+def _visit_items(open_visits: list[Problem], deviations: list[Problem], visits: int,
+                 imports: int) -> list[CheckItem]:
     return [
         CheckItem("visits", "Every visit resolved", not open_visits,
-                  f"{len(rows)} visits: done, missed with a reason, or cancelled by "
+                  f"{visits} visits: done, missed with a reason, or cancelled by "
                   "withdrawal", open_visits),
         CheckItem("deviations", "Every deviation explained", not deviations,
                   "a visit outside its window needs a deviation reason", deviations),
         CheckItem("imports", "No import waiting", True,
                   f"{imports} imports, all committed: an import commits whole or not at "
                   "all, in one transaction, so none can be left waiting"),
-        CheckItem("audit", "Audit chain verified", audit.ok,
-                  f"{audit.entries} entries, head {audit.head[:16]}…",
-                  [Problem("audit trail", None, None, m) for m in audit.problems]),
-        CheckItem("values_on_unresolved_visits", "No values on visits not done", True,
-                  "values stored on a visit not logged done are kept but never analysed: "
-                  "if the visit was given, log it as done (a warning: it does not block "
-                  "the lock)", stranded, warning=bool(stranded)),
     ]
 
 
@@ -165,6 +173,24 @@ def _values_on_unresolved_visits(session: Session, protocol: Protocol) -> list[P
                                f"{n} value(s) stored on a visit logged {v.status}: kept, "
                                "never analysed; if the visit was given, log it as done"))
     return out
+
+
+def monitoring_items(session: Session, protocol: Protocol) -> list[CheckItem]:
+    """No query left unclosed; and, when the protocol requires it, every done visit
+    source-verified."""
+    waiting = [Problem(f"query {q.id}", q.participant, q.visit,
+                       f"query {q.id} on {q.name} is {q.status}: {q.text}")
+               for q in unresolved(session)]
+    items = [CheckItem("queries", "Every data query closed", not waiting,
+                       "a query is resolved when the monitor closes it", waiting)]
+    if require_sdv(protocol):
+        pending = [Problem(f"{r.participant}/{r.visit}", r.participant, r.visit,
+                           "done but not source-verified")
+                   for r in sdv_rows(session) if not r.verified]
+        items.append(CheckItem("sdv", "Every done visit source-verified", not pending,
+                               "the protocol requires source-data verification "
+                               "(require_sdv)", pending))
+    return items
 
 
 def checklist(app: App, actor: Actor) -> list[CheckItem]:

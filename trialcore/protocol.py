@@ -238,7 +238,8 @@ def parse_protocol(text: str, source: str = "protocol") -> Protocol:
                      "measures"}, "")
     study = r.table(data, "study", "")
     r.unknown(study, {"title", "design", "reference_condition", "washout_days",
-                      "skip_weekends", "missing_codes"}, "study.")
+                      "skip_weekends", "missing_codes", "require_sdv"}, "study.")
+    r.get(study, "require_sdv", "study.", bool, False)
     title = r.get(study, "title", "study.", str)
     design = r.get(study, "design", "study.", str)
     if design is not None and design not in DESIGNS:
@@ -316,6 +317,13 @@ def _missing_codes(r: _Reader, data: Mapping[str, Any], measures: list[Measure]
                    "codes")
         out.append(replace(m, missing_codes=own))
     return study_codes, out
+
+
+def require_sdv(protocol: Protocol) -> bool:
+    """`[study] require_sdv`: must every done visit be source-verified before the lock?
+    Read from the protocol's own text (parse_protocol checked it is true or false), so
+    the Protocol record and everything that builds one stay as they are."""
+    return bool(tomllib.loads(protocol.source).get("study", {}).get("require_sdv", False))
 
 
 def _list_of_tables(r: _Reader, data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:

@@ -31,6 +31,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "data.export": frozenset({"coordinator", "investigator", "monitor", "statistician"}),
     "audit.read": frozenset({"coordinator", "investigator", "monitor", "randomizer",
                              "statistician", "admin"}),
+    "values.enter": frozenset({"coordinator"}),
+    "queries.read": frozenset({"coordinator", "investigator", "monitor"}),
+    "queries.raise": frozenset({"monitor"}),
+    "queries.answer": frozenset({"coordinator"}),
+    "sdv.mark": frozenset({"monitor"}),
+    "ae.write": frozenset({"coordinator", "investigator"}),
+    "ae.read": frozenset({"coordinator", "investigator", "monitor", "statistician"}),
 }
 
 

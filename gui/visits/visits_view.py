@@ -35,6 +35,7 @@ from gui.common.messages import show_message
 from gui.common.read_only import mark_write
 from gui.common.table_model import ROW_ROLE, Column, RowTableModel
 from gui.common.widgets import date_text, placeholder, row_table
+from gui.visits.data_capture_actions import DataCaptureActions
 from gui.visits.visit_dialogs import BookVisitDialog, LogVisitDialog, VisitDialog
 from services import participants, visits
 from services.context import Actor, App
@@ -246,6 +247,8 @@ class VisitsView(QWidget):
         self.table.setSortingEnabled(False)  # protocol order is the order that makes sense
         self.actions = VisitActions(app, actor, self.table, self)
         self.actions.changed.connect(self.reload)
+        self.capture = DataCaptureActions(app, actor, self.table, self)
+        self.capture.changed.connect(self.reload)
         self.empty = placeholder("No participants yet.\nRegister one on the Participants tab.")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.table)
@@ -255,6 +258,7 @@ class VisitsView(QWidget):
         bar.addWidget(self.participant)
         bar.addWidget(self.summary, 1)
         bar.addWidget(self.actions)
+        bar.addWidget(self.capture)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.stack, 1)
@@ -282,6 +286,14 @@ class VisitsView(QWidget):
         else:
             self.participant.setCurrentIndex(index)
 
+    def show_visit(self, label: str, visit: str) -> None:
+        """This participant's visits with `visit` selected (a query or lock problem)."""
+        self.refresh()
+        self.set_participant(label)
+        rows = [r.visit for r in self.model.rows]
+        if visit in rows:
+            self.table.selectRow(rows.index(visit))
+
     def _participant_changed(self, _index: int) -> None:
         self.reload()
 
@@ -298,6 +310,7 @@ class VisitsView(QWidget):
                                                                      selected.visit):
                 self.table.selectRow(i)
         self.actions.update_buttons()
+        self.capture.reload_marks()
 
     @staticmethod
     def _summary(rows: list[VisitRow]) -> str:

@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._tab_shown)
         events().data_changed.connect(self.refresh_status)
         events().participant_selected.connect(self._participant_selected)
+        events().visit_requested.connect(self._visit_requested)
         self._build_menus()
         self._build_status_bar()
         self.refresh_status()
@@ -143,6 +144,16 @@ class MainWindow(QMainWindow):
 
     def _participant_selected(self, label: str) -> None:
         self.participant = label
+
+    def _visit_requested(self, label: str, visit: str) -> None:
+        """A view asked to show a visit (a lock problem, a data query): the Visits tab
+        shows it, selected."""
+        if "Visits" not in [self.tabs.tabText(i) for i in range(self.tabs.count())]:
+            return
+        view = self.show_tab("Visits")
+        show_visit = getattr(view, "show_visit", None)
+        if show_visit is not None:
+            show_visit(label, visit)
 
     def _tab_shown(self, index: int) -> None:
         built = self._build(index)

@@ -41,6 +41,8 @@ TABS: list[tuple[str, TabFactory]] = [
     ("Imports", lazy("gui.imports.import_tab", "ImportsTab")),
     ("Participant plots", lazy("gui.plots.participant_tab", "ParticipantPlotsTab")),
     ("Group plots", lazy("gui.plots.group_view", "GroupView")),
+    ("Queries", lazy("gui.monitoring.queries_view", "queries_tab")),
+    ("Adverse events", lazy("gui.safety.adverse_events_view", "adverse_events_tab")),
     ("Lock", lazy("gui.lock.lock_view", "LockView")),
     ("Analysis", lazy("gui.analysis.analysis_view", "AnalysisView")),
     ("Audit trail", lazy("gui.audit.audit_view", "audit_tab")),

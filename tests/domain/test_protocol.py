@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trialcore.protocol import ProtocolError, load_protocol, parse_protocol
+from trialcore.protocol import ProtocolError, load_protocol, parse_protocol, require_sdv
 
 REFERENCE = Path(__file__).resolve().parents[2] / "resources" / "reference_protocol.toml"
 
@@ -74,3 +74,11 @@ def test_syntax_error_and_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(ProtocolError) as info:
         load_protocol(tmp_path / "missing.toml")
     assert "cannot read" in str(info.value)
+
+
+def test_require_sdv_is_off_unless_the_protocol_says_true() -> None:
+    assert require_sdv(load_protocol(REFERENCE)) is False
+    with_sdv = reference_text().replace("[study]\n", "[study]\nrequire_sdv = true\n", 1)
+    assert require_sdv(parse_protocol(with_sdv)) is True
+    found = problems(reference_text().replace("[study]\n", "[study]\nrequire_sdv = \"yes\"\n", 1))
+    assert "study.require_sdv" in found

@@ -125,7 +125,8 @@ def test_failing_checks_list_their_records_and_lead_to_them(qtbot: QtBot, app: A
     assert visits_item.text(0).startswith("✘") and visits_item.isExpanded()
     records = [visits_item.child(i).text(0) for i in range(visits_item.childCount())]
     assert records == ["P004/baseline", "P004/dose1", "P004/dose2", "P004/dose3"]
-    assert view.tree.topLevelItem(3).text(0) == "✔  Audit chain verified"
+    assert view.tree.topLevelItem(3).text(0) == "✔  Every data query closed"
+    assert view.tree.topLevelItem(4).text(0) == "✔  Audit chain verified"
     assert not view.lock_button.isEnabled()
     with qtbot.waitSignal(events().participant_selected, timeout=TIMEOUT) as selected, \
             qtbot.waitSignal(events().visit_requested, timeout=TIMEOUT) as requested:
@@ -189,7 +190,7 @@ def test_values_on_a_visit_not_done_are_a_warning_that_does_not_block(qtbot: QtB
     visits.log(app, ACTORS["cora"], 2, "dose3", date=done.actual, status="missed",
                reason="logged done by mistake")
     view = _lock_view(qtbot, _window(qtbot, app, "ivan"))
-    warning = view.tree.topLevelItem(4)
+    warning = view.tree.topLevelItem(5)
     assert warning.text(0) == "⚠  No values on visits not done" and warning.isExpanded()
     assert [warning.child(i).text(0) for i in range(warning.childCount())] == ["P002/dose3"]
     assert view.lock_button.isEnabled()

@@ -1,7 +1,7 @@
 """audit head: the newest audit entry, kept by a trigger, so a deleted tail is named
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0007
 
 A hash chain proves every entry up to its last one, but a chain whose last
 entries were deleted is still a valid chain: `audit verify` could only see that
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

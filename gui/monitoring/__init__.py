@@ -1,0 +1,1 @@
+"""Monitoring: data queries on values (the Queries tab)."""

@@ -1,0 +1,1 @@
+"""Safety: adverse events per participant (the Adverse events tab)."""

@@ -1,0 +1,274 @@
+"""Hand entry and correction of values: `values set` and `values show`.
+
+A hand entry goes through the import path (importers/validation.py and
+services/import_store.py) as a one-row "file": the same range checks, the same scoring of
+questionnaire scales from item answers (trialcore/scoring.py via importers/changes.py),
+the same old → new audit entries for changed values and the same digest deltas, so
+`audit verify` and the canonical export need nothing new. The entry's provenance is an
+`imports` row of kind "entry" (who, when, which values), which the observations and
+answers it wrote point at, as they point at a file's import.
+
+Rules: only a visit logged as done takes hand-entered values; changing a stored value
+(from an import or an earlier entry) needs a reason; a scale score is entered by hand
+only when none of its items are stored for that visit (otherwise the score comes from
+the items); a change to a source-verified visit clears its SDV mark and says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import ImportRecord, Participant, ResponseSet, Visit, utcnow
+from importers.changes import CHANGED, NEW, STATES
+from importers.extract import VALUE_COLUMNS, Extract
+from importers.mapping import Mapping as ColumnMapping
+from importers.reading import Table
+from importers.validation import Plan, validate
+from services.context import Actor, App, need_reason, require
+from services.errors import Refused
+from services.import_store import write
+from services.imports import IMPORT_LOCK, provenance, snapshot
+from services.lifecycle import require_open
+from services.participants import load
+from services.sdv import clear_marks
+from services.visits import visit_spec
+from trialcore.protocol import Measure, Protocol
+from trialcore.response_sets import decode
+
+ENTRY_KIND = "entry"
+ENTRY_FILE = "hand entry"
+
+
+@dataclass
+class EntryResult:
+    """What one `values set` did: each value's state and, if it changed, the old value."""
+
+    participant: str
+    visit: str
+    entry_id: int | None
+    values: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sdv_cleared: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"participant": self.participant, "visit": self.visit,
+                "entry_id": self.entry_id, "values": self.values,
+                "warnings": self.warnings, "sdv_cleared": self.sdv_cleared}
+
+
+def _kinds(protocol: Protocol) -> dict[str, tuple[str, Measure]]:
+    """Every name a user may enter: scan measures and scale scores (stored as observations)
+    and questionnaire items (stored as answers), with the measure each belongs to."""
+    out: dict[str, tuple[str, Measure]] = {}
+    for m in protocol.measures:
+        if m.kind == "questionnaire":
+            out[m.name] = ("score", m)
+            out.update({item: ("item", m) for item in m.items})
+        else:
+            out[m.name] = ("scan", m)
+    return out
+
+
+def known_names(protocol: Protocol) -> list[str]:
+    """Scan measures, scale names and questionnaire items, sorted."""
+    return sorted(_kinds(protocol))
+
+
+def score_range(m: Measure) -> tuple[float, float]:
+    """A scale's possible scores: a sum spans n items' range, a mean one item's."""
+    n = len(m.items) if m.score == "sum" else 1
+    return m.min * n, m.max * n
+
+
+def _extract(kind: str, label: str, visit: str, pairs: list[tuple[str, str]]) -> Extract:
+    """The entered values as an import would have read them from a one-row file."""
+    frame = pd.DataFrame([[text for _, text in pairs]], columns=[n for n, _ in pairs],
+                         dtype=object)
+    table = Table(name=ENTRY_FILE, frame=frame, rows=np.array([1]), format=ENTRY_KIND)
+    values = pd.DataFrame({"row": np.ones(len(pairs), dtype=np.int64),
+                           "column": [n for n, _ in pairs], "participant": label,
+                           "visit": visit, "visit_label": visit,
+                           "target": [n for n, _ in pairs],
+                           "raw": [text for _, text in pairs]})[VALUE_COLUMNS]
+    return Extract(kind, f"{kind} {ENTRY_KIND}", table, ColumnMapping(), values,
+                   participant_column=None, visit_column=None)
+
+
+def _checked_pairs(protocol: Protocol, values: Mapping[str, str]
+                   ) -> dict[str, list[tuple[str, str]]]:
+    if not values:
+        raise Refused("no values given: write them as NAME=VALUE")
+    known = _kinds(protocol)
+    out: dict[str, list[tuple[str, str]]] = {"scans": [], "questionnaire": []}
+    for name, text in values.items():
+        if name not in known:
+            raise Refused(f"{name}: not a measure, scale or item of the protocol; the names "
+                          f"are {', '.join(sorted(known))}")
+        if not str(text).strip():
+            raise Refused(f"{name}: no value given (a value is removed by no hand entry)")
+        kind, m = known[name]
+        if kind == "score":
+            _check_score(name, str(text), m)
+        out["questionnaire" if kind == "item" else "scans"].append((name, str(text).strip()))
+    return out
+
+
+def _check_score(name: str, text: str, m: Measure) -> None:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError as exc:
+        raise Refused(f"{name}: {text!r} is not a number") from exc
+    lo, hi = score_range(m)
+    if not lo <= value <= hi:
+        raise Refused(f"{name}: {value:g} is outside the range of {name} ({lo:g} to {hi:g})")
+
+
+def _done_visit(s: Session, app: App, participant: object, visit: str) -> tuple[Participant,
+                                                                                 Visit]:
+    p = load(s, app, participant)
+    row = s.scalar(select(Visit).where(Visit.participant_id == p.id, Visit.visit == visit))
+    if row is None or row.status != "done":
+        state = "not in the schedule" if row is None else f"{row.status}, not done"
+        raise Refused(f"{p.label} {visit} is {state}: values are entered for a done visit "
+                      "only (log the visit first)")
+    return p, row
+
+
+def _no_items_stored(s: Session, p: Participant, visit: str, scores: list[str],
+                     protocol: Protocol) -> None:
+    if not scores:
+        return
+    text = s.scalar(select(ResponseSet.answers).where(ResponseSet.participant_id == p.id,
+                                                      ResponseSet.visit == visit))
+    stored = set(decode(text)) if text else set()
+    for m in protocol.measures:
+        if m.name in scores and stored & set(m.items):
+            raise Refused(f"{m.name}: {p.label} {visit} has item answers stored, and the score "
+                          "is computed from them; enter the items instead")
+
+
+def _plans(s: Session, app: App, label: str, visit: str,
+           pairs: dict[str, list[tuple[str, str]]]) -> list[Plan]:
+    plans = []
+    for kind, given in pairs.items():
+        if not given:
+            continue
+        extract = _extract(kind, label, visit, given)
+        plan = validate(extract, snapshot(s, extract, app.protocol), app.protocol,
+                        allow_update=True)
+        if plan.errors:
+            details = [f"{p.column}: {p.message}" if p.column else p.message
+                       for p in plan.errors]
+            more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+            raise Refused(f"{label} {visit}: {details[0]}{more}; nothing was written", details)
+        plans.append(plan)
+    return plans
+
+
+def _merged(plans: list[Plan]) -> dict[str, pd.DataFrame]:
+    changes: dict[str, pd.DataFrame] = {}
+    for plan in plans:
+        for table, frame in plan.changes.items():
+            frame = frame.astype({"visit": object, "target": object, "label": object})
+            changes[table] = frame if table not in changes else pd.concat(
+                [changes[table], frame], ignore_index=True)
+    return changes
+
+
+def _listed(changes: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    out = []
+    for table, frame in changes.items():
+        for r in frame.itertuples(index=False):
+            out.append({"name": r.target, "value": float(r.value),
+                        "kind": "answer" if table == "item_responses" else "value",
+                        "state": STATES[int(r.state)],
+                        "old": None if np.isnan(r.stored_value) else float(r.stored_value)})
+    return out
+
+
+def set_values(app: App, actor: Actor, participant: object, visit: str,
+               values: Mapping[str, str], reason: str | None = None) -> EntryResult:
+    """Enter or correct values of one done visit, checked and scored as an import is."""
+    require(actor, "values.enter")
+    require_open(app)
+    with app.write(actor, "values.set", reason) as s:
+        return enter(s, app, actor, participant, visit, values, reason)
+
+
+def enter(s: Session, app: App, actor: Actor, participant: object, visit: str,
+          values: Mapping[str, str], reason: str | None) -> EntryResult:
+    """set_values inside the caller's unit of work (a query's answer corrects a value and
+    records the answer in one transaction). The caller has checked the role and stage."""
+    protocol = app.protocol
+    visit = visit_spec(protocol, visit).id
+    pairs = _checked_pairs(protocol, values)
+    if s.connection().dialect.name == "postgresql":  # as an import: no stale snapshot
+        s.connection().exec_driver_sql(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})")
+    p, _ = _done_visit(s, app, participant, visit)
+    _no_items_stored(s, p, visit, [n for n, _ in pairs["scans"]
+                                   if _kinds(protocol)[n][0] == "score"], protocol)
+    plans = _plans(s, app, p.label, visit, pairs)
+    changes = _merged(plans)
+    result = EntryResult(p.label, visit, None, _listed(changes),
+                         [w.message for plan in plans for w in plan.warnings])
+    states = np.concatenate([f["state"].to_numpy() for f in changes.values()])
+    if not ((states == NEW) | (states == CHANGED)).any():
+        return result
+    changed = int((states == CHANGED).sum())
+    if changed:
+        reason = need_reason(reason, f"changing {changed} stored value(s) of {p.label} "
+                                     f"{visit} (--reason)")
+    record = _record(actor, p.label, visit, values, states)
+    result.entry_id = write(s.connection(), actor.name, record, changes, reason,
+                            lambda _f, _t: None, lambda: False)
+    result.sdv_cleared = bool(clear_marks(s, {(p.id, visit)}, f"values of {p.label} "
+                                          f"{visit} changed after source-data verification"
+                                          + (f": {reason}" if reason else "")))
+    return result
+
+
+def _record(actor: Actor, label: str, visit: str, values: Mapping[str, str],
+            states: np.ndarray) -> dict[str, Any]:
+    """The entry's provenance row: who entered which values, when."""
+    entered = {"participant": label, "visit": visit,
+               "values": {k: str(v).strip() for k, v in sorted(values.items())}}
+    text = json.dumps(entered, sort_keys=True)
+    updated = int((states == CHANGED).any())  # the one "row" counts as updated or inserted
+    return {"kind": ENTRY_KIND, "file_name": ENTRY_FILE,
+            "sha256": hashlib.sha256(text.encode()).hexdigest(), "size": len(text.encode()),
+            "format": ENTRY_KIND, "options": text, "by": actor.name, "at": utcnow(),
+            "rows": 1, "inserted": 1 - updated, "updated": updated, "unchanged": 0}
+
+
+def show(app: App, actor: Actor, participant: object,
+         visit: str | None = None) -> list[dict[str, Any]]:
+    """Each stored value of a participant with how it arrived: a file's import (its id and
+    file) or a hand entry (who, when)."""
+    rows = provenance(app, actor, participant)
+    if visit is not None:
+        visit = visit_spec(app.protocol, visit).id
+        rows = [r for r in rows if r["visit"] == visit]
+    with app.read() as s:
+        records = {r.id: r for r in s.scalars(select(ImportRecord))}
+    out = []
+    for r in rows:
+        rec = records.get(r["import_id"])
+        entry = rec is not None and rec.kind == ENTRY_KIND
+        out.append({"participant": r["participant"], "visit": r["visit"], "name": r["name"],
+                    "value": r["value"], "kind": "answer" if r["table"] == "item_responses"
+                    else "value", "source": "entry" if entry else "import",
+                    "import_id": None if entry else r["import_id"],
+                    "entry_id": r["import_id"] if entry else None,
+                    "file": None if entry else r["file"],
+                    "user": rec.by if rec else None,
+                    "at": rec.at.isoformat() + "Z" if rec else None})
+    return out

@@ -1,0 +1,169 @@
+"""Data queries: a monitor's question about one value, the coordinator's answer, closure.
+
+States: open (raised or re-opened) → answered (the coordinator replied, perhaps
+correcting the value in the same step) → closed (the monitor is satisfied) or
+open again. Every step is a query_messages row, so the whole conversation is kept;
+both tables are ORM rows, so every step is in the audit trail. The lock checklist
+refuses while any query is open or answered but not closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import DataQuery, Participant, QueryMessage, utcnow
+from services.context import Actor, App, need_reason, require
+from services.data_entry import EntryResult, enter, known_names
+from services.errors import NotFound, Refused
+from services.lifecycle import require_open
+from services.participants import load, number_of
+from services.visits import visit_spec
+
+OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
+STATUSES = (OPEN, ANSWERED, CLOSED)
+
+
+@dataclass(frozen=True)
+class QueryRow:
+    id: int
+    participant: str
+    visit: str
+    name: str
+    status: str
+    text: str
+    opened_by: str
+    opened_at: str
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _message(m: QueryMessage) -> dict[str, Any]:
+    return {"kind": m.kind, "text": m.text, "by": m.by, "at": m.at.isoformat() + "Z"}
+
+
+def _row(q: DataQuery) -> QueryRow:
+    messages = [_message(m) for m in q.messages]
+    return QueryRow(q.id, q.participant.label, q.visit, q.name, q.status,
+                    messages[0]["text"] if messages else "", q.opened_by,
+                    q.opened_at.isoformat() + "Z",
+                    [m for m in messages if m["kind"] == "answer"], messages)
+
+
+def _text(text: str | None, what: str) -> str:
+    if text is None or not text.strip():
+        raise Refused(f"{what} needs a text (--text)")
+    return text.strip()
+
+
+def _load(s: Session, number: int) -> DataQuery:
+    q = s.get(DataQuery, number)
+    if q is None:
+        raise NotFound(f"no query {number}")
+    return q
+
+
+def _say(s: Session, q: DataQuery, kind: str, text: str, actor: Actor) -> None:
+    s.add(QueryMessage(query=q, kind=kind, text=text, by=actor.name, at=utcnow()))
+
+
+def open_query(app: App, actor: Actor, participant: object, visit: str, name: str,
+               text: str | None) -> QueryRow:
+    """Raise a query about one measure, scale or item of a participant's visit."""
+    require(actor, "queries.raise")
+    require_open(app)
+    text = _text(text, "a query")
+    visit = visit_spec(app.protocol, visit).id
+    if name not in known_names(app.protocol):
+        raise Refused(f"{name}: not a measure, scale or item of the protocol")
+    with app.write(actor, "query.open") as s:
+        p = load(s, app, participant)
+        q = DataQuery(participant_id=p.id, visit=visit, name=name, status=OPEN,
+                      opened_by=actor.name, opened_at=utcnow())
+        q.participant = p
+        s.add(q)
+        _say(s, q, "open", text, actor)
+        s.flush()
+        return _row(q)
+
+
+def answer(app: App, actor: Actor, number: int, text: str | None, value: str | None = None,
+           reason: str | None = None) -> tuple[QueryRow, EntryResult | None]:
+    """The coordinator's reply; with `value`, the queried value is corrected in the same
+    unit of work (a hand entry with its reason, which clears any SDV mark)."""
+    require(actor, "queries.answer")
+    require_open(app)
+    text = _text(text, "an answer")
+    if value is not None:
+        require(actor, "values.enter")
+        reason = need_reason(reason, f"correcting the value in answer to query {number} "
+                                     "(--reason)")
+    corrected = None
+    with app.write(actor, "query.answer", reason) as s:
+        q = _load(s, number)
+        if q.status != OPEN:
+            raise Refused(f"query {number} is {q.status}: only an open query is answered")
+        if value is not None:
+            corrected = enter(s, app, actor, q.participant.label, q.visit, {q.name: value},
+                              reason)
+        q.status = ANSWERED
+        _say(s, q, "answer", text + (f" [value set to {value}]" if value is not None else ""),
+             actor)
+        s.flush()
+        return _row(q), corrected
+
+
+def close(app: App, actor: Actor, number: int, text: str | None = None) -> QueryRow:
+    """The monitor closes a query (usually once answered)."""
+    require(actor, "queries.raise")
+    require_open(app)
+    with app.write(actor, "query.close") as s:
+        q = _load(s, number)
+        if q.status == CLOSED:
+            raise Refused(f"query {number} is closed already")
+        q.status = CLOSED
+        _say(s, q, "close", (text or "").strip() or "closed", actor)
+        s.flush()
+        return _row(q)
+
+
+def reopen(app: App, actor: Actor, number: int, text: str | None) -> QueryRow:
+    """The monitor re-opens an answered or closed query, saying why."""
+    require(actor, "queries.raise")
+    require_open(app)
+    text = _text(text, "re-opening a query")
+    with app.write(actor, "query.reopen", text) as s:
+        q = _load(s, number)
+        if q.status == OPEN:
+            raise Refused(f"query {number} is open already")
+        q.status = OPEN
+        _say(s, q, "reopen", text, actor)
+        s.flush()
+        return _row(q)
+
+
+def unresolved(s: Session) -> list[QueryRow]:
+    """Queries not closed (open or answered), for the lock checklist."""
+    return [_row(q) for q in s.scalars(select(DataQuery).where(DataQuery.status != CLOSED)
+                                       .order_by(DataQuery.id))]
+
+
+def list_queries(app: App, actor: Actor, *, status: str | None = None,
+                 participant: object | None = None) -> list[QueryRow]:
+    """Queries with their conversation, oldest first; filtered by status and participant."""
+    require(actor, "queries.read")
+    if status is not None and status not in STATUSES:
+        raise Refused(f"unknown query status {status!r}; statuses are {', '.join(STATUSES)}")
+    q = select(DataQuery).join(DataQuery.participant).order_by(DataQuery.id)
+    if status is not None:
+        q = q.where(DataQuery.status == status)
+    if participant is not None:
+        q = q.where(Participant.number == number_of(app, participant))
+    with app.read() as s:
+        return [_row(x) for x in s.scalars(q).unique()]
