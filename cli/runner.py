@@ -70,6 +70,21 @@ class Cli:
             raise Refused(f"{prompt}: set {variable} or run in a terminal to be asked")
         return getpass.getpass(f"{prompt}: ")
 
+    def signature(self, meaning: str) -> str:
+        """The password re-entered to sign `meaning`: its own variable, never the login's,
+        so a script that signs in does not also sign locks and unblindings unasked."""
+        return self.secret("TRIALDESK_SIGNATURE_PASSWORD",
+                           f"{self.actor.name}, re-enter your password to sign \"{meaning}\"")
+
+    def new_password(self, whose: str) -> str:
+        """A new password: TRIALDESK_NEW_PASSWORD, else asked twice on the terminal."""
+        if os.environ.get("TRIALDESK_NEW_PASSWORD") or not sys.stdin.isatty():
+            return self.secret("TRIALDESK_NEW_PASSWORD", f"New password for {whose}")
+        first = getpass.getpass(f"New password for {whose}: ")
+        if getpass.getpass("Repeat it: ") != first:
+            raise Refused("the two passwords differ; nothing was changed")
+        return first
+
     def passphrase(self) -> str:
         return self.secret("TRIALDESK_PASSPHRASE", "Statistician's sealing passphrase")
 

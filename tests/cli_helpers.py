@@ -27,7 +27,8 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db:
         **env: str) -> Outcome:
     """Run `trialdesk --db DB ARGS` with the given user and secrets in the environment."""
     for key in ("TRIALDESK_USER", "TRIALDESK_PASSWORD", "TRIALDESK_PASSPHRASE",
-                "TRIALDESK_EMERGENCY_PASSPHRASE", "TRIALDESK_NEW_PASSWORD"):
+                "TRIALDESK_EMERGENCY_PASSPHRASE", "TRIALDESK_NEW_PASSWORD",
+                "TRIALDESK_SIGNATURE_PASSWORD"):
         monkeypatch.delenv(key, raising=False)
     if user:
         monkeypatch.setenv("TRIALDESK_USER", user)

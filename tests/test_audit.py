@@ -7,16 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from services import audit_trail, participants
 from services.context import Actor, App
 from services.errors import Refused
+from tests.tamper import rewrite_audit_log
 
 
 def _raw(app: App, sql: str) -> None:
-    with app.engine.connect() as conn, conn.begin():
-        conn.execute(text(sql))
+    rewrite_audit_log(app, sql)
 
 
 @pytest.fixture

@@ -53,8 +53,7 @@ def handle_lock(cli: Cli) -> Result:
     if a.show:
         return _show(cli)
     actor = cli.actor
-    password = cli.secret("TRIALDESK_PASSWORD",
-                          f"{actor.name}, re-enter your password to sign \"{lock.MEANING}\"")
+    password = cli.signature(lock.MEANING)
     record = lock.lock(app, actor, a.reason, password).as_dict()
     return Result(record, _record_text("Study locked: its data are final.", record))
 
@@ -72,7 +71,6 @@ def _show(cli: Cli) -> Result:
 
 def handle_unlock(cli: Cli) -> Result:
     actor = cli.actor
-    password = cli.secret("TRIALDESK_PASSWORD", f"{actor.name}, re-enter your password to "
-                          f"sign \"{lock.UNLOCK_MEANING}\"")
+    password = cli.signature(lock.UNLOCK_MEANING)
     record = lock.unlock(cli.app, actor, cli.args.reason, password).as_dict()
     return Result(record, _record_text("Study unlocked: the lock signature is void.", record))
