@@ -48,11 +48,27 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+OWNER_ONLY = 0o600
+
+
+def create_private(path: Path) -> None:
+    """An empty file readable and writable by its owner only, unless `path` exists.
+
+    SQLite gives the -wal and -shm files it makes beside a database the database
+    file's permissions, so a study created here stays private to the account that
+    created it whatever the umask (docs/security-accounts.md)."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, OWNER_ONLY))
+    except FileExistsError:
+        pass
+
+
 def make_engine(url: str) -> Engine:
     url = resolve_url(url)
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        create_private(path)
     try:
         engine = create_engine(url, pool_pre_ping=path is None)
     except (ArgumentError, NoSuchModuleError) as exc:
