@@ -22,7 +22,7 @@ from typing import Any
 import cli.commands
 from services.accounts import login
 from services.context import Actor, App
-from services.errors import Refused
+from services.errors import PasswordNeeded, Refused
 
 
 class UsageError(Exception):
@@ -52,7 +52,14 @@ class Cli:
 
     @cached_property
     def app(self) -> App:
-        return App(self.args.db)
+        """The database; a PostgreSQL password the keyring and ~/.pgpass lack is asked for
+        on the terminal, never taken from the command line."""
+        try:
+            return App(self.args.db)
+        except PasswordNeeded:
+            if not sys.stdin.isatty():
+                raise
+            return App(self.args.db, getpass.getpass("Database password: "))
 
     @cached_property
     def actor(self) -> Actor:

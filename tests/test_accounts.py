@@ -86,7 +86,7 @@ def test_disable_enable_and_role_need_a_reason_and_are_audited(
     assert accounts.login(app, "cora", PASSWORDS["cora"]) == Actor("cora", "investigator")
     with pytest.raises(Refused, match="unknown role"):
         accounts.set_role(app, admin, "cora", "boss", "promoted")
-    with pytest.raises(PermissionDenied, match="users.manage"):
+    with pytest.raises(PermissionDenied, match=r"users\.manage"):
         accounts.set_active(app, study["ivan"], "cora", False, "I said so")
     entries = audit_trail.entries(app, study["ivan"], audit_trail.AuditFilter(action="user."))
     assert [(e["action"], e["reason"]) for e in reversed(entries)][-3:] == [
