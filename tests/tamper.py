@@ -3,7 +3,7 @@ triggers (migration 0005) are taken off first, the way such an attacker would.""
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from services.context import App
 
@@ -20,3 +20,28 @@ def rewrite_audit_log(app: App, *statements: str) -> None:
             conn.execute(text(sql))
         if app.dialect == "postgresql":
             conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+
+
+def rebuild_chain_after_rewriting(app: App, seq: int, reason: str) -> None:
+    """Give entry `seq` another reason and recompute every hash from it on, as anyone with
+    write access could: the chain checks out again, only a receipt kept elsewhere differs."""
+    from db.audit import _hashed_fields
+    from db.models import AuditEntry
+    from trialcore.audit_chain import entry_hash
+
+    with app.read() as s:
+        rows = [{c.name: getattr(e, c.key) for c in AuditEntry.__table__.columns}
+                for e in s.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+    prev = rows[seq - 2]["hash"] if seq > 1 else rows[0]["prev_hash"]
+    statements = []
+    for row in rows[seq - 1:]:
+        if row["seq"] == seq:
+            row["reason"] = reason
+        row["prev_hash"], row["hash"] = prev, entry_hash(prev, _hashed_fields(row))
+        prev = row["hash"]
+        quoted = reason.replace("'", "''")
+        statements.append(
+            f"UPDATE audit_log SET prev_hash = '{row['prev_hash']}', hash = '{row['hash']}'"
+            + (f", reason = '{quoted}'" if row["seq"] == seq else "")
+            + f" WHERE seq = {row['seq']}")
+    rewrite_audit_log(app, *statements)

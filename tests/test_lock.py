@@ -205,6 +205,7 @@ def test_lock_and_unlock_on_the_command_line(app: App, db_url: str,
     r = cli(capsys, monkeypatch, db_url, "--json", "lock", "--show", user="stella",
             password=password(ACTORS["stella"]))
     assert r.json["locked"] is True and r.json["data_unchanged"] is True
+    assert r.json["audit_head_in_trail"] is True and r.json["audit_entries"] > 10
     assert r.json["signer"] == "ivan" and r.json["reason"] == "final"
     r = cli(capsys, monkeypatch, db_url, "--json", "unlock", "--reason", "query", user="cora",
             password=password(ACTORS["cora"]),

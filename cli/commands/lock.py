@@ -37,6 +37,10 @@ def _record_text(title: str, r: dict[str, object]) -> str:
     if r.get("voided_at"):
         rows += [("voided by", r["voided_by"]), ("voided at", r["voided_at"]),
                  ("void reason", r["void_reason"])]
+    if "audit_entries" in r:
+        rows.append(("audit trail", f"entry {r['audit_entries']} is the signed head"
+                     if r["audit_head_in_trail"] else
+                     "REWRITTEN: the signed head is no longer in the trail"))
     if "data_unchanged" in r:
         rows.append(("data now", "unchanged since the lock" if r["data_unchanged"]
                      else f"CHANGED: digest is now {r['current_digest']}"))
