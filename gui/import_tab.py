@@ -62,10 +62,11 @@ class ImportsTab(QWidget):
             mark_write(import_button)
             bar.addWidget(import_button)
         bar.addWidget(self.filter, 1)
-        self.sources = ValueSources(app, actor, self)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
-        split.addWidget(self.sources)
+        if allowed(actor.role, "data.read"):  # the values themselves: as for an export
+            self.sources = ValueSources(app, actor, self)
+            split.addWidget(self.sources)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(split, 1)

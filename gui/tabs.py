@@ -19,6 +19,7 @@ from importlib import import_module
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from services.context import Actor, App
+from trialcore.roles import allowed
 
 TabFactory = Callable[[App, Actor, QWidget], QWidget]
 
@@ -32,6 +33,19 @@ def lazy(module: str, name: str) -> TabFactory:
     return build
 
 
+def needs(permission: str, factory: TabFactory) -> TabFactory:
+    """`factory`'s tab for a role with `permission`; a note for the others."""
+
+    def build(app: App, actor: Actor, parent: QWidget) -> QWidget:
+        if allowed(actor.role, permission):
+            return factory(app, actor, parent)
+        from gui.widgets import placeholder
+
+        return placeholder(f"This tab is not shown to the {actor.role} role.", parent)
+
+    return build
+
+
 TABS: list[tuple[str, TabFactory]] = [
     ("Dashboard", lazy("gui.dashboard_view", "DashboardView")),
     ("Participants", lazy("gui.participants_view", "ParticipantsView")),
@@ -39,8 +53,9 @@ TABS: list[tuple[str, TabFactory]] = [
     ("Due", lazy("gui.due_view", "DueView")),
     ("Randomization", lazy("gui.allocation_tab", "AllocationTab")),
     ("Imports", lazy("gui.import_tab", "ImportsTab")),
-    ("Participant plots", lazy("gui.plots.participant_tab", "ParticipantPlotsTab")),
-    ("Group plots", lazy("gui.plots.group_view", "GroupView")),
+    ("Participant plots", needs("data.read", lazy("gui.plots.participant_tab",
+                                                  "ParticipantPlotsTab"))),
+    ("Group plots", needs("data.read", lazy("gui.plots.group_view", "GroupView"))),
     ("Lock", lazy("gui.lock_view", "LockView")),
     ("Analysis", lazy("gui.analysis_view", "AnalysisView")),
     ("Audit trail", lazy("gui.audit_view", "audit_tab")),

@@ -211,7 +211,7 @@ class _VisitFacts:
 def participant_plots(app: App, actor: Actor, participant: object,
                       today: dt.date | None = None) -> ParticipantPlotData:
     """Everything the participant's plots draw, from one data query."""
-    require(actor, "study.read")
+    require(actor, "data.read")
     protocol = app.protocol
     number = number_of(app, participant)
     with app.read() as s:
@@ -432,7 +432,7 @@ def _profile(protocol: Protocol, c: _Columns, values: dict[str, dict[str, Any]])
 def group_plot(app: App, actor: Actor, measure: str) -> GroupPlotData:
     """Unblinded: condition means ± SEM per stratum with individual lines. Blinded: means
     ± SEM by dosing visit per stratum only, never by condition and never individuals."""
-    require(actor, "study.read")
+    require(actor, "data.read")
     protocol = app.protocol
     spec = _measure(protocol, measure)
     strata = list(protocol.strata)

@@ -20,7 +20,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "emergency.unblind": frozenset({"investigator"}),
     "analysis.run": frozenset({"statistician", "investigator"}),
     "data.export": frozenset({"coordinator", "investigator", "statistician"}),
-    "audit.read": frozenset({"coordinator", "investigator", "statistician", "admin"}),
+    # outcome values however shown (import values, plots): whoever may export them
+    "data.read": frozenset({"coordinator", "investigator", "statistician", "monitor"}),
+    "audit.read": frozenset({"coordinator", "investigator", "statistician"}),
 }
 
 
