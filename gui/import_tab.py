@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.audit.receipt import ReceiptButton
 from gui.import_wizard import ImportWizard
 from gui.read_only import mark_write
 from gui.table_model import Column, FilterProxy, RowTableModel
@@ -62,6 +63,8 @@ class ImportsTab(QWidget):
             mark_write(import_button)
             bar.addWidget(import_button)
         bar.addWidget(self.filter, 1)
+        self.receipt_button = ReceiptButton(app, actor, self)  # after an import: keep its head
+        bar.addWidget(self.receipt_button)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         if allowed(actor.role, "data.read"):  # the values themselves: as for an export

@@ -65,6 +65,7 @@ class Launcher(QObject):
         old, self.window = self.window, MainWindow(app, actor)
         self._connect(self.window.files)
         self.window.closed.connect(self._window_closed)
+        self.window.signed_out.connect(self._signed_out)
         self.window.show()
         if old:
             old.close()
@@ -83,6 +84,13 @@ class Launcher(QObject):
         if window is self.window:
             self.window = None
             self.quit_requested.emit()
+
+    def _signed_out(self, window: MainWindow) -> None:
+        """The database stays open for whoever signs in next; cancelling that quits."""
+        window.deleteLater()
+        if window is self.window:
+            self.window = None
+        self.login(window.app)
 
     def _quit_if_no_window(self) -> None:
         if self.window is None:

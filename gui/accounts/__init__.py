@@ -1,0 +1,1 @@
+"""Account screens: the admin's account management, your own password, signing out."""
