@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from services import accounts
 from services.context import App
+from services.errors import Refused
 from tests.allocation_helpers import allocated_study, enrol_by_hand
 from tests.conftest import PASSWORDS
 
@@ -33,7 +34,7 @@ def test_audit_entries_are_never_changed_or_deleted(app: App, study, sql: str) -
     before = _count(app, "audit_log")
     assert "audit_log is append-only" in _refused(app, sql)
     accounts.login(app, "cora", PASSWORDS["cora"])  # appending still works
-    with pytest.raises(Exception, match="wrong user name"):
+    with pytest.raises(Refused, match="wrong user name"):
         accounts.login(app, "cora", "not-her-password")
     assert _count(app, "audit_log") == before + 1
 
@@ -59,3 +60,24 @@ def test_the_sealed_list_in_use_cannot_be_changed(app: App, sql: str, message: s
         conn.execute(text("UPDATE sealed_keys SET box = box"))
     enrol_by_hand(app, actors["cora"], 1)
     assert message in _refused(app, sql)
+
+
+def test_0005_goes_down_and_up_again(app: App, study) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from db.migrate import alembic_config
+
+    cfg = alembic_config()
+    with app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    assert "locked_until" not in {c["name"] for c in inspect(app.engine).get_columns("users")}
+    with app.engine.begin() as conn:  # without 0005 nothing stops this
+        conn.execute(text("UPDATE audit_log SET reason = reason WHERE seq = 1"))
+    with app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    assert "append-only" in _refused(app, "UPDATE audit_log SET reason = reason WHERE seq = 1")
+    with pytest.raises(Refused, match="wrong user name"):
+        accounts.login(app, "cora", "not-her-password")
