@@ -9,13 +9,14 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox
 
+from gui.accounts.database_password import DatabasePasswordDialog
 from gui.login_dialog import LoginDialog
 from gui.main_window import MainWindow
 from gui.messages import show_message
 from gui.study_files import StudyFiles
 from gui.welcome_dialog import WelcomeDialog
 from services.context import Actor, App
-from services.errors import Refused
+from services.errors import PasswordNeeded, Refused
 
 
 class Launcher(QObject):
@@ -30,11 +31,14 @@ class Launcher(QObject):
         self.dialog: QDialog | None = None
         self.message: QMessageBox | None = None
 
-    def open(self, url: str | None) -> None:
+    def open(self, url: str | None, password: str | None = None) -> None:
         """Open a database: sign in if it holds a study, else offer to make or open one."""
         try:
-            app = App(url)
+            app = App(url, password)
             has_study = app.has_study()
+        except PasswordNeeded as exc:
+            self.ask_password(url, exc.message)
+            return
         except Refused as exc:
             self.welcome("TrialDesk could not open that database.")
             self.message = show_message(self.dialog, "Cannot open the database", exc.message)
@@ -45,6 +49,13 @@ class Launcher(QObject):
         path = app.url.removeprefix("sqlite:///") if app.url.startswith("sqlite:///") else ""
         self.welcome(f"{app.safe_url} holds no study yet.", path)
         app.close()
+
+    def ask_password(self, url: str | None, why: str) -> None:
+        """The server wants a password nothing else gave: ask, then open again with it."""
+        dialog = DatabasePasswordDialog(url or "", why, self.window)
+        dialog.accepted.connect(lambda: self.open(url, dialog.password.text()))
+        dialog.rejected.connect(self._quit_if_no_window)
+        self._show(dialog)
 
     def welcome(self, text: str, default_database: str = "") -> None:
         dialog = WelcomeDialog(text, default_database,

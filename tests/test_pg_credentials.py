@@ -159,3 +159,35 @@ def test_without_any_password_the_message_says_where_to_keep_one(
         App(bare)
     r = cli(capsys, monkeypatch, bare, "--json", "study", "show")
     assert r.code == 1 and "PGPASSFILE" in r.json["error"]
+
+
+@ONLY_PG
+def test_the_window_asks_for_a_database_password_nothing_else_gave(
+        qtbot, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+        memory_keyring: MemoryKeyring) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from gui.accounts.database_password import DatabasePasswordDialog
+    from gui.launcher import Launcher
+    from gui.login_dialog import LoginDialog
+
+    owner = App(db_url)
+    make_study(owner)
+    owner.close()
+    bare, password = _without_password(db_url)
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
+    launcher = Launcher("cora")
+    launcher.open(bare)
+    dialog = launcher.dialog
+    if password is None:  # a throwaway server trusts its test user: nothing to ask
+        assert isinstance(dialog, LoginDialog)
+        return
+    assert isinstance(dialog, DatabasePasswordDialog) and dialog.isVisible()
+    qtbot.keyClicks(dialog.password, password)
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok),
+                     Qt.MouseButton.LeftButton)
+    login = launcher.dialog
+    assert isinstance(login, LoginDialog) and login.isVisible()
+    with qtbot.waitSignal(launcher.quit_requested):
+        qtbot.keyClick(login, Qt.Key.Key_Escape)
