@@ -182,3 +182,24 @@ def test_roles_that_may_not_read_values_get_notes(qtbot: QtBot, sqlite_app: App,
     for title in ("Participant plots", "Group plots"):
         note = dict(TABS)[title](sqlite_app, phil, tab)
         assert isinstance(note, QLabel) and "pharmacist" in note.text()
+
+
+def test_the_lock_tab_offers_a_receipt(qtbot: QtBot, sqlite_app: App,
+                                       actors: dict[str, Actor]) -> None:
+    from gui.lock_view import LockView
+
+    window = MainWindow(sqlite_app, actors["ivan"])
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: not window.runner.runs, timeout=30_000)
+    view = window.show_tab("Lock")
+    assert isinstance(view, LockView)
+    qtbot.waitUntil(lambda: view.status is not None and not view.runner.runs, timeout=30_000)
+    assert view.receipt_button.isVisible()
+    _click(qtbot, view.receipt_button)
+    dialog = view.receipt_button.dialog
+    assert dialog is not None and dialog.isVisible()
+    _click(qtbot, dialog.findChild(QDialogButtonBox).button(
+        QDialogButtonBox.StandardButton.Cancel))
+    assert not dialog.isVisible() and view.receipt_button.message is None
+    window.close()
