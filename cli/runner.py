@@ -22,7 +22,7 @@ from typing import Any
 import cli.commands
 from services.accounts import login
 from services.context import Actor, App
-from services.errors import Refused
+from services.errors import PasswordNeeded, Refused
 
 
 class UsageError(Exception):
@@ -52,7 +52,14 @@ class Cli:
 
     @cached_property
     def app(self) -> App:
-        return App(self.args.db)
+        """The database; a PostgreSQL password the keyring and ~/.pgpass lack is asked for
+        on the terminal, never taken from the command line."""
+        try:
+            return App(self.args.db)
+        except PasswordNeeded:
+            if not sys.stdin.isatty():
+                raise
+            return App(self.args.db, getpass.getpass("Database password: "))
 
     @cached_property
     def actor(self) -> Actor:
@@ -69,6 +76,21 @@ class Cli:
         if not sys.stdin.isatty():
             raise Refused(f"{prompt}: set {variable} or run in a terminal to be asked")
         return getpass.getpass(f"{prompt}: ")
+
+    def signature(self, meaning: str) -> str:
+        """The password re-entered to sign `meaning`: its own variable, never the login's,
+        so a script that signs in does not also sign locks and unblindings unasked."""
+        return self.secret("TRIALDESK_SIGNATURE_PASSWORD",
+                           f"{self.actor.name}, re-enter your password to sign \"{meaning}\"")
+
+    def new_password(self, whose: str) -> str:
+        """A new password: TRIALDESK_NEW_PASSWORD, else asked twice on the terminal."""
+        if os.environ.get("TRIALDESK_NEW_PASSWORD") or not sys.stdin.isatty():
+            return self.secret("TRIALDESK_NEW_PASSWORD", f"New password for {whose}")
+        first = getpass.getpass(f"New password for {whose}: ")
+        if getpass.getpass("Repeat it: ") != first:
+            raise Refused("the two passwords differ; nothing was changed")
+        return first
 
     def passphrase(self) -> str:
         return self.secret("TRIALDESK_PASSPHRASE", "Randomizer's sealing passphrase")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import platformdirs
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 SUPPORTED = ("sqlite", "postgresql")
@@ -48,13 +49,54 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def make_engine(url: str) -> Engine:
+OWNER_ONLY = 0o600
+
+
+def create_private(path: Path) -> None:
+    """An empty file readable and writable by its owner only, unless `path` exists.
+
+    SQLite gives the -wal and -shm files it makes beside a database the database
+    file's permissions, so a study created here stays private to the account that
+    created it whatever the umask (docs/security.md)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, OWNER_ONLY))
+
+
+# A PostgreSQL password kept in the OS keyring: service "trialdesk", user name
+# "USER@HOST" as in the URL (docs/deployment.md).
+KEYRING_SERVICE = "trialdesk"
+
+
+def keyring_password(url: URL) -> str | None:
+    """The keyring's password for this URL's user and host; None if there is none or the
+    machine has no usable keyring (libpq's ~/.pgpass or PGPASSFILE come next)."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        return keyring.get_password(KEYRING_SERVICE, f"{url.username}@{url.host}")
+    except KeyringError:
+        return None
+
+
+def connect_url(url: str, password: str | None = None) -> URL:
+    """The URL to connect with: a PostgreSQL URL without a password gets `password` (typed
+    at a prompt) or the keyring's; never rendered as text, so it is printed nowhere."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or parsed.password or not parsed.username:
+        return parsed
+    secret = password or keyring_password(parsed)
+    return parsed.set(password=secret) if secret else parsed
+
+
+def make_engine(url: str, password: str | None = None) -> Engine:
     url = resolve_url(url)
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        create_private(path)
     try:
-        engine = create_engine(url, pool_pre_ping=path is None)
+        engine = create_engine(connect_url(url, password), pool_pre_ping=path is None)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DatabaseUrlError(f"cannot use {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":

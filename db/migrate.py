@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
-from db.engine import sqlite_path
+from db.engine import create_private, sqlite_path
 from db.models import utcnow
 
 if TYPE_CHECKING:
@@ -84,7 +84,8 @@ def upgrade(engine: Engine) -> Path | None:
         backup = path.with_name(f"{path.name}.before-{head}-{utcnow():%Y%m%dT%H%M%S}.bak")
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        shutil.copy2(path, backup)
+        create_private(backup)  # the copy is as private as a new database
+        shutil.copyfile(path, backup)
     if current is None and inspect(engine).get_table_names():
         raise SchemaTooNewError("this database has tables but no TrialDesk schema version; "
                                 "it is not a TrialDesk database")

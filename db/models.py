@@ -67,6 +67,10 @@ class User(Versioned, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # failed sign-ins in the current window, and the lockout they caused (services.accounts)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     __mapper_args__ = {"version_id_col": Versioned.version}
 
     def audit_key(self) -> str:

@@ -12,10 +12,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import audit
-from db.engine import WRITE_OPTIONS, DatabaseUrlError, make_engine, resolve_url
+from db.engine import (
+    KEYRING_SERVICE,
+    WRITE_OPTIONS,
+    DatabaseUrlError,
+    make_engine,
+    resolve_url,
+)
 from db.migrate import SchemaTooNewError, upgrade
 from db.models import Study
-from services.errors import PermissionDenied, Refused
+from services.errors import PasswordNeeded, PermissionDenied, Refused
 from trialcore.protocol import Protocol, parse_protocol
 from trialcore.roles import allowed, roles_with
 
@@ -29,16 +35,23 @@ class Actor:
 class App:
     """One open TrialDesk database, migrated to the current schema."""
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, password: str | None = None):
+        """`password`: for a PostgreSQL URL without one, typed by the user; else the OS
+        keyring's (db.engine.KEYRING_SERVICE), else libpq's ~/.pgpass or PGPASSFILE."""
         try:
             self.url = resolve_url(url)
-            self.engine = make_engine(self.url)
+            self.engine = make_engine(self.url, password)
             self.backup = upgrade(self.engine)
         except (DatabaseUrlError, SchemaTooNewError) as exc:
             raise Refused(str(exc)) from exc
         except OperationalError as exc:
-            raise Refused(f"cannot open the database {self.safe_url}: "
-                          f"{str(exc.orig).strip()}") from exc
+            reason = str(exc.orig).strip()
+            if "no password supplied" in reason or "password authentication failed" in reason:
+                raise PasswordNeeded(
+                    f"cannot open the database {self.safe_url}: {reason.splitlines()[-1]}; "
+                    f"keep its password in the OS keyring (service {KEYRING_SERVICE!r}, user "
+                    f"'USER@HOST'), in ~/.pgpass or PGPASSFILE, or type it when asked") from exc
+            raise Refused(f"cannot open the database {self.safe_url}: {reason}") from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         audit.install(self.sessions)
 
@@ -48,6 +61,14 @@ class App:
         from sqlalchemy.engine import make_url
 
         return make_url(self.url).render_as_string(hide_password=True)
+
+    @property
+    def url_without_password(self) -> str:
+        """The URL to print for reopening the database: no password at all, so whoever
+        uses it gets theirs from the keyring, ~/.pgpass or a prompt."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url)._replace(password=None).render_as_string(hide_password=False)
 
     @property
     def dialect(self) -> str:

@@ -36,7 +36,7 @@ from services.study import init_study
 PROTOCOL = Path(__file__).resolve().parent.parent / "resources" / "reference_protocol.toml"
 STAGES = ("setup", "running", "locked", "unblinded")
 ACCOUNTS = (
-    ("admin", "admin", "demo-admin"),
+    ("admin", "admin", "demo-administrator"),
     ("cora", "coordinator", "demo-coordinator"),
     ("ivan", "investigator", "demo-investigator"),
     ("mona", "monitor", "demo-monitor"),

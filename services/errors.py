@@ -24,3 +24,8 @@ class NotFound(Refused):
 
 class Conflict(Refused):
     """Someone else saved the same record first; the caller must reload."""
+
+
+class PasswordNeeded(Refused):
+    """The database server asked for a password that neither the URL, the keyring nor
+    ~/.pgpass gave: a front end may ask the user and open it again with one."""

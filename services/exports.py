@@ -32,7 +32,7 @@ from openpyxl import Workbook
 from openpyxl.cell import _writer as _cell_writer
 from openpyxl.compat import safe_string as _openpyxl_text
 
-from services import dataset
+from services import anchors, dataset
 from services.context import Actor, App, require
 from services.errors import Refused
 from services.export_tables import (
@@ -315,17 +315,20 @@ def export(app: App, actor: Actor, path: str | Path, kind: str = "long", *,
     check_folder(folder)
     with app.read() as s:
         data = dataset.load(s, app.protocol)
+        provenance = {**anchors.head(s), "export": kind, "file": path.name}
     if kind == "bids":
         participants, sessions = bids_participants(data), bids_sessions(data)
         rows = participants.height + sum(t.height for t in sessions.values())
         with _staging(folder, rows, progress, cancelled) as writer:
             _bids(writer, path, participants, sessions)
+            writer.json(path / "trialdesk_provenance.json", provenance)
             files = writer.commit()
     else:
         table = long_table(data) if kind == "long" else wide_table(data)
         rows = table.height
         with _staging(folder, rows, progress, cancelled) as writer:
             _table_file(writer, path, table)
+            writer.json(path.with_name(f"{path.stem}_provenance.json"), provenance)
             files = writer.commit()
     return ExportResult(kind, str(path), files, rows, data.unblinded)
 

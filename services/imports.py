@@ -485,7 +485,7 @@ def provenance(app: App, actor: Actor, participant: object | None = None) -> lis
     """Which import each stored value came from (None: entered another way)."""
     from services.participants import number_of
 
-    require(actor, "study.read")
+    require(actor, "data.read")
     with app.read() as s:
         people = select(Participant.id, Participant.label).order_by(Participant.number)
         if participant is not None:

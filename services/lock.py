@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from db.audit import head_hash, verify
 from db.models import (
+    AuditEntry,
     ImportRecord,
     Observation,
     Participant,
@@ -280,5 +281,9 @@ def certificate(app: App, actor: Actor) -> dict[str, Any] | None:
             return None
         current = data_digest(s)
         title = s.scalar(select(Study.title))
+        # the signed head's place in the trail: a receipt (services.anchors) kept with the
+        # certificate; a trail rebuilt since no longer holds that hash at all
+        seq = s.scalar(select(AuditEntry.seq).where(AuditEntry.hash == row.audit_head))
     return {"study": title, **_record(row).as_dict(), "current_digest": current,
-            "data_unchanged": current == row.data_digest}
+            "data_unchanged": current == row.data_digest, "audit_entries": seq or 0,
+            "audit_head_in_trail": seq is not None}

@@ -215,7 +215,7 @@ class _VisitFacts:
 def participant_plots(app: App, actor: Actor, participant: object,
                       today: dt.date | None = None) -> ParticipantPlotData:
     """Everything the participant's plots draw, from one data query."""
-    require(actor, "study.read")
+    require(actor, "data.read")
     protocol = app.protocol
     number = number_of(app, participant)
     with app.read() as s:
@@ -442,7 +442,7 @@ def group_plot(app: App, actor: Actor, measure: str) -> GroupPlotData:
     The values are those the analysis counts (trialcore.counted): none stored on a
     visit logged missed or cancelled, no scan whose quality check failed; `left_out`
     says how many were left out and why."""
-    require(actor, "study.read")
+    require(actor, "data.read")
     protocol = app.protocol
     spec = _measure(protocol, measure)
     strata = list(protocol.strata)

@@ -28,7 +28,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db:
     """Run `trialdesk --db DB ARGS` with the given user and secrets in the environment."""
     for key in ("TRIALDESK_USER", "TRIALDESK_PASSWORD", "TRIALDESK_PASSPHRASE",
                 "TRIALDESK_EMERGENCY_PASSPHRASE", "TRIALDESK_NEW_PASSWORD",
-                "TRIALDESK_DISPENSING_PASSPHRASE"):
+                "TRIALDESK_DISPENSING_PASSPHRASE", "TRIALDESK_SIGNATURE_PASSWORD"):
         monkeypatch.delenv(key, raising=False)
     if user:
         monkeypatch.setenv("TRIALDESK_USER", user)

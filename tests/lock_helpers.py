@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from db.audit import head_hash
 from db.models import (
+    AuditEntry,
     ImportRecord,
     Observation,
     Participant,
@@ -106,11 +106,16 @@ def ready_to_lock(app: App) -> dict[str, Actor]:
 
 
 def state(app: App) -> tuple[object, ...]:
-    """Stage, audit head and the lock/unblinding rows: equal before and after = nothing written."""
+    """Stage, audit head and the lock/unblinding rows: equal before and after = nothing written.
+
+    The head is that of the last entry other than a sign-in's: a refused signature is a
+    failed sign-in, recorded (and counted towards a lockout) on purpose."""
     with app.read() as s:
         counts = tuple(s.scalar(select(func.count()).select_from(m))
                        for m in (StudyLock, Unblinding, RevealedCondition))
-        return s.scalar(select(Study.stage)), head_hash(s), counts
+        head = s.scalar(select(AuditEntry.hash).where(AuditEntry.action.not_like("sign_in%"))
+                        .order_by(AuditEntry.seq.desc()).limit(1))
+        return s.scalar(select(Study.stage)), head, counts
 
 
 def ready_app(db_url: str, tmp: pytest.TempPathFactory) -> App:

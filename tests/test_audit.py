@@ -7,18 +7,17 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from services import audit_trail, imports, participants
 from services.context import Actor, App
 from services.errors import Refused
 from tests.importers.files import write_csv
 from tests.importers.helpers import baseline_study
+from tests.tamper import rewrite_audit_log
 
 
 def _raw(app: App, sql: str) -> None:
-    with app.engine.connect() as conn, conn.begin():
-        conn.execute(text(sql))
+    rewrite_audit_log(app, sql)
 
 
 @pytest.fixture

@@ -86,9 +86,12 @@ def test_the_issue_3_workflow_on_the_command_line(users: str, app: App, tmp_path
     with (tmp_path / "kits.csv").open(newline="") as fh:
         kit = next(row for row in csv.DictReader(fh) if row["code"] == code)
 
-    r = run("ivan", "--json", "unblind", "--emergency", "P001", **SECRETS)
+    sign = {"TRIALDESK_SIGNATURE_PASSWORD": PASSWORDS["ivan"], **SECRETS}
+    r = run("ivan", "--json", "unblind", "--emergency", "P001", **sign)
     assert r.code == 1 and "needs a reason" in r.json["error"]
     r = run("ivan", "--json", "unblind", "--emergency", "P001", "--reason", "allergy", **SECRETS)
+    assert r.code == 1 and "TRIALDESK_SIGNATURE_PASSWORD" in r.json["error"]
+    r = run("ivan", "--json", "unblind", "--emergency", "P001", "--reason", "allergy", **sign)
     assert r.code == 0, r.out
     assert next(v for v in r.json["visits"] if v["code"] == code)["condition"] == kit["condition"]
     r = run("ivan", "--json", "unblind", "--reason", "end of study")

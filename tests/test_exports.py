@@ -180,7 +180,8 @@ def test_export_on_the_command_line(app: App, db_url: str, out: Path,
             "--kind", "wide", user="cora", password=password(ACTORS["cora"]))
     assert r.code == 0, r.out
     assert r.json["blinded"] is True and r.json["rows"] == 3
-    assert r.json["files"] == [str(out / "w.csv"), str(out / "w_dictionary.csv")]
+    assert r.json["files"] == [str(out / "w.csv"), str(out / "w_dictionary.csv"),
+                               str(out / "w_provenance.json")]
     r = cli(capsys, monkeypatch, db_url, "export", str(out / "nowhere" / "x.csv"),
             user="cora", password=password(ACTORS["cora"]))
     assert r.code == 1 and f"cannot write to {out / 'nowhere'}" in r.err

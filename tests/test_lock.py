@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from db.audit import head_hash
 from db.models import Study, Visit
@@ -35,6 +35,7 @@ from tests.lock_helpers import (
     ready_app,
     state,
 )
+from tests.tamper import rewrite_audit_log
 
 
 @pytest.fixture
@@ -90,8 +91,7 @@ def test_every_open_item_is_listed_and_locking_refused(app: App,
         missed = s.scalar(select(Visit).join(Visit.participant).where(Visit.visit == "dose3")
                           .where(Visit.participant.has(label="P002")))
         missed.status, missed.reason = "missed", ""
-    with app.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_log SET reason = 'edited' WHERE seq = 2"))
+    rewrite_audit_log(app, "UPDATE audit_log SET reason = 'edited' WHERE seq = 2")
     items = {i.key: i for i in lock.checklist(app, ivan)}
     assert not items["visits"].ok and not items["deviations"].ok and not items["audit"].ok
     assert [p.record for p in items["visits"].problems] == [
@@ -205,16 +205,21 @@ def test_lock_and_unlock_on_the_command_line(app: App, db_url: str,
     before = state(app)
     r = cli(capsys, monkeypatch, db_url, "lock", "--reason", "final", user="ivan",
             password=ivan)
+    assert r.code == 1 and "TRIALDESK_SIGNATURE_PASSWORD" in r.err
+    r = cli(capsys, monkeypatch, db_url, "lock", "--reason", "final", user="ivan",
+            password=ivan, TRIALDESK_SIGNATURE_PASSWORD=ivan)
     assert r.code == 0 and "I approve the lock of this study" in r.out
     r = cli(capsys, monkeypatch, db_url, "--json", "lock", "--show", user="stella",
             password=password(ACTORS["stella"]))
     assert r.json["locked"] is True and r.json["data_unchanged"] is True
+    assert r.json["audit_head_in_trail"] is True and r.json["audit_entries"] > 10
     assert r.json["signer"] == "ivan" and r.json["reason"] == "final"
     r = cli(capsys, monkeypatch, db_url, "--json", "unlock", "--reason", "query", user="cora",
-            password=password(ACTORS["cora"]))
+            password=password(ACTORS["cora"]),
+            TRIALDESK_SIGNATURE_PASSWORD=password(ACTORS["cora"]))
     assert r.code == 1 and "investigator" in r.json["error"]
     r = cli(capsys, monkeypatch, db_url, "--json", "unlock", "--reason", "query", user="ivan",
-            password=ivan)
+            password=ivan, TRIALDESK_SIGNATURE_PASSWORD=ivan)
     assert r.code == 0 and r.json["active"] is False and r.json["void_reason"] == "query"
     assert state(app)[0] == before[0] == "running"
     r = cli(capsys, monkeypatch, db_url, "--json", "lock", "--show", user="ivan",

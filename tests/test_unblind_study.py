@@ -127,16 +127,18 @@ def test_a_second_unblinding_is_refused(app: App) -> None:
 
 def test_unblind_on_the_command_line(app: App, db_url: str, capsys: pytest.CaptureFixture[str],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    secrets = {"TRIALDESK_PASSPHRASE": PASSPHRASE}
+    secrets = {"TRIALDESK_PASSPHRASE": PASSPHRASE,
+               "TRIALDESK_SIGNATURE_PASSWORD": password(ACTORS["stella"])}
     r = cli(capsys, monkeypatch, db_url, "--json", "unblind", "--reason", "analysis",
             user="stella", password=password(ACTORS["stella"]), **secrets)
     assert r.code == 1 and "only after it is locked" in r.json["error"]
     r = cli(capsys, monkeypatch, db_url, "lock", "--reason", "final", user="ivan",
-            password=password(ACTORS["ivan"]))
+            password=password(ACTORS["ivan"]),
+            TRIALDESK_SIGNATURE_PASSWORD=password(ACTORS["ivan"]))
     assert r.code == 0 and "Study locked" in r.out
     r = cli(capsys, monkeypatch, db_url, "--json", "unblind", "--reason", "analysis",
             user="stella", password=password(ACTORS["stella"]),
-            TRIALDESK_PASSPHRASE="wrong passphrase!")
+            **{**secrets, "TRIALDESK_PASSPHRASE": "wrong passphrase!"})
     assert r.code == 1 and "wrong sealing passphrase" in r.json["error"]
     r = cli(capsys, monkeypatch, db_url, "--json", "unblind", "--reason", "analysis",
             user="stella", password=password(ACTORS["stella"]), **secrets)

@@ -41,12 +41,6 @@ def check_password(password: str, stored: str) -> bool:
 MIN_SCORE = 3
 
 
-def password_problem(password: str) -> str | None:
-    if len(password) < MIN_LENGTH:
-        return f"a password needs at least {MIN_LENGTH} characters"
-    return None
-
-
 def weakness(secret: str, *, user_inputs: Sequence[str] = (),
                      what: str = "password") -> str | None:
     """Why `secret` is too weak to protect a trial, or None when it is strong enough.

@@ -29,8 +29,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "emergency.unblind": frozenset({"investigator"}),
     "analysis.run": frozenset({"statistician", "investigator"}),
     "data.export": frozenset({"coordinator", "investigator", "monitor", "statistician"}),
-    "audit.read": frozenset({"coordinator", "investigator", "monitor", "randomizer",
-                             "statistician", "admin"}),
+    # outcome values however shown (import values, plots): whoever may export them
+    "data.read": frozenset({"coordinator", "investigator", "monitor", "statistician"}),
+    # the trail holds before/after values: blinded readers of outcome data only (not the
+    # admin, and not the randomizer, who knows the allocation)
+    "audit.read": frozenset({"coordinator", "investigator", "monitor", "statistician"}),
     "values.enter": frozenset({"coordinator"}),
     "queries.read": frozenset({"coordinator", "investigator", "monitor"}),
     "queries.raise": frozenset({"monitor"}),

@@ -20,8 +20,9 @@ def handle(cli: Cli) -> Result:
     lines = [f"Demo study (synthetic data) at stage {built.stage} in {data['db']}",
              "Accounts (user / role / password):"]
     lines += [f"  {a['user']:<8} {a['role']:<13} {a['password']}" for a in built.accounts]
+    reopen = f" --db {cli.app.url_without_password}" if cli.args.db else ""
     lines += [f"Sealing passphrase (randomizer): {demo.PASSPHRASE}",
               f"Dispensing passphrase (pharmacist): {demo.DISPENSING_PASSPHRASE}",
               f"Emergency passphrase (investigator): {demo.EMERGENCY_PASSPHRASE}",
-              "Open it with: python main.py" + (f" --db {cli.args.db}" if cli.args.db else "")]
+              f"Open it with: python main.py{reopen}"]
     return Result(data, "\n".join(lines))

@@ -38,6 +38,10 @@ def _record_text(title: str, r: dict[str, object]) -> str:
     if r.get("voided_at"):
         rows += [("voided by", r["voided_by"]), ("voided at", r["voided_at"]),
                  ("void reason", r["void_reason"])]
+    if "audit_entries" in r:
+        rows.append(("audit trail", f"entry {r['audit_entries']} is the signed head"
+                     if r["audit_head_in_trail"] else
+                     "REWRITTEN: the signed head is no longer in the trail"))
     if "data_unchanged" in r:
         rows.append(("data now", "unchanged since the lock" if r["data_unchanged"]
                      else f"CHANGED: digest is now {r['current_digest']}"))
@@ -54,8 +58,7 @@ def handle_lock(cli: Cli) -> Result:
     if a.show:
         return _show(cli)
     actor = cli.actor
-    password = cli.secret("TRIALDESK_PASSWORD",
-                          f"{actor.name}, re-enter your password to sign \"{lock.MEANING}\"")
+    password = cli.signature(lock.MEANING)
     record = lock.lock(app, actor, a.reason, password).as_dict()
     return Result(record, _record_text("Study locked: its data are final.", record))
 
@@ -73,7 +76,6 @@ def _show(cli: Cli) -> Result:
 
 def handle_unlock(cli: Cli) -> Result:
     actor = cli.actor
-    password = cli.secret("TRIALDESK_PASSWORD", f"{actor.name}, re-enter your password to "
-                          f"sign \"{lock.UNLOCK_MEANING}\"")
+    password = cli.signature(lock.UNLOCK_MEANING)
     record = lock.unlock(cli.app, actor, cli.args.reason, password).as_dict()
     return Result(record, _record_text("Study unlocked: the lock signature is void.", record))

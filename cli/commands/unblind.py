@@ -21,7 +21,7 @@ def handle(cli: Cli) -> Result:
     if a.emergency is None:
         return handle_study(cli)
     app, actor = cli.app, cli.actor
-    password = cli.secret("TRIALDESK_PASSWORD", f"Password for {actor.name} (signature)")
+    password = cli.signature(f"I open the emergency envelope of {a.emergency}")
     opened = unblinding.emergency(app, actor, a.emergency, a.reason,
                                   cli.emergency_passphrase(), password)
     lines = [f"Emergency envelope of {opened['participant']} opened by {opened['opened_by']} "
@@ -35,8 +35,7 @@ def handle_study(cli: Cli) -> Result:
     """The whole study: refused before any secret is asked for if it is not locked."""
     unblinding.require_locked(cli.app)
     app, actor = cli.app, cli.actor
-    password = cli.secret("TRIALDESK_PASSWORD", f"{actor.name}, re-enter your password to "
-                          f"sign \"{unblinding.STUDY_MEANING}\"")
+    password = cli.signature(unblinding.STUDY_MEANING)
     done = unblinding.unblind_study(app, actor, cli.args.reason, cli.passphrase(), password)
     return Result(done, f"Study unblinded by {done['unblinded_by']} at {done['at']} "
                   f"({done['reason']}): conditions of {done['visits']} dosing visits of "

@@ -1,1 +1,1 @@
-"""Accounts: signing in."""
+"""Accounts: signing in, the admin's account management, your own password, signing out."""

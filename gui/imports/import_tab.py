@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.audit.receipt import ReceiptButton
 from gui.common.read_only import mark_write
 from gui.common.table_model import Column, FilterProxy, RowTableModel
 from gui.common.widgets import row_table
@@ -62,10 +63,13 @@ class ImportsTab(QWidget):
             mark_write(import_button)
             bar.addWidget(import_button)
         bar.addWidget(self.filter, 1)
-        self.sources = ValueSources(app, actor, self)
+        self.receipt_button = ReceiptButton(app, actor, self)  # after an import: keep its head
+        bar.addWidget(self.receipt_button)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
-        split.addWidget(self.sources)
+        if allowed(actor.role, "data.read"):  # the values themselves: as for an export
+            self.sources = ValueSources(app, actor, self)
+            split.addWidget(self.sources)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(split, 1)

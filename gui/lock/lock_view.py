@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.audit.receipt import ReceiptButton
 from gui.common.events import events
 from gui.common.jobs import Cancelled, Job, JobRunner, Progress
 from gui.lock.lock_certificate import CertificateDialog
@@ -99,9 +100,10 @@ class LockView(QWidget):
         self.lock_button.setVisible(allowed(actor.role, "study.lock"))
         self.unlock_button.setVisible(allowed(actor.role, "study.lock"))
         self.unblind_button.setVisible(allowed(actor.role, "study.unblind"))
+        self.receipt_button = ReceiptButton(app, actor, self)  # after a lock: keep its head
         bar = QHBoxLayout()
         for button in (self.recheck_button, self.lock_button, self.unlock_button,
-                       self.unblind_button, self.certificate_button):
+                       self.unblind_button, self.certificate_button, self.receipt_button):
             bar.addWidget(button)
         bar.addStretch(1)
         layout = QVBoxLayout(self)

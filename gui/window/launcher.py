@@ -9,13 +9,14 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox
 
+from gui.accounts.database_password import DatabasePasswordDialog
 from gui.accounts.login_dialog import LoginDialog
 from gui.common.messages import show_message
 from gui.window.main_window import MainWindow
 from gui.window.study_files import StudyFiles
 from gui.window.welcome_dialog import WelcomeDialog
 from services.context import Actor, App
-from services.errors import Refused
+from services.errors import PasswordNeeded, Refused
 
 
 class Launcher(QObject):
@@ -30,11 +31,14 @@ class Launcher(QObject):
         self.dialog: QDialog | None = None
         self.message: QMessageBox | None = None
 
-    def open(self, url: str | None) -> None:
+    def open(self, url: str | None, password: str | None = None) -> None:
         """Open a database: sign in if it holds a study, else offer to make or open one."""
         try:
-            app = App(url)
+            app = App(url, password)
             has_study = app.has_study()
+        except PasswordNeeded as exc:
+            self.ask_password(url, exc.message)
+            return
         except Refused as exc:
             self.welcome("TrialDesk could not open that database.")
             self.message = show_message(self.dialog, "Cannot open the database", exc.message)
@@ -45,6 +49,13 @@ class Launcher(QObject):
         path = app.url.removeprefix("sqlite:///") if app.url.startswith("sqlite:///") else ""
         self.welcome(f"{app.safe_url} holds no study yet.", path)
         app.close()
+
+    def ask_password(self, url: str | None, why: str) -> None:
+        """The server wants a password nothing else gave: ask, then open again with it."""
+        dialog = DatabasePasswordDialog(url or "", why, self.window)
+        dialog.accepted.connect(lambda: self.open(url, dialog.password.text()))
+        dialog.rejected.connect(self._quit_if_no_window)
+        self._show(dialog)
 
     def welcome(self, text: str, default_database: str = "") -> None:
         dialog = WelcomeDialog(text, default_database,
@@ -65,6 +76,7 @@ class Launcher(QObject):
         old, self.window = self.window, MainWindow(app, actor)
         self._connect(self.window.files)
         self.window.closed.connect(self._window_closed)
+        self.window.signed_out.connect(self._signed_out)
         self.window.show()
         if old:
             old.close()
@@ -83,6 +95,13 @@ class Launcher(QObject):
         if window is self.window:
             self.window = None
             self.quit_requested.emit()
+
+    def _signed_out(self, window: MainWindow) -> None:
+        """The database stays open for whoever signs in next; cancelling that quits."""
+        window.deleteLater()
+        if window is self.window:
+            self.window = None
+        self.login(window.app)
 
     def _quit_if_no_window(self) -> None:
         if self.window is None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import Signal, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
+from gui.accounts.menu import AccountMenu
 from gui.audit.audit_jobs import VerifyAuditJob, VerifyResult, export_audit, verify_text
 from gui.audit.audit_view import AuditView
 from gui.common.events import events
@@ -36,6 +37,7 @@ class MainWindow(QMainWindow):
     is the launcher's business: the window only passes the choice on (self.files)."""
 
     closed = Signal(object)  # this window, once closed
+    signed_out = Signal(object)  # this window, closed by Account → Sign out
 
     def __init__(self, app: App, actor: Actor, parent: QWidget | None = None):
         super().__init__(parent)
@@ -47,6 +49,7 @@ class MainWindow(QMainWindow):
         self.export_dialog: QFileDialog | None = None
         self.data_export: ExportDialog | None = None
         self.participant: str | None = None  # the last one announced on the events hub
+        self.signing_out = False
         self.tabs = QTabWidget(documentMode=True)
         for title, factory in TABS:
             self.tabs.addTab(TabPage(partial(factory, app, actor, self)), title)
@@ -75,6 +78,8 @@ class MainWindow(QMainWindow):
         export.setEnabled(self.can_read_audit)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.account_menu = AccountMenu(self)
+        self.menuBar().addMenu(self.account_menu)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About TrialDesk", self.about)
 
@@ -197,8 +202,13 @@ class MainWindow(QMainWindow):
             f"Database: {self.app.safe_url}\nQt {qVersion()}",
             icon=QMessageBox.Icon.Information)
 
+    def sign_out(self) -> None:
+        """Close this window; the launcher asks who signs in next, on the same database."""
+        self.signing_out = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         for runner in self.findChildren(JobRunner):  # the tabs' runners too
             runner.cancel_all()
         super().closeEvent(event)
-        self.closed.emit(self)
+        (self.signed_out if self.signing_out else self.closed).emit(self)

@@ -19,6 +19,7 @@ from importlib import import_module
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from services.context import Actor, App
+from trialcore.roles import allowed
 
 TabFactory = Callable[[App, Actor, QWidget], QWidget]
 
@@ -32,6 +33,19 @@ def lazy(module: str, name: str) -> TabFactory:
     return build
 
 
+def needs(permission: str, factory: TabFactory) -> TabFactory:
+    """`factory`'s tab for a role with `permission`; a note for the others."""
+
+    def build(app: App, actor: Actor, parent: QWidget) -> QWidget:
+        if allowed(actor.role, permission):
+            return factory(app, actor, parent)
+        from gui.common.widgets import placeholder
+
+        return placeholder(f"This tab is not shown to the {actor.role} role.", parent)
+
+    return build
+
+
 TABS: list[tuple[str, TabFactory]] = [
     ("Dashboard", lazy("gui.dashboard.dashboard_view", "DashboardView")),
     ("Participants", lazy("gui.participants.participants_view", "ParticipantsView")),
@@ -39,10 +53,12 @@ TABS: list[tuple[str, TabFactory]] = [
     ("Due", lazy("gui.visits.due_view", "DueView")),
     ("Randomization", lazy("gui.randomization.allocation_tab", "AllocationTab")),
     ("Imports", lazy("gui.imports.import_tab", "ImportsTab")),
-    ("Participant plots", lazy("gui.plots.participant_tab", "ParticipantPlotsTab")),
-    ("Group plots", lazy("gui.plots.group_view", "GroupView")),
-    ("Queries", lazy("gui.monitoring.queries_view", "queries_tab")),
-    ("Adverse events", lazy("gui.safety.adverse_events_view", "adverse_events_tab")),
+    ("Participant plots", needs("data.read", lazy("gui.plots.participant_tab",
+                                                  "ParticipantPlotsTab"))),
+    ("Group plots", needs("data.read", lazy("gui.plots.group_view", "GroupView"))),
+    ("Queries", needs("queries.read", lazy("gui.monitoring.queries_view", "queries_tab"))),
+    ("Adverse events", needs("ae.read", lazy("gui.safety.adverse_events_view",
+                                             "adverse_events_tab"))),
     ("Lock", lazy("gui.lock.lock_view", "LockView")),
     ("Analysis", lazy("gui.analysis.analysis_view", "AnalysisView")),
     ("Audit trail", lazy("gui.audit.audit_view", "audit_tab")),

@@ -1,7 +1,7 @@
 """data capture and monitoring: data queries and their messages, SDV marks, adverse events
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 
 Hand-entered values need no new column: a hand entry is written through the import
 path with an `imports` row of kind "entry" (who, when), so observations and
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,122 @@
+"""accounts lock out after failed sign-ins; the audit log and the sealed list in use are fixed
+
+Revision ID: 0005
+Revises: 0004
+
+- users: `failed_logins`, `failed_since` and `locked_until` count failed sign-ins
+  (services/accounts.py: 5 within 15 minutes lock the account for 15 minutes).
+- audit_log: append-only in the database itself. UPDATE and DELETE (and TRUNCATE
+  on PostgreSQL) are refused by triggers, so a raw SQL client or a script with the
+  app's credentials cannot rewrite history. A schema owner can still drop the
+  triggers: docs/deployment.md runs the app as a role that owns nothing.
+- the sealed allocation once in use (a participant holds a slot): its sealed keys
+  and dose codes are never changed or deleted, its slots never deleted and a
+  slot's participant never changed, so the blind that protects the data cannot
+  be swapped behind the app's back. Before anyone is enrolled the list may still
+  be replaced (TrialDesk's `allocation generate --replace`).
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0005'
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+IN_USE = "EXISTS (SELECT 1 FROM allocation_slots WHERE participant_id IS NOT NULL)"
+M_AUDIT = "audit_log is append-only: entries are never changed or deleted"
+M_SEALED = "the allocation list is in use: {table} can never be changed or deleted"
+M_SLOT = ("the allocation list is in use: slots are never deleted and the participant "
+          "of a slot never changes")
+
+# (name, event, table, condition, message) for SQLite
+SQLITE_TRIGGERS = [
+    ("append_only_audit_log_update", "UPDATE", "audit_log", "1", M_AUDIT),
+    ("append_only_audit_log_delete", "DELETE", "audit_log", "1", M_AUDIT),
+    *((f"sealed_{t}_{e.lower()}", e, t, IN_USE, M_SEALED.format(table=t))
+      for t in ("sealed_keys", "dose_codes") for e in ("UPDATE", "DELETE")),
+    ("sealed_allocation_slots_delete", "DELETE", "allocation_slots", IN_USE, M_SLOT),
+    ("sealed_allocation_slots_update", "UPDATE", "allocation_slots",
+     "OLD.participant_id IS NOT NULL AND (NEW.participant_id IS NOT OLD.participant_id "
+     "OR NEW.stratum IS NOT OLD.stratum OR NEW.position IS NOT OLD.position)", M_SLOT),
+]
+
+
+def _pg_function(name: str, body: str) -> str:
+    return (f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
+            f"SET search_path FROM CURRENT AS $fn$\nBEGIN\n{body}\nEND\n$fn$")
+
+
+PG_FUNCTIONS = {
+    "trialdesk_append_only": _pg_function("trialdesk_append_only",
+                                          f"  RAISE EXCEPTION '{M_AUDIT}';"),
+    "trialdesk_guard_sealed": _pg_function("trialdesk_guard_sealed", f"""  IF {IN_USE} THEN
+    RAISE EXCEPTION 'the allocation list is in use: % can never be changed or deleted',
+      TG_TABLE_NAME;
+  END IF;
+  RETURN NULL;"""),
+    "trialdesk_guard_slots": _pg_function("trialdesk_guard_slots", f"""  IF TG_OP = 'UPDATE' THEN
+    IF OLD.participant_id IS NOT NULL AND (NEW.participant_id IS DISTINCT FROM OLD.participant_id
+       OR NEW.stratum IS DISTINCT FROM OLD.stratum OR NEW.position IS DISTINCT FROM OLD.position)
+    THEN
+      RAISE EXCEPTION '{M_SLOT}';
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF {IN_USE} THEN
+    RAISE EXCEPTION '{M_SLOT}';
+  END IF;
+  RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NULL END;"""),
+}
+
+# (trigger, table, timing and events, level, function)
+PG_TRIGGERS = [
+    ("append_only_audit_log", "audit_log", "BEFORE UPDATE OR DELETE", "ROW",
+     "trialdesk_append_only"),
+    ("append_only_audit_log_truncate", "audit_log", "BEFORE TRUNCATE", "STATEMENT",
+     "trialdesk_append_only"),
+    *((f"sealed_{t}", t, "BEFORE UPDATE OR DELETE OR TRUNCATE", "STATEMENT",
+       "trialdesk_guard_sealed") for t in ("sealed_keys", "dose_codes")),
+    ("sealed_allocation_slots", "allocation_slots", "BEFORE UPDATE OR DELETE", "ROW",
+     "trialdesk_guard_slots"),
+    ("sealed_allocation_slots_truncate", "allocation_slots", "BEFORE TRUNCATE", "STATEMENT",
+     "trialdesk_guard_slots"),
+]
+
+
+def _users_columns() -> None:
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('failed_logins', sa.Integer(), nullable=False,
+                                      server_default='0'))
+        batch_op.add_column(sa.Column('failed_since', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('locked_until', sa.DateTime(), nullable=True))
+
+
+def upgrade() -> None:
+    _users_columns()
+    if op.get_bind().dialect.name == "postgresql":
+        for sql in PG_FUNCTIONS.values():
+            op.execute(sql)
+        for name, table, events, level, function in PG_TRIGGERS:
+            op.execute(f"CREATE TRIGGER {name} {events} ON {table} FOR EACH {level} "
+                       f"EXECUTE FUNCTION {function}()")
+        return
+    for name, event, table, condition, message in SQLITE_TRIGGERS:
+        op.execute(f"CREATE TRIGGER {name} BEFORE {event} ON {table} FOR EACH ROW "
+                   f"WHEN {condition} BEGIN SELECT RAISE(ABORT, '{message}'); END")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for name, table, *_ in PG_TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        for name in PG_FUNCTIONS:
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    else:
+        for name, *_ in SQLITE_TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('locked_until')
+        batch_op.drop_column('failed_since')
+        batch_op.drop_column('failed_logins')

@@ -1,0 +1,49 @@
+"""Changing the audit trail as someone who owns the schema could: the append-only
+triggers (migration 0005) are taken off first, the way such an attacker would."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from services.context import App
+
+
+def rewrite_audit_log(app: App, *statements: str) -> None:
+    """Run `statements` (which may UPDATE or DELETE audit_log) with the guard removed."""
+    with app.engine.begin() as conn:
+        if app.dialect == "postgresql":
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+        else:
+            for name in ("append_only_audit_log_update", "append_only_audit_log_delete"):
+                conn.execute(text(f"DROP TRIGGER {name}"))
+        for sql in statements:
+            conn.execute(text(sql))
+        if app.dialect == "postgresql":
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+
+
+def rebuild_chain_after_rewriting(app: App, seq: int, reason: str) -> None:
+    """Give entry `seq` another reason and recompute every hash from it on, as anyone with
+    write access could: the chain checks out again, only a receipt kept elsewhere differs."""
+    from db.audit import _hashed_fields
+    from db.models import AuditEntry
+    from trialcore.audit_chain import entry_hash
+
+    with app.read() as s:
+        rows = [{c.name: getattr(e, c.key) for c in AuditEntry.__table__.columns}
+                for e in s.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+    prev = rows[seq - 2]["hash"] if seq > 1 else rows[0]["prev_hash"]
+    statements = []
+    for row in rows[seq - 1:]:
+        if row["seq"] == seq:
+            row["reason"] = reason
+        row["prev_hash"], row["hash"] = prev, entry_hash(prev, _hashed_fields(row))
+        prev = row["hash"]
+        quoted = reason.replace("'", "''")
+        statements.append(
+            f"UPDATE audit_log SET prev_hash = '{row['prev_hash']}', hash = '{row['hash']}'"
+            + (f", reason = '{quoted}'" if row["seq"] == seq else "")
+            + f" WHERE seq = {row['seq']}")
+    # the trail's recorded head (migration 0009) is a plain row: such an attacker moves it too
+    statements.append(f"UPDATE audit_head SET hash = '{prev}'")
+    rewrite_audit_log(app, *statements)
