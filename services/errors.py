@@ -24,3 +24,13 @@ class NotFound(Refused):
 
 class Conflict(Refused):
     """Someone else saved the same record first; the caller must reload."""
+
+
+class Busy(Refused):
+    """Another user held the database longer than we could wait; nothing was written and
+    trying again is safe."""
+
+
+class Collision(Conflict):
+    """Two users saved the same new record at the same moment and the database kept the
+    other's; nothing was written, and trying again reports what is there now."""

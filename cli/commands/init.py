@@ -12,7 +12,7 @@ from services.study import init_study
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("init", help="create a study from a protocol file")
     p.add_argument("protocol", help="protocol TOML file (see docs/protocol.md)")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, creates_study=True)
 
 
 def handle(cli: Cli) -> Result:
