@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from db.models import Study
 from services.context import Actor, App, require
+from services.dates import checked_days
 from services.errors import Refused
 from services.visits import VisitRow, list_visits
 
@@ -102,8 +103,8 @@ def export_calendar(app: App, actor: Actor, path: str | Path, days: int | None =
     path = Path(path)
     if path.suffix.lower() != ".ics":
         raise Refused(f"{path.name}: an iCalendar file name ends in .ics")
-    if days is not None and days < 0:
-        raise Refused(f"--days {days}: the number of days must be 0 or more")
+    if days is not None:
+        checked_days(days, "--days")
     today = today or dt.date.today()
     with app.read() as s:
         study = s.scalar(select(Study))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from db.models import AuditEntry, Participant
 from services.context import Actor, App, need_reason, require
+from services.dates import checked_date
 from services.errors import Conflict, NotFound, Refused
 from services.lifecycle import require_open
 from services.schedule import on_registration, on_withdrawal
@@ -116,7 +117,8 @@ def add(app: App, actor: Actor, text: object, *, stratum: str | None = None,
             number=number, label=label, status="registered", stratum=stratum,
             stratum_source="manual" if stratum else None,
             stratum_reason=(stratum_reason or "entered at registration") if stratum else None,
-            registered_on=registered_on or dt.date.today(), notes=notes,
+            registered_on=checked_date(registered_on or dt.date.today(), "registration date"),
+            notes=notes,
         )
         s.add(p)
         s.flush()
@@ -171,7 +173,7 @@ def withdraw(app: App, actor: Actor, text: object, reason: str | None,
         if p.status == "withdrawn":
             raise Refused(f"{p.label} was already withdrawn on {p.withdrawn_on}")
         p.status = "withdrawn"
-        p.withdrawn_on = on or dt.date.today()
+        p.withdrawn_on = checked_date(on or dt.date.today(), "withdrawal date")
         p.withdrawal_reason = reason
         on_withdrawal(s, p, reason)
         s.flush()

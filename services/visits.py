@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from db.models import AllocationSlot, DoseCode, Participant, Visit
 from services.codes import code_result
 from services.context import Actor, App, need_reason, require
+from services.dates import checked_date, checked_days
 from services.errors import Conflict, Refused
 from services.lifecycle import require_open
 from services.participants import check_version, label_of, last_editor, load
@@ -120,11 +121,12 @@ class Saved:
 def as_date(value: object, what: str = "date") -> dt.date:
     """A date from a date or YYYY-MM-DD text, else a refusal that says what was typed."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
+        return checked_date(value, what)
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        parsed = dt.date.fromisoformat(str(value).strip())
     except ValueError as exc:
         raise Refused(f"{what} {value!r} is not a date (use YYYY-MM-DD)") from exc
+    return checked_date(parsed, what)
 
 
 def visit_spec(protocol: Protocol, visit: str) -> VisitSpec:
@@ -149,8 +151,8 @@ def list_visits(app: App, actor: Actor, participant: object | None = None,
     days; visits of withdrawn participants are never due.
     """
     require(actor, "study.read")
-    if due_days is not None and due_days < 0:
-        raise Refused(f"--due {due_days}: the number of days must be 0 or more")
+    if due_days is not None:
+        checked_days(due_days, "--due")
     today = today or dt.date.today()
     horizon = DEFAULT_HORIZON_DAYS if due_days is None else due_days
     with app.read() as s:

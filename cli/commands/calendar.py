@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli.arguments import days
 from cli.runner import Cli, Result
 from services.calendar_export import export_calendar
 
@@ -11,7 +12,7 @@ from services.calendar_export import export_calendar
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("calendar", help="booked and upcoming visits as an iCalendar file")
     p.add_argument("file", help="the .ics file to write")
-    p.add_argument("--days", type=int, help="only the next N days (default: all upcoming)")
+    p.add_argument("--days", type=days, help="only the next N days (default: all upcoming)")
     p.set_defaults(handler=handle)
 
 
