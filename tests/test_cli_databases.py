@@ -82,17 +82,26 @@ def test_an_empty_database_is_not_made_a_study_by_a_command(db_url: str, capsys,
     assert tables(db_url) == []
 
 
-def test_a_failed_init_removes_what_it_created(db_url: str, tmp_path: Path, capsys,  # type: ignore[no-untyped-def]
-                                               monkeypatch) -> None:
-    bad = tmp_path / "bad.toml"
-    bad.write_text(Path(REFERENCE).read_text().replace('design = "crossover"',
-                                                       'design = "zigzag"'))
+@pytest.mark.parametrize("mistake", ["protocol", "user name"])
+def test_a_failed_init_leaves_no_database(db_url: str, tmp_path: Path, capsys,  # type: ignore[no-untyped-def]
+                                          monkeypatch, mistake: str) -> None:
+    """A bad protocol is refused before a database is made; a refusal once it is made (a
+    bad administrator name) removes the database again: file, folders or tables."""
+    protocol, admin = REFERENCE, "admin"
+    if mistake == "protocol":
+        protocol = str(tmp_path / "bad.toml")
+        Path(protocol).write_text(Path(REFERENCE).read_text().replace(
+            'design = "crossover"', 'design = "zigzag"'))
+    else:
+        admin = "no such name!"
     url = db_url
     if db_url.startswith("sqlite"):
         url = str(tmp_path / "new" / "folder" / "study.sqlite")
-    r = cli(capsys, monkeypatch, url, "--json", "init", str(bad), user="admin",
+    r = cli(capsys, monkeypatch, url, "--json", "init", protocol, user=admin,
             password=PASSWORDS["admin"])
-    assert r.code == 1 and "study.design" in one_error(r.out)["error"]
+    assert r.code == 1
+    assert ("study.design" if mistake == "protocol" else "not a valid user name") in \
+        one_error(r.out)["error"]
     if db_url.startswith("sqlite"):
         assert not (tmp_path / "new").exists()
     else:

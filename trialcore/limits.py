@@ -24,6 +24,7 @@ MAX_PARTICIPANT_NUMBER = 10**MAX_ID_DIGITS - 1
 
 # Text columns (db/models.py uses these lengths).
 TITLE_LENGTH = 300
+PROTOCOL_TITLE_LENGTH = 200  # leaves room for what the app appends (" [SYNTHETIC DEMO DATA]")
 NAME_LENGTH = 64  # visit ids, measure names, strata, user names
 CONDITION_CODE_LENGTH = 32
 LABEL_LENGTH = 32  # a participant's label: id prefix and number
