@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     edit.add_argument("--notes")
     edit.add_argument("--registered-on")
     edit.add_argument("--reason")
+    edit.add_argument("--expected-version", type=int,
+                      help="the version you saw (participants list); refused if someone "
+                      "changed the participant since")
     edit.set_defaults(handler=handle_edit)
     wd = actions.add_parser("withdraw", help="withdraw a participant (with a reason)")
     wd.add_argument("id")
@@ -74,7 +77,8 @@ def handle_edit(cli: Cli) -> Result:
         changes["registered_on"] = parse_date(a.registered_on, "--registered-on")
     if not changes:
         raise Refused("nothing to change: give --notes or --registered-on")
-    row = participants.edit(cli.app, cli.actor, a.id, changes, a.reason)
+    row = participants.edit(cli.app, cli.actor, a.id, changes, a.reason,
+                            expected_version=a.expected_version)
     return Result(row.as_dict(), f"Updated {row.label}")
 
 
