@@ -40,6 +40,7 @@ from trialcore.schedule import (
     classify_due,
     deviation,
 )
+from trialcore.visit_log import log_date_problem
 
 DEFAULT_HORIZON_DAYS = 14
 LOG_STATUSES = ("done", "missed")
@@ -416,11 +417,14 @@ def log(app: App, actor: Actor, participant: object, visit: str, *, date: object
                                 f"on {v.actual_date},")
         _not_before_start(app, p, spec, on)
         _check_anchors(protocol, p, spec, on)
+        problem = log_date_problem(status, on, _window(v), today)
+        if problem:
+            raise Refused(f"{p.label}: {problem}")
         warnings: list[str] = []
         if status == "missed":
             after = _missed(key, on, code, need_reason(reason, f"missed {key}"))
         else:
-            after = _done(s, p, spec, v, on, code, deviation_reason, today, warnings)
+            after = _done(s, p, spec, v, on, code, deviation_reason, warnings)
         before = (v.status, v.actual_date, v.kit_code, v.reason, v.deviation_days,
                   v.deviation_reason)
         if after == before:
@@ -444,11 +448,8 @@ def _missed(key: str, on: dt.date, code: str | None, reason: str) -> Logged:
 
 
 def _done(s: Session, p: Participant, spec: VisitSpec, v: Visit, on: dt.date,
-          code: str | None, deviation_reason: str | None, today: dt.date,
-          warnings: list[str]) -> Logged:
+          code: str | None, deviation_reason: str | None, warnings: list[str]) -> Logged:
     key = f"{p.label}/{spec.id}"
-    if on > today:
-        raise Refused(f"{key} cannot be done on {on}: that date has not come yet")
     kit = _checked_code(s, p, spec, key, code)
     sv = _window(v)
     days = deviation(sv, on)
