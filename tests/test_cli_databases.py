@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 import db.engine
 import services.context
 from services import participants
-from services.context import App
+from services.context import Actor, App
 from tests.cli_helpers import cli
 from tests.conftest import PASSWORDS, REFERENCE
 from tests.db_digest import digest
@@ -180,3 +180,45 @@ def test_a_race_lost_once_is_tried_again(study_db: str, capsys, monkeypatch) -> 
         event.remove(Session, "before_flush", listener)
     assert r.code == 0, r.out
     assert r.json["id"] == "P008"
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_two_adds_of_one_id_at_once_give_the_loser_an_answer(study_db: str, capsys,  # type: ignore[no-untyped-def]
+                                                             monkeypatch) -> None:
+    """PostgreSQL lets two writers check "no P050 yet" at the same moment (SQLite queues
+    writers, so there the second simply finds P050): the loser's insert breaks the unique
+    key, its retry finds P050, and it is told so instead of seeing an IntegrityError."""
+    import threading
+
+    both_checked = threading.Barrier(2, timeout=30)
+    rival_saved = threading.Event()
+    arrived: list[Session] = []
+
+    def meet(session: Session, _ctx, _instances) -> None:  # type: ignore[no-untyped-def]
+        # The first flush of each side inserts P050: they meet there, once (not at a
+        # second flush, nor at the loser's retry); then the command waits for the rival.
+        if session.info.get("action") == "participant.add" and len(arrived) < 2:
+            arrived.append(session)
+            both_checked.wait()
+            if session.info.get("actor") == "cora":
+                rival_saved.wait(30)
+
+    def rival() -> None:
+        app = App(study_db)
+        try:
+            participants.add(app, Actor("ivan", "investigator"), 50)
+        finally:
+            rival_saved.set()
+            app.close()
+
+    event.listen(Session, "before_flush", meet)
+    thread = threading.Thread(target=rival)
+    thread.start()
+    try:
+        r = cli(capsys, monkeypatch, study_db, "--json", "participants", "add", "50", **CORA)
+    finally:
+        thread.join()
+        event.remove(Session, "before_flush", meet)
+    assert r.code == 1 and "Traceback" not in r.err
+    assert "participant P050 already exists" in one_error(r.out)["error"]
+    assert len(arrived) == 2
