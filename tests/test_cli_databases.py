@@ -222,3 +222,28 @@ def test_two_adds_of_one_id_at_once_give_the_loser_an_answer(study_db: str, caps
     assert r.code == 1 and "Traceback" not in r.err
     assert "participant P050 already exists" in one_error(r.out)["error"]
     assert len(arrived) == 2
+
+
+def test_a_writer_kept_waiting_past_the_busy_timeout_is_refused(tmp_path: Path, capsys,  # type: ignore[no-untyped-def]
+                                                                monkeypatch,
+                                                                tmp_path_factory) -> None:
+    """SQLite for real: another program holds the write lock longer than we wait."""
+    import sqlite3
+
+    url = with_participant(f"sqlite:///{tmp_path / 'study.sqlite'}", tmp_path_factory)
+    before = digest(url)
+    monkeypatch.setattr(db.engine, "BUSY_TIMEOUT_MS", 50)
+    holder = sqlite3.connect(tmp_path / "study.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        r = cli(capsys, monkeypatch, url, "--json", "visit", "book", "7", "baseline",
+                dt.date.today().isoformat(), **CORA)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert r.code == 1 and "Traceback" not in r.err
+    assert "stayed busy too long" in one_error(r.out)["error"]
+    assert digest(url) == before
+    r = cli(capsys, monkeypatch, url, "--json", "visit", "book", "7", "baseline",
+            dt.date.today().isoformat(), **CORA)
+    assert r.code == 0, r.out
