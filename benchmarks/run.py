@@ -206,7 +206,8 @@ def export(app: App, folder: Path) -> list[Figure]:
     from services import dataset, exports
     from services.export_tables import long_table
 
-    took = _seconds(lambda: exports.export(app, ACTOR, folder / "long.csv", "long"))
+    took = _seconds(lambda: exports.export(app, ACTOR, folder / "long.csv", "long",
+                                           force=True))
     with app.read() as s:
         table = long_table(dataset.load(s, app.protocol))
     frame = pd.DataFrame({name: table.cells[name][:] for name in table.fields})

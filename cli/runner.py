@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 import cli.commands
 from services.accounts import login
-from services.context import Actor, App
-from services.errors import PasswordNeeded, Refused
+from services.context import Actor, App, database_refusal
+from services.errors import Busy, Collision, PasswordNeeded, Refused
 
 
 class UsageError(Exception):
@@ -53,13 +55,19 @@ class Cli:
     @cached_property
     def app(self) -> App:
         """The database; a PostgreSQL password the keyring and ~/.pgpass lack is asked for
-        on the terminal, never taken from the command line."""
+        on the terminal, never taken from the command line. Only the commands that make
+        a study (init, demo) may create a database."""
         try:
-            return App(self.args.db)
+            return App(self.args.db, create=self.creates_study)
         except PasswordNeeded:
             if not sys.stdin.isatty():
                 raise
-            return App(self.args.db, getpass.getpass("Database password: "))
+            return App(self.args.db, getpass.getpass("Database password: "),
+                       create=self.creates_study)
+
+    @property
+    def creates_study(self) -> bool:
+        return bool(getattr(self.args, "creates_study", False))
 
     @cached_property
     def actor(self) -> Actor:
@@ -159,11 +167,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     cli = Cli(args)
     try:
-        result = handler(cli)
+        result = _handle(handler, cli)
     except Refused as exc:
+        _discard_created(cli)
         _fail(args.json, exc.message, exc.details)
         return 1
     except KeyboardInterrupt:
+        _discard_created(cli)
         _fail(args.json, "interrupted; nothing was written")
         return 1
     finally:
@@ -171,3 +181,31 @@ def run(argv: Sequence[str] | None = None) -> int:
             cli.app.close()
     _emit(args.json, result)
     return result.exit_code
+
+
+def _handle(handler: Handler, cli: Cli) -> Result:
+    """Run the command; a save that lost a race (busy database, a record saved by someone
+    else at the same moment) wrote nothing, so it is tried once more, and then answers
+    with what is there now."""
+    try:
+        return _once(handler, cli)
+    except (Busy, Collision):
+        if cli.creates_study:
+            raise
+        return _once(handler, cli)
+
+
+def _once(handler: Handler, cli: Cli) -> Result:
+    """The command's result; a database error is a refusal, never a traceback."""
+    try:
+        return handler(cli)
+    except DBAPIError as exc:
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise database_refusal(exc) or Refused(
+            f"the database refused the operation: {detail}; nothing was written") from exc
+
+
+def _discard_created(cli: Cli) -> None:
+    """A failed init or demo removes the database it created, so none is left half made."""
+    if cli.creates_study and "app" in cli.__dict__:
+        cli.app.discard()

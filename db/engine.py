@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from pathlib import Path
 
 import platformdirs
@@ -12,6 +13,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 SUPPORTED = ("sqlite", "postgresql")
+BUSY_TIMEOUT_MS = 10000  # how long an SQLite writer queues behind another before giving up
 
 
 class DatabaseUrlError(ValueError):
@@ -89,30 +91,48 @@ def connect_url(url: str, password: str | None = None) -> URL:
     return parsed.set(password=secret) if secret else parsed
 
 
-def make_engine(url: str, password: str | None = None) -> Engine:
+def writable(path: Path) -> bool:
+    """True when this process may write the file and create its journal beside it.
+
+    False for a file on read-only media, an immutable file (chattr +i) or one the
+    user may only read: such a study can still be opened, read-only."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def make_engine(url: str, password: str | None = None, *, read_only: bool = False) -> Engine:
+    """An engine for `url` (`password`: see connect_url); `read_only` opens an SQLite file
+    without ever writing to it (no journal, no lock files), so a study on read-only media
+    can still be read. A new SQLite file is made private to its owner first."""
     url = resolve_url(url)
     path = sqlite_path(url)
-    if path is not None:
+    options: dict[str, object] = {}
+    if path is not None and read_only:
+        # immutable=1: nothing can change the file, so SQLite needs no -shm/-wal beside it.
+        uri = f"{path.as_uri()}?mode=ro&immutable=1"
+        options["creator"] = lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
+    elif path is not None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         create_private(path)
     try:
-        engine = create_engine(connect_url(url, password), pool_pre_ping=path is None)
+        engine = create_engine(connect_url(url, password), pool_pre_ping=path is None,
+                               **options)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DatabaseUrlError(f"cannot use {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only=read_only)
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         # Let SQLAlchemy's "begin" event below issue BEGIN, not the driver.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if not read_only:
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.close()
 
     @event.listens_for(engine, "begin")

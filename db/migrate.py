@@ -61,6 +61,24 @@ def _stamped(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def is_empty(engine: Engine) -> bool:
+    """True for a database with no tables at all: nothing TrialDesk (or anyone) made."""
+    return not inspect(engine).get_table_names()
+
+
+def downgrade_to_nothing(engine: Engine) -> None:
+    """Undo every migration, leaving the tables as they were before the first one (none).
+
+    For a study whose creation failed: what the failed command made is removed."""
+    from alembic import command
+
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
 def upgrade(engine: Engine) -> Path | None:
     """Migrate to head; return the backup file made first, if any."""
     if _stamped(engine) == newest_revision():

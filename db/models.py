@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from trialcore.limits import CONDITION_CODE_LENGTH, LABEL_LENGTH, NAME_LENGTH, TITLE_LENGTH
+
 
 def utcnow() -> dt.datetime:
     """Naive UTC: both SQLite and PostgreSQL store it identically, so digests agree."""
@@ -47,7 +49,7 @@ class Versioned:
 class Study(Versioned, Base):
     __tablename__ = "study"
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
     protocol_toml: Mapped[str] = mapped_column(Text)
     protocol_sha256: Mapped[str] = mapped_column(String(64))
     stage: Mapped[str] = mapped_column(String(16), default="setup")
@@ -81,9 +83,9 @@ class Participant(Versioned, Base):
     __tablename__ = "participants"
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
-    label: Mapped[str] = mapped_column(String(32), unique=True)
+    label: Mapped[str] = mapped_column(String(LABEL_LENGTH), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="registered")
-    stratum: Mapped[str | None] = mapped_column(String(64))
+    stratum: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     stratum_source: Mapped[str | None] = mapped_column(String(16))
     stratum_reason: Mapped[str | None] = mapped_column(Text)
     registered_on: Mapped[dt.date] = mapped_column(Date)
@@ -109,7 +111,7 @@ class Visit(Versioned, Base):
     __table_args__ = (UniqueConstraint("participant_id", "visit"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
-    visit: Mapped[str] = mapped_column(String(64))
+    visit: Mapped[str] = mapped_column(String(NAME_LENGTH))
     target_date: Mapped[dt.date | None] = mapped_column(Date)
     window_start: Mapped[dt.date | None] = mapped_column(Date)
     window_end: Mapped[dt.date | None] = mapped_column(Date)
@@ -150,7 +152,7 @@ class AllocationSlot(Base):
     __tablename__ = "allocation_slots"
     __table_args__ = (UniqueConstraint("stratum", "position"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    stratum: Mapped[str] = mapped_column(String(64))
+    stratum: Mapped[str] = mapped_column(String(NAME_LENGTH))
     position: Mapped[int] = mapped_column(Integer)
     participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id"), unique=True
@@ -165,7 +167,7 @@ class DoseCode(Base):
     __table_args__ = (UniqueConstraint("slot_id", "visit"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("allocation_slots.id"), index=True)
-    visit: Mapped[str] = mapped_column(String(64))
+    visit: Mapped[str] = mapped_column(String(NAME_LENGTH))
     code: Mapped[str] = mapped_column(String(16), unique=True)
 
     def audit_key(self) -> str:
@@ -205,9 +207,9 @@ class RevealedCondition(Base):
     __table_args__ = (UniqueConstraint("participant_id", "visit"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
-    visit: Mapped[str] = mapped_column(String(64))
+    visit: Mapped[str] = mapped_column(String(NAME_LENGTH))
     period: Mapped[int] = mapped_column(Integer)
-    condition: Mapped[str] = mapped_column(String(32))
+    condition: Mapped[str] = mapped_column(String(CONDITION_CODE_LENGTH))
 
 
 class ImportRecord(Base):
@@ -237,8 +239,8 @@ class Observation(Versioned, Base):
     __table_args__ = (UniqueConstraint("participant_id", "visit", "measure"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
-    visit: Mapped[str] = mapped_column(String(64))
-    measure: Mapped[str] = mapped_column(String(64), index=True)
+    visit: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    measure: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
     value: Mapped[float | None] = mapped_column(Float)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
 
@@ -252,7 +254,7 @@ class ResponseSet(Versioned, Base):
     __table_args__ = (UniqueConstraint("participant_id", "visit"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
-    visit: Mapped[str] = mapped_column(String(64))
+    visit: Mapped[str] = mapped_column(String(NAME_LENGTH))
     answers: Mapped[str] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
 
@@ -302,7 +304,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     entity: Mapped[str] = mapped_column(String(64))
     entity_key: Mapped[str] = mapped_column(String(200))
-    participant: Mapped[str | None] = mapped_column(String(32), index=True)
+    participant: Mapped[str | None] = mapped_column(String(LABEL_LENGTH), index=True)
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)

@@ -8,18 +8,17 @@ the resulting tables as CSV or XLSX.
 from __future__ import annotations
 
 import csv
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
 
 from services import dataset
 from services.context import Actor, App, require
 from services.errors import Refused
 from services.exports import check_folder, neutralise
+from services.files import refuse_existing, written_whole
+from services.scratch import write_only_workbook
 from services.study import stage
 from trialcore.statistics import REQUIRED_COLUMNS, analyse, exclude_failed_scans
 
@@ -87,17 +86,24 @@ def _cell(value: Any) -> Any:
     return None if pd.isna(value) else neutralise(value)
 
 
-def write(result: dict[str, Any], path: str | Path) -> Path:
-    """CSV (one file, a `table` column first) or XLSX (one sheet per table), by extension."""
+def check_out(path: str | Path, *, force: bool = False) -> Path:
+    """Where the tables will go, refused before the analysis runs: a wrong file type, a
+    folder that cannot be written, or a file there already and `force` not given."""
     path = Path(path).expanduser().absolute()
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
+    if path.suffix.lower() not in (".csv", ".xlsx"):
         raise Refused(f"{path.name}: analysis tables are written as .csv or .xlsx")
+    refuse_existing(path, force=force)
     check_folder(path.parent)
+    return path
+
+
+def write(result: dict[str, Any], path: str | Path, *, force: bool = False) -> Path:
+    """CSV (one file, a `table` column first) or XLSX (one sheet per table), by extension;
+    whole or not at all, and never over an existing file unless `force`."""
+    path = check_out(path, force=force)
     frames = tables(result)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        if suffix == ".csv":
+    with written_whole(path, force=force) as tmp:
+        if path.suffix.lower() == ".csv":
             columns = ["measure", *dict.fromkeys(c for cs in [*TABLES.values(), EXCLUDED]
                                                  for c in cs)]
             with tmp.open("w", newline="", encoding="utf-8") as fh:
@@ -108,16 +114,11 @@ def write(result: dict[str, Any], path: str | Path) -> Path:
                         writer.writerow([name, *("" if (c := _cell(row.get(k))) is None else c
                                                  for k in columns)])
         else:
-            book = Workbook(write_only=True)
-            for name, frame in frames.items():
-                sheet = book.create_sheet(name)
-                sheet.append(list(frame.columns))
-                for row in frame.itertuples(index=False):
-                    sheet.append([_cell(v) for v in row])
-            book.save(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise Refused(f"cannot write {path}: {exc.strerror or exc}; nothing was written") \
-            from exc
+            with write_only_workbook() as book:
+                for name, frame in frames.items():
+                    sheet = book.create_sheet(name)
+                    sheet.append(list(frame.columns))
+                    for row in frame.itertuples(index=False):
+                        sheet.append([_cell(v) for v in row])
+                book.save(tmp)
     return path

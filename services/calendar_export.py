@@ -17,7 +17,9 @@ from sqlalchemy import select
 
 from db.models import Study
 from services.context import Actor, App, require
+from services.dates import checked_days
 from services.errors import Refused
+from services.files import refuse_existing, written_whole
 from services.visits import VisitRow, list_visits
 
 MAX_OCTETS = 75
@@ -96,14 +98,16 @@ def calendar_text(rows: Iterable[VisitRow], *, title: str, uid_suffix: str,
 
 
 def export_calendar(app: App, actor: Actor, path: str | Path, days: int | None = None,
-                    today: dt.date | None = None) -> int:
-    """Write the file; returns the number of events. Refused when it cannot be written."""
+                    today: dt.date | None = None, *, force: bool = False) -> int:
+    """Write the file; returns the number of events. Refused when it cannot be written, and
+    before any work when the file exists and `force` is not given."""
     require(actor, "study.read")
     path = Path(path)
     if path.suffix.lower() != ".ics":
         raise Refused(f"{path.name}: an iCalendar file name ends in .ics")
-    if days is not None and days < 0:
-        raise Refused(f"--days {days}: the number of days must be 0 or more")
+    refuse_existing(path.expanduser().absolute(), force=force)
+    if days is not None:
+        checked_days(days, "--days")
     today = today or dt.date.today()
     with app.read() as s:
         study = s.scalar(select(Study))
@@ -115,8 +119,6 @@ def export_calendar(app: App, actor: Actor, path: str | Path, days: int | None =
     rows = upcoming(list_visits(app, actor, today=today), today, days)
     text = calendar_text(rows, title=f"TrialDesk visits: {study.title}", uid_suffix=uid_suffix,
                          now=dt.datetime.now(dt.UTC))
-    try:
-        path.write_bytes(text.encode("utf-8"))
-    except OSError as exc:
-        raise Refused(f"cannot write {path}: {exc.strerror or exc}") from exc
+    with written_whole(path, force=force) as tmp:
+        tmp.write_bytes(text.encode("utf-8"))
     return len(rows)

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import audit
@@ -18,10 +19,12 @@ from db.engine import (
     DatabaseUrlError,
     make_engine,
     resolve_url,
+    sqlite_path,
+    writable,
 )
-from db.migrate import SchemaTooNewError, upgrade
+from db.migrate import SchemaTooNewError, downgrade_to_nothing, is_empty, upgrade
 from db.models import Study
-from services.errors import PasswordNeeded, PermissionDenied, Refused
+from services.errors import Busy, Collision, PasswordNeeded, PermissionDenied, Refused
 from trialcore.protocol import Protocol, parse_protocol
 from trialcore.roles import allowed, roles_with
 
@@ -33,27 +36,71 @@ class Actor:
 
 
 class App:
-    """One open TrialDesk database, migrated to the current schema."""
+    """One open TrialDesk database, migrated to the current schema.
 
-    def __init__(self, url: str | None = None, password: str | None = None):
-        """`password`: for a PostgreSQL URL without one, typed by the user; else the OS
-        keyring's (db.engine.KEYRING_SERVICE), else libpq's ~/.pgpass or PGPASSFILE."""
+    `create=False` (every command but init and demo) refuses a database that does not
+    exist yet instead of making one: a mistyped --db must not leave folders and an
+    empty study file behind. An SQLite file this process may not write (read-only
+    media, an immutable file) opens read-only: it can be read, and every unit of work
+    is refused with the reason.
+
+    `password`: for a PostgreSQL URL without one, typed by the user; else the OS
+    keyring's (db.engine.KEYRING_SERVICE), else libpq's ~/.pgpass or PGPASSFILE.
+    """
+
+    def __init__(self, url: str | None = None, password: str | None = None, *,
+                 create: bool = True):
+        self.url = ""
+        self.read_only = False
+        self.created = False  # True when opening made the database (see `discard`)
+        self._made_folders: list[Path] = []
         try:
             self.url = resolve_url(url)
-            self.engine = make_engine(self.url, password)
+            path = sqlite_path(self.url)
+            existed = path is None or path.exists()
+            if not existed:
+                if not create:
+                    raise Refused(f"no study at {path}; create one with init or demo")
+                self._made_folders = [d for d in (path.parent, *path.parent.parents)
+                                      if not d.exists()]
+            self.read_only = path is not None and path.exists() and not writable(path)
+            self.engine = make_engine(self.url, password, read_only=self.read_only)
+            empty = is_empty(self.engine)
+            if empty and not create:
+                self.engine.dispose()
+                raise Refused(f"no study at {self.safe_url}; create one with init or demo")
+            # An empty SQLite file the user made stays theirs; an empty PostgreSQL schema
+            # only ever holds what we create in it.
+            self.created = empty and (path is None or not existed)
             self.backup = upgrade(self.engine)
         except (DatabaseUrlError, SchemaTooNewError) as exc:
             raise Refused(str(exc)) from exc
-        except OperationalError as exc:
+        except DBAPIError as exc:
+            self._dispose()
             reason = str(exc.orig).strip()
             if "no password supplied" in reason or "password authentication failed" in reason:
                 raise PasswordNeeded(
                     f"cannot open the database {self.safe_url}: {reason.splitlines()[-1]}; "
                     f"keep its password in the OS keyring (service {KEYRING_SERVICE!r}, user "
                     f"'USER@HOST'), in ~/.pgpass or PGPASSFILE, or type it when asked") from exc
-            raise Refused(f"cannot open the database {self.safe_url}: {reason}") from exc
+            raise Refused(self._open_problem(exc)) from exc
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         audit.install(self.sessions)
+
+    def _open_problem(self, exc: DBAPIError) -> str:
+        """Why the database could not be opened, in the user's terms."""
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if "not a database" in detail or not isinstance(exc, OperationalError):
+            return (f"{self.safe_url} is not a TrialDesk database (or it is damaged): "
+                    f"{detail}")
+        if self.read_only:
+            return (f"cannot open {self.safe_url}: it is read-only and cannot be brought "
+                    f"to this version's schema ({detail})")
+        return f"cannot open the database {self.safe_url}: {detail}"
+
+    def _dispose(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
 
     @property
     def safe_url(self) -> str:
@@ -76,6 +123,24 @@ class App:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def discard(self) -> None:
+        """Remove the database this App created (a failed `init` or `demo`): the file and
+        the folders made for it on SQLite, every table on PostgreSQL. Never called for a
+        database that existed before."""
+        if not self.created:
+            return
+        path = sqlite_path(self.url)
+        if path is None:
+            downgrade_to_nothing(self.engine)
+            self.engine.dispose()
+            return
+        self.engine.dispose()
+        for leftover in (path, *(path.with_name(path.name + x)
+                                 for x in ("-wal", "-shm", "-journal"))):
+            leftover.unlink(missing_ok=True)
+        for folder in self._made_folders:  # deepest first
+            folder.rmdir()
 
     @cached_property
     def protocol(self) -> Protocol:
@@ -101,16 +166,41 @@ class App:
         The lock triggers are the last line of defence behind the services' own
         stage checks; their refusal reaches the user as a refusal, not a crash.
         """
+        if self.read_only:
+            raise Refused(f"{self.safe_url} is read-only (read-only media, an immutable "
+                          "file or one you may not write): the study can be read, but "
+                          "writing is impossible; nothing was written")
         try:
             with self.sessions() as session, session.begin():
                 session.connection(execution_options=WRITE_OPTIONS)
                 session.info.update(actor=actor.name, action=action, reason=reason)
                 yield session
         except DBAPIError as exc:
-            message = str(exc.orig).strip().splitlines()[0] if exc.orig else ""
-            if "study is locked" in message:
-                raise Refused(message) from exc
-            raise
+            refusal = database_refusal(exc)
+            if refusal is None:
+                raise
+            raise refusal from exc
+
+
+def database_refusal(exc: DBAPIError) -> Refused | None:
+    """The refusal a database error means for the user, or None for a real fault.
+
+    A lock trigger's refusal, a writer that waited longer than the busy timeout
+    ("database is locked" on SQLite, a lock timeout on PostgreSQL) and a unique key
+    another user's save took first are answers, not crashes; the transaction was
+    rolled back in each case, so nothing was written."""
+    message = str(exc.orig).strip().splitlines()[0] if exc.orig else ""
+    if "study is locked" in message:
+        return Refused(message)
+    if isinstance(exc, OperationalError) and (
+            "database is locked" in message or "database is busy" in message
+            or "lock timeout" in message or "deadlock detected" in message):
+        return Busy("another user is saving to the study and it stayed busy too long; "
+                    "nothing was written, try again in a moment")
+    if isinstance(exc, IntegrityError):
+        return Collision("someone else saved the same record at the same moment; nothing "
+                         "was written. Reload and try again")
+    return None
 
 
 def require(actor: Actor, permission: str) -> None:

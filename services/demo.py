@@ -31,6 +31,7 @@ from services import (
 )
 from services.context import Actor, App
 from services.errors import Refused
+from services.scratch import scratch_folder
 from services.study import init_study
 
 PROTOCOL = Path(__file__).resolve().parent.parent / "resources" / "reference_protocol.toml"
@@ -167,6 +168,7 @@ def _log_past_visits(demo: DemoStudy) -> None:
 
 
 SYNTHETIC_SEED = 20240517
+DEMO_SCRATCH = "trialdesk-demo-"  # the temporary folder of the synthetic import files
 
 
 def _visit_conditions(demo: DemoStudy) -> dict[tuple[int, str], tuple[str, int]]:
@@ -192,7 +194,6 @@ def _visit_conditions(demo: DemoStudy) -> dict[tuple[int, str], tuple[str, int]]
 def _import_results(demo: DemoStudy) -> None:
     """Scan summaries (BIDS-named TSV) and questionnaires (a REDCap export) of every visit
     done so far, written to a temporary folder and imported as a coordinator would."""
-    import tempfile
 
     import pandas as pd
 
@@ -223,9 +224,9 @@ def _import_results(demo: DemoStudy) -> None:
     answers.insert(1, "redcap_event_name", answers.pop("visit") + "_arm_1")
     answers["subjective_effects_complete"] = 2
     coordinator = demo.actor("coordinator")
-    with tempfile.TemporaryDirectory(prefix="trialdesk-demo-") as folder:
-        files = {"scans": Path(folder) / "scan_summaries.tsv",
-                 "questionnaire": Path(folder) / "redcap_export.csv"}
+    with scratch_folder(DEMO_SCRATCH) as folder:
+        files = {"scans": folder / "scan_summaries.tsv",
+                 "questionnaire": folder / "redcap_export.csv"}
         scans.to_csv(files["scans"], sep="\t", index=False)
         answers.to_csv(files["questionnaire"], index=False)
         for kind, path in files.items():

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Allocation, AllocationSlot, DoseCode, Observation, Participant
 from services.context import Actor, App, need_reason, require
+from services.dates import checked_date
 from services.errors import Refused
 from services.lifecycle import require_open
 from services.participants import check_version, load
@@ -134,7 +135,7 @@ def enrol(app: App, actor: Actor, participant: object, *, stratum: str | None = 
     require(actor, "enrol")
     require_open(app)
     protocol = app.protocol
-    on = on or dt.date.today()
+    on = checked_date(on or dt.date.today(), "enrolment date")
     with app.write(actor, "participant.enrol", reason) as s:
         # Serializes enrolments (PostgreSQL row lock; SQLite writers are exclusive
         # anyway), so two coordinators never take the same slot.

@@ -29,3 +29,13 @@ class Conflict(Refused):
 class PasswordNeeded(Refused):
     """The database server asked for a password that neither the URL, the keyring nor
     ~/.pgpass gave: a front end may ask the user and open it again with one."""
+
+
+class Busy(Refused):
+    """Another user held the database longer than we could wait; nothing was written and
+    trying again is safe."""
+
+
+class Collision(Conflict):
+    """Two users saved the same new record at the same moment and the database kept the
+    other's; nothing was written, and trying again reports what is there now."""

@@ -45,6 +45,8 @@ from services.export_tables import (
     long_table,
     wide_table,
 )
+from services.files import refuse_existing
+from services.scratch import write_only_workbook
 
 KINDS = ("long", "wide", "bids")
 FORMATS = {".csv": ",", ".tsv": "\t", ".xlsx": None}
@@ -185,7 +187,10 @@ class _Writer:
             self.step(height % ROWS_PER_STEP)
 
     def xlsx(self, final: Path, table: Table) -> None:
-        book = Workbook(write_only=True)
+        with write_only_workbook() as book:
+            self._xlsx(book, final, table)
+
+    def _xlsx(self, book: Workbook, final: Path, table: Table) -> None:
         sheet = book.create_sheet(table.name)
         sheet.append(table.fields)
         data, height = table.data(), table.height
@@ -305,13 +310,30 @@ def _target(path: Path, kind: str) -> Path:
     return path.parent
 
 
+def files_replaced(path: str | Path, kind: str) -> list[Path]:
+    """The files already there that exporting `kind` to `path` would replace: the GUI asks
+    "Replace?" about these, and `export` refuses them unless told to replace them."""
+    path = Path(path).expanduser().absolute()
+    if kind == "bids":
+        named = [path / "participants.tsv", path / "participants.json", path / "sessions.json"]
+        return [p for p in named if p.exists()] + sorted(path.glob("sub-*/sub-*_sessions.tsv"))
+    candidates = [path]
+    if FORMATS.get(path.suffix.lower()) is not None:
+        candidates.append(path.with_name(f"{path.stem}_dictionary{path.suffix}"))
+    return [p for p in candidates if p.exists()]
+
+
 def export(app: App, actor: Actor, path: str | Path, kind: str = "long", *,
-           progress: Progress | None = None, cancelled: Cancelled | None = None
-           ) -> ExportResult:
-    """Write the export; blinded (dose codes only) until the study is unblinded."""
+           progress: Progress | None = None, cancelled: Cancelled | None = None,
+           force: bool = False) -> ExportResult:
+    """Write the export; blinded (dose codes only) until the study is unblinded.
+
+    Refuses before any work when it would replace a file, unless `force`."""
     require(actor, "data.export")
     path = Path(path).expanduser().absolute()
     folder = _target(path, kind)
+    for existing in files_replaced(path, kind):
+        refuse_existing(existing, force=force)
     check_folder(folder)
     with app.read() as s:
         data = dataset.load(s, app.protocol)

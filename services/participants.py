@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from db.models import AuditEntry, Participant
 from services.context import Actor, App, need_reason, require
+from services.dates import checked_date
 from services.errors import Conflict, NotFound, Refused
 from services.lifecycle import require_open
-from services.schedule import on_registration, on_withdrawal
+from services.schedule import LOGGED_STATUSES, on_registration, on_withdrawal, reschedule
 from trialcore.ids import ParticipantIdError, canonical_id, participant_number
+from trialcore.schedule import registration_change_problem
 
 EDITABLE = ("notes", "registered_on")
 
@@ -116,7 +118,8 @@ def add(app: App, actor: Actor, text: object, *, stratum: str | None = None,
             number=number, label=label, status="registered", stratum=stratum,
             stratum_source="manual" if stratum else None,
             stratum_reason=(stratum_reason or "entered at registration") if stratum else None,
-            registered_on=registered_on or dt.date.today(), notes=notes,
+            registered_on=checked_date(registered_on or dt.date.today(), "registration date"),
+            notes=notes,
         )
         s.add(p)
         s.flush()
@@ -151,13 +154,31 @@ def edit(app: App, actor: Actor, text: object, changes: dict[str, Any], reason: 
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise Refused(f"cannot edit {', '.join(sorted(unknown))}; editable: {', '.join(EDITABLE)}")
+    if "registered_on" in changes:
+        checked_date(changes["registered_on"], "registration date")
     with app.write(actor, "participant.edit", reason) as s:
         p = load(s, app, text)
         check_version(s, p, expected_version)
+        moved = changes.get("registered_on", p.registered_on) != p.registered_on
+        if moved:
+            _check_registration(p, changes["registered_on"])
         for key, value in changes.items():
             setattr(p, key, value)
+        if moved:
+            reschedule(s, app.protocol, p, reason=f"registration date corrected: {reason}")
         s.flush()
         return _row(p)
+
+
+def _check_registration(p: Participant, registered_on: dt.date) -> None:
+    """Refuse a registration date that contradicts what was recorded after it."""
+    recorded = {v.visit: v.actual_date for v in p.visits
+                if v.status in LOGGED_STATUSES and v.actual_date is not None}
+    problem = registration_change_problem(registered_on, enrolment=p.enrolled_on,
+                                          recorded=recorded)
+    if problem:
+        raise Refused(f"{p.label} cannot be registered on {registered_on}: {problem}; "
+                      "nothing was changed")
 
 
 def withdraw(app: App, actor: Actor, text: object, reason: str | None,
@@ -171,7 +192,7 @@ def withdraw(app: App, actor: Actor, text: object, reason: str | None,
         if p.status == "withdrawn":
             raise Refused(f"{p.label} was already withdrawn on {p.withdrawn_on}")
         p.status = "withdrawn"
-        p.withdrawn_on = on or dt.date.today()
+        p.withdrawn_on = checked_date(on or dt.date.today(), "withdrawal date")
         p.withdrawal_reason = reason
         on_withdrawal(s, p, reason)
         s.flush()

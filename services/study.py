@@ -17,13 +17,19 @@ from trialcore.protocol import Protocol, ProtocolError, load_protocol
 STAGES = ("setup", "running", "locked", "unblinded")
 
 
+def read_protocol(protocol_path: str | Path) -> Protocol:
+    """The protocol file for a new study, refused with every problem by key; callers check
+    it before they open (and so create) a database."""
+    try:
+        return load_protocol(protocol_path)
+    except ProtocolError as exc:
+        raise Refused(str(exc), [{"key": k, "message": m} for k, m in exc.problems]) from exc
+
+
 def init_study(app: App, protocol_path: str | Path, admin: str, admin_password: str,
                *, synthetic: bool = False) -> Protocol:
     """Create the study and its first administrator; refuse a bad file, write nothing."""
-    try:
-        protocol = load_protocol(protocol_path)
-    except ProtocolError as exc:
-        raise Refused(str(exc), [{"key": k, "message": m} for k, m in exc.problems]) from exc
+    protocol = read_protocol(protocol_path)
     if app.has_study():
         raise Refused(f"{app.safe_url} already holds a study; use a new database")
     with app.write(Actor(admin, "admin"), "study.init",

@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from db.models import AllocationSlot, DoseCode, Participant, Visit
 from services.codes import code_result
 from services.context import Actor, App, need_reason, require
+from services.dates import checked_date, checked_days
 from services.errors import Conflict, Refused
 from services.lifecycle import require_open
 from services.participants import check_version, label_of, last_editor, load
@@ -39,6 +40,7 @@ from trialcore.schedule import (
     classify_due,
     deviation,
 )
+from trialcore.visit_log import log_date_problem
 
 DEFAULT_HORIZON_DAYS = 14
 LOG_STATUSES = ("done", "missed")
@@ -120,11 +122,12 @@ class Saved:
 def as_date(value: object, what: str = "date") -> dt.date:
     """A date from a date or YYYY-MM-DD text, else a refusal that says what was typed."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
+        return checked_date(value, what)
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        parsed = dt.date.fromisoformat(str(value).strip())
     except ValueError as exc:
         raise Refused(f"{what} {value!r} is not a date (use YYYY-MM-DD)") from exc
+    return checked_date(parsed, what)
 
 
 def visit_spec(protocol: Protocol, visit: str) -> VisitSpec:
@@ -149,8 +152,8 @@ def list_visits(app: App, actor: Actor, participant: object | None = None,
     days; visits of withdrawn participants are never due.
     """
     require(actor, "study.read")
-    if due_days is not None and due_days < 0:
-        raise Refused(f"--due {due_days}: the number of days must be 0 or more")
+    if due_days is not None:
+        checked_days(due_days, "--due")
     today = today or dt.date.today()
     horizon = DEFAULT_HORIZON_DAYS if due_days is None else due_days
     with app.read() as s:
@@ -414,11 +417,14 @@ def log(app: App, actor: Actor, participant: object, visit: str, *, date: object
                                 f"on {v.actual_date},")
         _not_before_start(app, p, spec, on)
         _check_anchors(protocol, p, spec, on)
+        problem = log_date_problem(status, on, _window(v), today)
+        if problem:
+            raise Refused(f"{p.label}: {problem}")
         warnings: list[str] = []
         if status == "missed":
             after = _missed(key, on, code, need_reason(reason, f"missed {key}"))
         else:
-            after = _done(s, p, spec, v, on, code, deviation_reason, today, warnings)
+            after = _done(s, p, spec, v, on, code, deviation_reason, warnings)
         before = (v.status, v.actual_date, v.kit_code, v.reason, v.deviation_days,
                   v.deviation_reason)
         if after == before:
@@ -442,11 +448,8 @@ def _missed(key: str, on: dt.date, code: str | None, reason: str) -> Logged:
 
 
 def _done(s: Session, p: Participant, spec: VisitSpec, v: Visit, on: dt.date,
-          code: str | None, deviation_reason: str | None, today: dt.date,
-          warnings: list[str]) -> Logged:
+          code: str | None, deviation_reason: str | None, warnings: list[str]) -> Logged:
     key = f"{p.label}/{spec.id}"
-    if on > today:
-        raise Refused(f"{key} cannot be done on {on}: that date has not come yet")
     kit = _checked_code(s, p, spec, key, code)
     sv = _window(v)
     days = deviation(sv, on)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
+from trialcore.limits import MAX_ID_DIGITS, MAX_PARTICIPANT_NUMBER
+
 _SEPARATORS = re.compile(r"[\s_\-]+")
-# Larger numbers are export placeholders or junk (999999999999), never a participant:
-MAX_NUMBER = 999_999_999  # the most that participants.id_digits (at most 9) can show
 
 
 class ParticipantIdError(ValueError):
@@ -39,16 +39,28 @@ def participant_number(text: object, prefix: str) -> int:
             s = s[len(prefix):]
         if not s.isdigit() or not s.isascii():
             raise ParticipantIdError(
-                f"{raw!r} is not a participant ID (expected a number, optionally written as "
-                f"{prefix}7, {prefix}007 or sub-007)"
+                f"{_shown(raw)} is not a participant ID (expected a number, optionally "
+                f"written as {prefix}7, {prefix}007 or sub-007)"
             )
-        number = int(s)
+        digits = s.lstrip("0")
+        if len(digits) > MAX_ID_DIGITS:  # before int(): thousands of digits are slow or refused
+            raise ParticipantIdError(f"{_shown(raw)} is not a participant ID (numbers go up "
+                                     f"to {MAX_PARTICIPANT_NUMBER:,}; larger ones are export "
+                                     "placeholders)")
+        number = int(digits or "0")
     if number < 1:
-        raise ParticipantIdError(f"{text!r} is not a participant ID (numbers start at 1)")
-    if number > MAX_NUMBER:
-        raise ParticipantIdError(f"{text!r} is not a participant ID (numbers end at "
-                                 f"{MAX_NUMBER:,}; this looks like a placeholder)")
+        raise ParticipantIdError(f"{_shown(text)} is not a participant ID (numbers start at 1)")
+    if number > MAX_PARTICIPANT_NUMBER:
+        raise ParticipantIdError(f"{_shown(text)} is not a participant ID (numbers go up to "
+                                 f"{MAX_PARTICIPANT_NUMBER:,}; larger ones are export "
+                                 "placeholders)")
     return number
+
+
+def _shown(text: object) -> str:
+    """What the user typed, cut short when it is too long to repeat in a message."""
+    raw = str(text)
+    return repr(raw if len(raw) <= 40 else raw[:37] + "...")
 
 
 def canonical_id(number: int, prefix: str, digits: int) -> str:

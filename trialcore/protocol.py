@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from trialcore.protocol_limits import limit_problems
+
 DESIGNS = ("crossover", "parallel")
 MEASURE_KINDS = ("scan", "questionnaire")
 SCORING = ("sum", "mean")
@@ -219,13 +221,32 @@ def _kind_name(kinds: tuple[type, ...]) -> str:
 
 
 def load_protocol(path: str | Path) -> Protocol:
-    """Read and validate a protocol file; raise ProtocolError naming every bad key."""
+    """Read and validate a protocol file for a new study; raise ProtocolError naming every
+    bad key, including values beyond what a study can live with (protocol_limits)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProtocolError(str(path), [("(file)", f"cannot read: {exc}")]) from exc
-    return parse_protocol(text, source=str(path))
+    return parse_new_protocol(text, source=str(path))
+
+
+def parse_new_protocol(text: str, source: str = "protocol") -> Protocol:
+    """`parse_protocol` plus the limits of trialcore.protocol_limits, every problem at once.
+
+    Only a new study is held to the limits: a stored protocol is parsed as it was
+    accepted, so a study created before a limit existed still opens."""
+    try:
+        over = limit_problems(tomllib.loads(text))
+    except tomllib.TOMLDecodeError:
+        over = []  # parse_protocol reports the syntax error
+    try:
+        protocol = parse_protocol(text, source)
+    except ProtocolError as exc:
+        raise ProtocolError(source, exc.problems + over) from exc
+    if over:
+        raise ProtocolError(source, over)
+    return protocol
 
 
 def parse_protocol(text: str, source: str = "protocol") -> Protocol:

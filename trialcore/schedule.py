@@ -159,6 +159,27 @@ def anchor_done_problem(
     return None
 
 
+def registration_change_problem(
+    registration: date, *, enrolment: date | None, recorded: Mapping[str, date]
+) -> str | None:
+    """Why a participant's registration date cannot become `registration`, if so.
+
+    Nothing recorded may come before registration: not the enrolment, not a visit
+    already logged (`recorded`: visit id -> the date it was done or missed). The first
+    such visit is named. Visits still open simply move with the new date
+    (compute_schedule), so they never contradict it.
+    """
+    if enrolment is not None and enrolment < registration:
+        return (f"enrolment on {enrolment.isoformat()} would come before registration on "
+                f"{registration.isoformat()}")
+    early = sorted((d, v) for v, d in recorded.items() if d < registration)
+    if early:
+        when, visit = early[0]
+        return (f"visit '{visit}' was logged on {when.isoformat()}, before registration on "
+                f"{registration.isoformat()}")
+    return None
+
+
 def classify_due(
     sv: ScheduledVisit, *, today: date, horizon_days: int, closing_days: int = 3
 ) -> DueStatus | None:

@@ -13,6 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analysis", help="condition means per stratum, paired differences "
                        "against the reference, a mixed model (after unblinding)")
     p.add_argument("--out", metavar="FILE", help="also write the tables (.csv or .xlsx)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.set_defaults(handler=handle)
 
 
@@ -41,11 +42,13 @@ def excluded_text(excluded: list[dict[str, Any]]) -> list[str]:
 
 
 def handle(cli: Cli) -> Result:
+    if cli.args.out:  # refused before the models run, not after
+        analysis.check_out(cli.args.out, force=cli.args.force)
     result = analysis.run(cli.app, cli.actor)
     lines = [line for m in result["measures"] for line in _measure_text(m)]
     lines += excluded_text(result["excluded"])
     if cli.args.out:
-        written = analysis.write(result, cli.args.out)
+        written = analysis.write(result, cli.args.out, force=cli.args.force)
         result = {**result, "out": str(written)}
         lines.append(f"Tables written to {written}")
     return Result(result, "\n".join(lines))

@@ -11,7 +11,7 @@ from services import demo
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="create the reference study with synthetic data")
     p.add_argument("--stage", choices=demo.STAGES, default="running")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, creates_study=True)
 
 
 def handle(cli: Cli) -> Result:

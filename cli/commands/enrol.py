@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def handle(cli: Cli) -> Result:
     a = cli.args
     result = enrolment.enrol(cli.app, cli.actor, a.id, stratum=a.stratum, reason=a.reason,
-                             on=parse_date(a.date))
+                             on=parse_date(a.date, "--date"))
     codes = ", ".join(f"{visit} {code}" for visit, code in result.codes.items())
     return Result(result.as_dict(),
                   f"Enrolled {result.label} on {result.enrolled_on} in {result.stratum} "

@@ -15,11 +15,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", choices=exports.KINDS, default="long",
                    help="long: a row per participant, visit and measure; wide: a row per "
                    "participant; bids: participants.tsv and sessions.tsv with sidecars")
+    p.add_argument("--force", action="store_true",
+                   help="replace the files if they exist (the table and its _dictionary)")
     p.set_defaults(handler=handle)
 
 
 def handle(cli: Cli) -> Result:
-    result = exports.export(cli.app, cli.actor, cli.args.file, cli.args.kind)
+    result = exports.export(cli.app, cli.actor, cli.args.file, cli.args.kind,
+                            force=cli.args.force)
     blinding = "blinded: dose codes only" if not result.unblinded else "with conditions"
     lines = [f"Exported {result.rows} rows ({result.kind}, {blinding}):"]
     lines += [f"  {f}" for f in result.files]

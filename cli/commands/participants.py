@@ -8,15 +8,20 @@ import datetime as dt
 from cli.runner import Cli, Result
 from services import participants
 from services.errors import Refused
+from trialcore.limits import date_problem
 
 
 def parse_date(text: str | None, what: str = "date") -> dt.date | None:
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        value = dt.date.fromisoformat(text)
     except ValueError as exc:
         raise Refused(f"{what} {text!r} is not a date (use YYYY-MM-DD)") from exc
+    problem = date_problem(value, what)
+    if problem:
+        raise Refused(problem)
+    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     edit.add_argument("--notes")
     edit.add_argument("--registered-on")
     edit.add_argument("--reason")
+    edit.add_argument("--expected-version", type=int,
+                      help="the version you saw (participants list); refused if someone "
+                      "changed the participant since")
     edit.set_defaults(handler=handle_edit)
     wd = actions.add_parser("withdraw", help="withdraw a participant (with a reason)")
     wd.add_argument("id")
@@ -56,7 +64,7 @@ def handle_list(cli: Cli) -> Result:
 def handle_add(cli: Cli) -> Result:
     a = cli.args
     row = participants.add(cli.app, cli.actor, a.id, stratum=a.stratum,
-                           registered_on=parse_date(a.date), notes=a.notes)
+                           registered_on=parse_date(a.date, "--date"), notes=a.notes)
     return Result(row.as_dict(), f"Registered {row.label}")
 
 
@@ -69,11 +77,13 @@ def handle_edit(cli: Cli) -> Result:
         changes["registered_on"] = parse_date(a.registered_on, "--registered-on")
     if not changes:
         raise Refused("nothing to change: give --notes or --registered-on")
-    row = participants.edit(cli.app, cli.actor, a.id, changes, a.reason)
+    row = participants.edit(cli.app, cli.actor, a.id, changes, a.reason,
+                            expected_version=a.expected_version)
     return Result(row.as_dict(), f"Updated {row.label}")
 
 
 def handle_withdraw(cli: Cli) -> Result:
     a = cli.args
-    row = participants.withdraw(cli.app, cli.actor, a.id, a.reason, parse_date(a.date))
+    row = participants.withdraw(cli.app, cli.actor, a.id, a.reason,
+                                 parse_date(a.date, "--date"))
     return Result(row.as_dict(), f"Withdrew {row.label}: {row.withdrawal_reason}")

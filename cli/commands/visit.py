@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli.commands.participants import parse_date
 from cli.commands.visits import line
 from cli.runner import Cli, Result
 from services import visits
@@ -39,14 +40,15 @@ def _result(saved: visits.Saved, verb: str) -> Result:
 
 def handle_book(cli: Cli) -> Result:
     a = cli.args
-    saved = visits.book(cli.app, cli.actor, a.id, a.visit, a.date,
+    saved = visits.book(cli.app, cli.actor, a.id, a.visit, parse_date(a.date),
                         expected_version=a.expected_version)
     return _result(saved, "Booked")
 
 
 def handle_log(cli: Cli) -> Result:
     a = cli.args
-    saved = visits.log(cli.app, cli.actor, a.id, a.visit, date=a.date, status=a.status,
+    saved = visits.log(cli.app, cli.actor, a.id, a.visit, date=parse_date(a.date, "--date"),
+                       status=a.status,
                        code=a.code, reason=a.reason, deviation_reason=a.deviation_reason,
                        expected_version=a.expected_version)
     return _result(saved, f"Logged {a.status}:")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli.arguments import days
 from cli.runner import Cli, Result
 from services import visits
 from services.visits import VisitRow
@@ -14,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     ls = actions.add_parser("list", help="targets, windows, bookings and status")
     ls.add_argument("--participant", help="one participant, in any form: 7, P7, P007")
-    ls.add_argument("--due", type=int, metavar="DAYS",
+    ls.add_argument("--due", type=days, metavar="DAYS",
                     help="only what needs attention: overdue, open, or due within DAYS days")
     ls.set_defaults(handler=handle_list)
 

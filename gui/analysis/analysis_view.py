@@ -83,7 +83,8 @@ class SaveTablesJob(Job):
 
     def run(self, progress: Progress, cancelled: Cancelled) -> object:
         progress(0, 0, f"Writing {self.path}…")
-        return analysis.write(self.view.result or {"measures": []}, self.path)
+        # The save dialog has asked "Replace?" already when the file exists.
+        return analysis.write(self.view.result or {"measures": []}, self.path, force=True)
 
     def process_result(self, result: object) -> None:
         self.view.saved.setText(f"Tables written to {result}")

@@ -42,13 +42,13 @@ FILTERS = "CSV (*.csv);;Tab-separated (*.tsv);;Excel workbook (*.xlsx)"
 class ExportJob(Job):
     title = "Exporting the study data"
 
-    def __init__(self, dialog: ExportDialog, path: str, kind: str):
-        self.dialog, self.path, self.kind = dialog, path, kind
+    def __init__(self, dialog: ExportDialog, path: str, kind: str, force: bool):
+        self.dialog, self.path, self.kind, self.force = dialog, path, kind, force
 
     def run(self, progress: Progress, cancelled: Cancelled) -> exports.ExportResult:
         progress(0, 0, "Reading the study data…")
         return exports.export(self.dialog.app, self.dialog.actor, self.path, self.kind,
-                              progress=progress, cancelled=cancelled)
+                              progress=progress, cancelled=cancelled, force=self.force)
 
     def process_result(self, result: object) -> None:
         self.dialog.show_result(result)  # type: ignore[arg-type]
@@ -67,6 +67,7 @@ class ExportDialog(QDialog):
         self.runner = JobRunner(self)
         self.result: exports.ExportResult | None = None
         self.file_dialog: QFileDialog | None = None
+        self.pending: tuple[str, str] | None = None  # the export waiting for "Replace?"
         self.setWindowTitle("Export data")
         self.setMinimumWidth(560)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -90,7 +91,10 @@ class ExportDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.export_button = QPushButton("&Export", clicked=self.export)
         self.export_button.setDefault(True)
+        self.replace_button = QPushButton("&Replace", clicked=self.replace)
+        self.replace_button.hide()
         buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.replace_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         form = QFormLayout()
         form.addRow("&Kind:", self.kind)
@@ -120,11 +124,31 @@ class ExportDialog(QDialog):
 
     def export(self) -> None:
         self.error.hide()
+        self.replace_button.hide()
+        self.pending = None
         self.done.clear()
         if not self.path.text().strip():
             self.show_error("Choose where to export to.")
             return
-        self.runner.start(ExportJob(self, self.path.text().strip(), self.kind.currentData()))
+        path, kind = self.path.text().strip(), self.kind.currentData()
+        replaced = exports.files_replaced(path, kind)
+        if not replaced:
+            self.runner.start(ExportJob(self, path, kind, force=False))
+            return
+        names = "\n".join(f"• {p}" for p in replaced)
+        self.show_error(f"Replace? These files exist already:\n{names}\nClick Replace to "
+                        "write the new export over them.")
+        self.pending = (path, kind)
+        self.replace_button.show()
+
+    def replace(self) -> None:
+        """The user answered "Replace?" with Replace: export over the files."""
+        assert self.pending is not None
+        path, kind = self.pending
+        self.pending = None
+        self.replace_button.hide()
+        self.error.hide()
+        self.runner.start(ExportJob(self, path, kind, force=True))
 
     def show_result(self, result: exports.ExportResult) -> None:
         self.result = result

@@ -112,8 +112,9 @@ class DueView(QWidget):
 
     def export_calendar(self, path: str) -> None:
         try:
+            # The save dialog has asked "Replace?" already when the file exists.
             n = export_calendar(self.app, self.actor, path, days=self.days.value(),
-                                today=self.today)
+                                today=self.today, force=True)
         except Refused as exc:
             self.message = show_message(self, "Export calendar", describe(exc))
             return
