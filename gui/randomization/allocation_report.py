@@ -198,8 +198,8 @@ class DispensingDialog(QDialog):
                               save=True, suffix="html")
         self.passphrase = secret_edit("sealing passphrase")
         self.error = error_label()
-        self.done = QLabel()
-        self.done.setStyleSheet("color: #1b6e20;")
+        self.outcome = QLabel()
+        self.outcome.setStyleSheet("color: #1b6e20;")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Close)
         self.buttons.accepted.connect(self.save)
@@ -211,15 +211,15 @@ class DispensingDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        layout.addWidget(self.done)
+        layout.addWidget(self.outcome)
         layout.addWidget(self.buttons)
 
     def save(self) -> None:
         self.error.hide()
-        self.done.clear()
+        self.outcome.clear()
         self.runner.start(DispensingJob(self, self.passphrase.text(), self.path.text()))
         self.passphrase.clear()
 
     def written(self, result: dict[str, Any]) -> None:
         self.result = result
-        self.done.setText(f"Wrote {result['kits']} kits to {result['file']}.")
+        self.outcome.setText(f"Wrote {result['kits']} kits to {result['file']}.")

@@ -171,7 +171,7 @@ def test_export_data_from_the_file_menu(qtbot: QtBot, app: App, tmp_path: Path) 
     with qtbot.waitSignal(dialog.runner.done, timeout=TIMEOUT):
         qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     assert dialog.result is not None and dialog.result.rows == 3
-    assert "Exported 3 rows (blinded)" in dialog.done.text()
+    assert "Exported 3 rows (blinded)" in dialog.outcome.text()
     assert (tmp_path / "wide.xlsx").exists()
     dialog.path.setText(str(tmp_path / "missing" / "long.csv"))
     with qtbot.waitSignal(dialog.runner.done, timeout=TIMEOUT):
