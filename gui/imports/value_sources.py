@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from gui.common.events import events
 from gui.common.table_model import Column, RowTableModel
 from gui.common.widgets import row_table
 from services import imports
@@ -45,6 +46,12 @@ class ValueSources(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
+        events().participant_selected.connect(self.follow)
+
+    def follow(self, label: str) -> None:
+        """The participant chosen on another tab: their values, without typing the ID."""
+        self.participant.setText(label)
+        self.show_participant()
 
     def rows(self) -> list[dict[str, Any]]:
         return list(self.model.rows)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.events import events
 from gui.common.freshness import Freshness
 from gui.common.messages import show_message
 from gui.common.read_only import mark_write
@@ -194,6 +195,8 @@ class ParticipantsView(QWidget):
     def _selection_changed(self, *_: QItemSelection) -> None:
         row = self.selected()
         self.detail.show_row(row)
+        if row is not None:  # the other tabs follow (Visits, Participant plots, Imports)
+            events().select_participant(row.label)
         self.add_button.setEnabled(self.can_write)
         self.edit_button.setEnabled(self.can_write and row is not None)
         self.withdraw_button.setEnabled(self.can_write and row is not None

@@ -46,7 +46,8 @@ class MainWindow(QMainWindow):
         self.message: QMessageBox | None = None
         self.export_dialog: QFileDialog | None = None
         self.data_export: ExportDialog | None = None
-        self.participant: str | None = None  # the last one announced on the events hub
+        hub = events()
+        hub.participant = None  # a new window starts without a current participant
         self.tabs = QTabWidget(documentMode=True)
         for title, factory in TABS:
             self.tabs.addTab(TabPage(partial(factory, app, actor, self)), title)
@@ -54,8 +55,8 @@ class MainWindow(QMainWindow):
         self.read_only = ReadOnlyGate(self)
         self._build(self.tabs.currentIndex())  # the tab shown first; the others when shown
         self.tabs.currentChanged.connect(self._tab_shown)
-        events().data_changed.connect(self.refresh_status)
-        events().participant_selected.connect(self._participant_selected)
+        hub.data_changed.connect(self.refresh_status)
+        hub.visit_requested.connect(self.show_visit)
         self._build_menus()
         self._build_status_bar()
         self.refresh_status()
@@ -137,12 +138,17 @@ class MainWindow(QMainWindow):
         for audit in [view, *view.findChildren(AuditView)]:
             if isinstance(audit, AuditView):
                 audit.verified.connect(self.show_audit_status)
-        if self.participant is not None:  # announced before this tab existed to follow it
-            events().participant_selected.emit(self.participant)
+        current = events().participant
+        if current is not None:  # announced before this tab existed to follow it
+            events().participant_selected.emit(current)
         return True
 
-    def _participant_selected(self, label: str) -> None:
-        self.participant = label
+    def show_visit(self, label: str, visit: str) -> None:
+        """A link to a visit (a Lock record, a plotted point): the Visits tab, showing that
+        participant with that visit selected (or only the participant, when visit is "")."""
+        events().select_participant(label)
+        view = self.show_tab("Visits")
+        view.show_visit(label, visit)  # type: ignore[attr-defined]
 
     def _tab_shown(self, index: int) -> None:
         built = self._build(index)

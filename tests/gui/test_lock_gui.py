@@ -15,10 +15,11 @@ from gui.common.events import events
 from gui.lock.lock_view import LockView
 from gui.lock.signature_dialog import SignatureDialog
 from gui.participants.participants_view import ParticipantsView
+from gui.visits.visits_view import VisitsView
 from gui.window.main_window import MainWindow
 from services import lock, participants
 from services.context import App
-from tests.gui.conftest import tab
+from tests.gui.conftest import double_click, tab
 from tests.lock_helpers import ACTORS, PASSPHRASE, REG, password, ready_app, state
 
 TIMEOUT = 20_000  # password hashing and key derivation are slow on purpose
@@ -124,10 +125,16 @@ def test_failing_checks_list_their_records_and_lead_to_them(qtbot: QtBot, app: A
     assert records == ["P004/baseline", "P004/dose1", "P004/dose2", "P004/dose3"]
     assert view.tree.topLevelItem(3).text(0) == "✔  Audit chain verified"
     assert not view.lock_button.isEnabled()
-    with qtbot.waitSignal(events().participant_selected, timeout=TIMEOUT) as selected, \
-            qtbot.waitSignal(events().visit_requested, timeout=TIMEOUT) as requested:
-        view.tree.itemDoubleClicked.emit(visits_item.child(1), 0)
-    assert selected.args == ["P004"] and requested.args == ["P004", "dose1"]
+    window = view.window()
+    assert isinstance(window, MainWindow)
+    record = view.tree.visualItemRect(visits_item.child(1)).center()
+    double_click(qtbot, view.tree, record)
+    visits_view = window.tabs.currentWidget().view  # type: ignore[attr-defined]
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "Visits"
+    assert isinstance(visits_view, VisitsView)
+    assert visits_view.participant.currentData() == "P004" == events().participant
+    selected = visits_view.actions.selected()
+    assert selected is not None and (selected.participant, selected.visit) == ("P004", "dose1")
 
 
 def test_unblind_then_analyse_and_export_the_tables(qtbot: QtBot, app: App,

@@ -315,3 +315,35 @@ def test_none_outlives_many_void_calls() -> None:
     for _ in range(20_000):
         probe.setObjectName("probe")
     assert sys.getrefcount(None) > 20_000
+
+
+def test_a_clicked_point_opens_its_visit_and_the_participant_carries_over(
+        qtbot: QtBot, sqlite_app: App, study: dict[str, Actor]) -> None:
+    with shown(MainWindow(sqlite_app, study["cora"]), 1400, 900) as window:
+        qtbot.waitUntil(lambda: not window.runner.runs)
+        register = window.show_tab("Participants")
+        row = register.proxy.mapFromSource(register.model.index(  # type: ignore[attr-defined]
+            next(i for i, r in enumerate(register.model.rows)  # type: ignore[attr-defined]
+                 if r.label == "P003"), 0))
+        qtbot.mouseClick(register.table.viewport(), Qt.MouseButton.LeftButton,  # type: ignore[attr-defined]
+                         pos=register.table.visualRect(row).center())  # type: ignore[attr-defined]
+        plots = window.show_tab("Participant plots")
+        assert isinstance(plots, ParticipantPlotsTab) and plots.panel.label == "P003"
+        imports = window.show_tab("Imports")
+        assert imports.sources.participant.text() == "P003"  # type: ignore[attr-defined]
+        assert imports.sources.rows()  # type: ignore[attr-defined]
+        visits_view = window.show_tab("Visits")
+        assert visits_view.participant.currentData() == "P003"  # type: ignore[attr-defined]
+
+        window.show_tab("Participant plots")
+        plot = plots.panel.figure.grid.plots["amygdala_threat"]
+        qtbot.waitUntil(lambda: plot.getViewBox().width() > 50)
+        view = plots.panel.view
+        scene_pos = plot.getViewBox().mapViewToScene(
+            QPointF(1, value_of("P003", "dose1", "amygdala_threat")))
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                         pos=view.mapFromScene(scene_pos))
+        assert window.tabs.tabText(window.tabs.currentIndex()) == "Visits"
+        assert visits_view.participant.currentData() == "P003"  # type: ignore[attr-defined]
+        chosen = visits_view.actions.selected()  # type: ignore[attr-defined]
+        assert chosen is not None and (chosen.participant, chosen.visit) == ("P003", "dose1")
