@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.events import events
 from gui.common.messages import describe
 from gui.common.widgets import date_edit, error_label
 from services import participants
@@ -61,12 +62,14 @@ class ServiceDialog(QDialog):
             row = self.submit()
         except Conflict as exc:
             self.reject()
+            events().data_changed.emit()  # someone else's change: the window re-reads
             self.conflict.emit(exc.message)
             return
         except Refused as exc:
             self.error.setText(describe(exc))
             self.error.show()
             return
+        events().data_changed.emit()
         self.saved.emit(row)
         super().accept()
 

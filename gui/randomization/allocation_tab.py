@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QGroupBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from gui.common.events import events
 from gui.common.read_only import mark_write
 from gui.common.widgets import placeholder
 from gui.participants.enrol_dialog import EnrolDialog
@@ -75,7 +76,9 @@ class AllocationTab(QWidget):
 
     def _dialog_finished(self, _result: int) -> None:
         # A bound method, not a lambda: PySide6 6.12 crashed on a lambda connected to a
-        # dialog that deletes itself on close.
+        # dialog that deletes itself on close. Enrolled, opened or printed: the study (and
+        # its audit trail) may have changed, so the status bar and other tabs re-read.
+        events().data_changed.emit()
         self.refresh()
 
     def open_wizard(self) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from gui.common.events import events
 from gui.common.jobs import Cancelled, Job, JobRunner, Progress
 from gui.common.messages import describe
 from gui.common.widgets import error_label
@@ -220,4 +221,5 @@ class AllocationWizard(QWizard):
         for edit in self.passphrases.edits():
             edit.clear()
         self.done_page.show_result(made)
+        events().data_changed.emit()  # the study is running now: the status bar says so
         self.next()

@@ -25,6 +25,7 @@ from gui.window.study_files import StudyFiles
 from gui.window.tabs import TABS, TabPage
 from services.context import Actor, App
 from services.sign_in import study_banner
+from services.study import change_mark
 from trialcore.roles import allowed
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class MainWindow(QMainWindow):
         self.message: QMessageBox | None = None
         self.export_dialog: QFileDialog | None = None
         self.data_export: ExportDialog | None = None
+        self.verified: VerifyResult | None = None  # the last verification of the trail
         hub = events()
         hub.participant = None  # a new window starts without a current participant
         self.tabs = QTabWidget(documentMode=True)
@@ -103,11 +105,13 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.audit_label)
 
     def refresh_status(self) -> None:
-        """Title and stage, re-read whenever a tab is shown (another user may lock)."""
+        """Title, stage and the audit trail's length, re-read whenever a tab is shown
+        (another user may lock) and whenever a view announces that the data changed."""
         banner = study_banner(self.app)
         self.setWindowTitle(f"{banner.title} — {self.app.safe_url} — TrialDesk")
         self.stage_label.setText(f"Stage: {banner.stage}")
         self.read_only.apply(banner.stage)
+        self._show_audit_text()
 
     def tab(self, title: str) -> QWidget:
         """The widget of the tab called `title`, built now if it was not shown yet."""
@@ -166,9 +170,17 @@ class MainWindow(QMainWindow):
                                          background=True))  # the window stays usable
 
     def show_audit_status(self, result: VerifyResult) -> None:
-        self.audit_label.setText(verify_text(result))
+        self.verified = result
         self.audit_label.setToolTip("\n".join(result.problems))
         self.audit_label.setStyleSheet("" if result.ok else "color: #b3261e; font-weight: bold;")
+        self._show_audit_text()
+
+    def _show_audit_text(self) -> None:
+        """The last verification, and how many entries were written since: a count that
+        stood still while the trail grew would claim more than was checked."""
+        if self.verified is None:
+            return
+        self.audit_label.setText(verify_text(self.verified, change_mark(self.app)))
 
     def export_audit_trail(self) -> None:
         self.export_dialog = export_audit(self.runner, self.app, self.actor, self,
