@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Participant, Visit
 from services.context import Actor, App, require
+from services.enrolment import is_over
 from services.schedule import LOGGED_STATUSES
 from services.visits import DEFAULT_HORIZON_DAYS, may_be_due, read_rows
 from trialcore.protocol import Protocol
@@ -61,7 +62,8 @@ def _participants(s: Session, protocol: Protocol) -> dict[str, Any]:
         "participants": {"total": sum(status.values()),
                          **{k: status[k] for k in ("registered", "enrolled", "withdrawn")}},
         "strata": [{"stratum": st, "target": protocol.stratum_targets.get(st),
-                    "enrolled": enrolled[st], "withdrawn": withdrawn[st]}
+                    "enrolled": enrolled[st], "withdrawn": withdrawn[st],
+                    "over_target": is_over(enrolled[st], protocol.stratum_targets.get(st))}
                    for st in protocol.strata],
     }
 

@@ -18,7 +18,7 @@ from db.models import Allocation, AllocationSlot, DoseCode, Observation, Partici
 from services.context import Actor, App, need_reason, require
 from services.errors import Refused
 from services.lifecycle import require_open
-from services.participants import check_version, load
+from services.participants import check_version, label_of, load
 from services.schedule import reschedule
 from trialcore.protocol import Protocol
 
@@ -101,6 +101,43 @@ def proposed_stratum(app: App, actor: Actor, participant: object) -> StratumChoi
     require(actor, "study.read")
     with app.read() as s:
         return automatic_stratum(s, app.protocol, load(s, app, participant))
+
+
+def enrolled_in(session: Session, stratum: str) -> int:
+    """Participants ever enrolled in the stratum, those withdrawn since included: the count
+    the target is set against (services.dashboard counts the same way)."""
+    return session.scalar(select(func.count()).select_from(Participant).where(
+        Participant.stratum == stratum, Participant.enrolled_on.is_not(None))) or 0
+
+
+def is_full(enrolled: int, target: int | None) -> bool:
+    """Whether a stratum with this many enrolled has reached its target (none: never)."""
+    return target is not None and enrolled >= target
+
+
+def is_over(enrolled: int, target: int | None) -> bool:
+    """Whether a stratum with this many enrolled has gone past its target."""
+    return target is not None and enrolled > target
+
+
+def target_warning(app: App, actor: Actor, participant: object,
+                   stratum: str | None = None) -> str | None:
+    """Why enrolling this participant (in `stratum`, or as proposed) would pass the
+    stratum's target, for the coordinator to confirm; None when there is room. Enrolment
+    is not refused past the target (the allocation list may have spare slots)."""
+    require(actor, "study.read")
+    with app.read() as s:
+        if stratum is None:
+            choice = automatic_stratum(s, app.protocol, load(s, app, participant))
+            stratum = choice.stratum if choice is not None else None
+        if stratum is None:
+            return None
+        target = app.protocol.stratum_targets.get(stratum)
+        enrolled = enrolled_in(s, stratum)
+    if not is_full(enrolled, target):
+        return None
+    return (f"Stratum {stratum} has reached its target: {enrolled} of {target} enrolled. "
+            f"Enrolling {label_of(app, participant)} makes {enrolled + 1}.")
 
 
 def _check_can_enrol(p: Participant, on: dt.date) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services import dashboard, participants, visits
+from services import dashboard, enrolment, participants, visits
 from services.context import Actor, App
 from tests.test_visits import REG, Running, enrol, running_study
 
@@ -37,8 +37,8 @@ def test_enrolment_progress_deviations_withdrawals(running: Running) -> None:
     d = dashboard.summary(app, a["stella"], today=dt.date(2026, 3, 22))
     assert d["participants"] == {"total": 4, "registered": 1, "enrolled": 2, "withdrawn": 1}
     assert d["strata"] == [
-        {"stratum": "NTNA+", "target": 8, "enrolled": 2, "withdrawn": 1},
-        {"stratum": "NTNA-", "target": 8, "enrolled": 1, "withdrawn": 0},
+        {"stratum": "NTNA+", "target": 8, "enrolled": 2, "withdrawn": 1, "over_target": False},
+        {"stratum": "NTNA-", "target": 8, "enrolled": 1, "withdrawn": 0, "over_target": False},
     ]
     v = d["visits"]
     # P003's open visits were cancelled: 4 + 4 + 0 (+ nothing recorded) + 4 for P004
@@ -68,7 +68,8 @@ def _from_the_visit_lists(app: App, actor: Actor, today: dt.date) -> dict[str, A
                          **{s: sum(p.status == s for p in people)
                             for s in ("registered", "enrolled", "withdrawn")}},
         "strata": [{"stratum": s, "target": app.protocol.stratum_targets.get(s),
-                    "enrolled": enrolled[s], "withdrawn": withdrawn[s]}
+                    "enrolled": enrolled[s], "withdrawn": withdrawn[s],
+                    "over_target": enrolled[s] > app.protocol.stratum_targets[s]}
                    for s in app.protocol.strata],
         "visits": {
             "planned": len(live),
@@ -125,3 +126,21 @@ def test_the_counts_agree_with_the_visit_lists_on_any_day(running: Running) -> N
     assert [(r["participant"], r["visit"]) for r in d["missed"]] == [("P002", "dose2"),
                                                                    ("P009", "dose1")]
     assert [r["participant"] for r in d["withdrawals"]] == ["P005", "P007"]
+
+
+def test_enrolment_past_a_target_is_announced_then_shown(running: Running) -> None:
+    app, a = running
+    target = app.protocol.stratum_targets["NTNA-"]
+    for n in range(1, target + 1):
+        enrol(app, a, n, stratum="NTNA-")
+    participants.add(app, a["cora"], 99, stratum="NTNA-", registered_on=REG)
+    warning = enrolment.target_warning(app, a["cora"], 99)  # the stratum entered at registration
+    assert warning == (f"Stratum NTNA- has reached its target: {target} of {target} enrolled. "
+                       f"Enrolling P099 makes {target + 1}.")
+    assert enrolment.target_warning(app, a["cora"], 99, "NTNA+") is None
+    strata = {s["stratum"]: s for s in dashboard.summary(app, a["stella"])["strata"]}
+    assert not strata["NTNA-"]["over_target"]  # full is not over
+    enrolment.enrol(app, a["cora"], 99)
+    strata = {s["stratum"]: s for s in dashboard.summary(app, a["stella"])["strata"]}
+    assert strata["NTNA-"]["enrolled"] == target + 1 and strata["NTNA-"]["over_target"]
+    assert not strata["NTNA+"]["over_target"]

@@ -46,12 +46,19 @@ LISTS: dict[str, tuple[str, list[Column]]] = {
 }
 
 
-def _bar(value: int, maximum: int, text: str) -> QProgressBar:
+OVER = "QProgressBar::chunk { background: #b3261e; } QProgressBar { color: #b3261e; }"
+
+
+def _bar(value: int, maximum: int, text: str, *, over: bool = False) -> QProgressBar:
+    """A filled bar with its numbers; red when past its target (the service says when)."""
     bar = QProgressBar()
     bar.setRange(0, max(maximum, 1))
     bar.setValue(min(value, max(maximum, 1)))
     bar.setFormat(text)
     bar.setTextVisible(True)
+    if over:
+        bar.setStyleSheet(OVER)
+        bar.setToolTip("More participants enrolled than the protocol's target.")
     return bar
 
 
@@ -100,8 +107,11 @@ class DashboardView(QWidget):
             text = f"{s['enrolled']} of {target}" if target else f"{s['enrolled']} (no target)"
             if s["withdrawn"]:
                 text += f" ({s['withdrawn']} withdrawn)"
+            if s["over_target"]:
+                text += f" — {s['enrolled'] - target} over target"
             self.enrolment.addWidget(QLabel(s["stratum"]), i, 0)
-            self.enrolment.addWidget(_bar(s["enrolled"], target or s["enrolled"], text), i, 1)
+            self.enrolment.addWidget(_bar(s["enrolled"], target or s["enrolled"], text,
+                                          over=s["over_target"]), i, 1)
         v = d["visits"]
         _clear(self.progress)
         self.progress.addWidget(QLabel("Done / expected by today"), 0, 0)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QProgressBar, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from gui.dashboard.dashboard_view import DashboardView
 from gui.participants.enrol_dialog import EnrolDialog
 from gui.randomization.allocation_report import AllocationReportView
 from gui.randomization.allocation_tab import AllocationTab
@@ -190,3 +191,36 @@ def test_report_and_dispensing(qtbot: QtBot, sqlite_app: App, tmp_path: Path) ->
         dialog.save()
     assert dialog.result is not None and dialog.result["kits"] == 72
     assert target.read_text(encoding="utf-8").startswith("code,stratum,slot,visit")
+
+
+def test_enrolling_past_a_target_is_warned_confirmed_then_shown_red(qtbot: QtBot,
+                                                                     sqlite_app: App) -> None:
+    actors = allocated_study(sqlite_app)
+    cora = actors["cora"]
+    target = sqlite_app.protocol.stratum_targets["NTNA+"]
+    for n in range(1, target + 1):
+        enrol_by_hand(sqlite_app, cora, n)
+    register(sqlite_app, cora, 20, stratum="NTNA+")
+    tab = _tab(qtbot, sqlite_app, cora)
+    _click(qtbot, _button(tab, "Enrol participant…"))
+    dialog = tab.dialog
+    assert isinstance(dialog, EnrolDialog)
+    assert dialog.full.isVisible() and f"{target} of {target} enrolled" in dialog.full.text()
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    _click(qtbot, ok)
+    box = dialog.confirm
+    assert box is not None and box.isVisible() and "Enrol all the same?" in box.text()
+    _click(qtbot, box.button(QMessageBox.StandardButton.Cancel))
+    assert dialog.result is None and dialog.isVisible()
+    _click(qtbot, ok)
+    with qtbot.waitSignal(dialog.enrolled):
+        _click(qtbot, dialog.anyway)
+    assert dialog.result is not None and dialog.result.stratum == "NTNA+"
+    _click(qtbot, ok)
+
+    view = DashboardView(sqlite_app, cora)
+    qtbot.addWidget(view)
+    bars = [view.enrolment.itemAtPosition(i, 1).widget() for i in range(2)]
+    assert isinstance(bars[0], QProgressBar)
+    assert bars[0].text() == f"{target + 1} of {target} — 1 over target"
+    assert "#b3261e" in bars[0].styleSheet() and not bars[1].styleSheet()
