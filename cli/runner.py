@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import Any
 
 import cli.commands
+from cli.hints import worded
 from services.accounts import login
 from services.context import Actor, App
 from services.errors import Refused
@@ -132,7 +133,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         result = handler(cli)
     except Refused as exc:
-        _fail(args.json, exc.message, exc.details)
+        _fail(args.json, worded(exc), exc.details)
         return 1
     except KeyboardInterrupt:
         _fail(args.json, "interrupted; nothing was written")

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from db.audit import Entry, append_entries
 from db.models import Allocation, AllocationSlot, DoseCode, SealedKey, Study
 from services.context import Actor, App, need_reason, require
-from services.errors import Refused
+from services.errors import GENERATE_ALLOCATION, Refused
 from services.lifecycle import require_open
 from trialcore import codes, rng, sealing
 from trialcore.allocation import (
@@ -247,8 +247,8 @@ def _box_text(session: Session, kind: str = "allocation", slot_id: int | None = 
     box = session.scalar(select(SealedKey.box).where(SealedKey.kind == kind,
                                                      SealedKey.slot_id == slot_id))
     if box is None:
-        raise Refused("no allocation list yet: the statistician generates it first "
-                      "(allocation generate)")
+        raise Refused("no allocation list yet: the statistician generates it first",
+                      hint=GENERATE_ALLOCATION)
     return box
 
 

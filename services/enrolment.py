@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Allocation, AllocationSlot, DoseCode, Observation, Participant
 from services.context import Actor, App, need_reason, require
-from services.errors import Refused
+from services.errors import GENERATE_ALLOCATION, Refused
 from services.lifecycle import require_open
 from services.participants import check_version, label_of, load
 from services.schedule import reschedule
@@ -176,8 +176,8 @@ def enrol(app: App, actor: Actor, participant: object, *, stratum: str | None = 
         # Serializes enrolments (PostgreSQL row lock; SQLite writers are exclusive
         # anyway), so two coordinators never take the same slot.
         if s.scalar(select(Allocation).with_for_update()) is None:
-            raise Refused("no allocation list yet: the statistician generates it first "
-                          "(allocation generate)")
+            raise Refused("no allocation list yet: the statistician generates it first",
+                          hint=GENERATE_ALLOCATION)
         p = load(s, app, participant)
         check_version(s, p, expected_version)
         _check_can_enrol(p, on)

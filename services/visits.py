@@ -365,8 +365,8 @@ def book(app: App, actor: Actor, participant: object, visit: str, date: object,
     with _unit(app, actor, "visit.book", key) as s:
         p, v = _open_visit(s, app, participant, spec, expected_version)
         if v.status in LOGGED_STATUSES:
-            raise Refused(f"{key} is already logged as {v.status}; change it with "
-                          "visit log and a reason")
+            raise Refused(f"{key} is already logged as {v.status}; to change it, log it "
+                          "again with a reason")
         _not_before_start(app, p, spec, on)
         warnings = []
         problem = outside_window(spec.id, _window(v), on)

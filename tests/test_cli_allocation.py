@@ -96,3 +96,15 @@ def test_wrong_passphrase_exits_1(app: App, db_url: str, capsys, monkeypatch) ->
                 "kits.html", TRIALDESK_PASSPHRASE="not the passphrase")
     assert r.code == 1 and r.json["error"].startswith("wrong sealing passphrase")
     assert audit_count(app) == before
+
+
+def test_refusals_advise_commands_on_the_command_line(users: str, app: App, capsys,
+                                                      monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The service names what helps (services.errors hints); the CLI words it as a command,
+    the window as a tab and button (tests/gui/test_allocation_gui.py)."""
+    assert as_user(capsys, monkeypatch, users, "cora", "participants", "add", "1").code == 0
+    r = as_user(capsys, monkeypatch, users, "cora", "--json", "enrol", "1")
+    assert r.code == 1 and r.json["error"] == ("no allocation list yet: the statistician "
+                                               "generates it first (allocation generate)")
+    r = as_user(capsys, monkeypatch, users, "stella", "--json", "unblind", **SECRETS)
+    assert r.code == 1 and r.json["error"].endswith("(lock --reason R)")

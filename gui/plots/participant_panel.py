@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.common.events import events
+from gui.common.hints import worded
 from gui.common.widgets import placeholder
 from gui.plots import style
 from gui.plots.export import Figure
@@ -165,7 +166,7 @@ class ParticipantPlots(QWidget):
         try:
             data = plot_data.participant_plots(self.app, self.actor, self.label)
         except Refused as exc:
-            self.message.setText(exc.message)
+            self.message.setText(worded(exc))
             self._enable(False)
             return
         self.figure.set_data(data)

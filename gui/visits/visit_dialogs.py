@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.hints import worded
 from gui.common.widgets import date_edit
 from gui.participants.participant_dialogs import ServiceDialog
 from services import codes, visits
@@ -138,7 +139,7 @@ class LogVisitDialog(VisitDialog):
         try:
             result = codes.check(self.app, self.actor, self.row.participant, self.row.visit, text)
         except Refused as exc:
-            _say(self.code_note, exc.message)
+            _say(self.code_note, worded(exc))
             return
         _say(self.code_note, ("✓ " if result["result"] == "ok" else "✗ ") + result["message"],
              GOOD if result["result"] == "ok" else BAD)

@@ -224,3 +224,15 @@ def test_enrolling_past_a_target_is_warned_confirmed_then_shown_red(qtbot: QtBot
     assert isinstance(bars[0], QProgressBar)
     assert bars[0].text() == f"{target + 1} of {target} — 1 over target"
     assert "#b3261e" in bars[0].styleSheet() and not bars[1].styleSheet()
+
+
+def test_refusals_name_the_window_s_buttons_not_commands(qtbot: QtBot, sqlite_app: App) -> None:
+    actors = make_study(sqlite_app, ("cora",))
+    register(sqlite_app, actors["cora"], 1, stratum="NTNA+")
+    tab = _tab(qtbot, sqlite_app, actors["cora"])
+    _click(qtbot, _button(tab, "Enrol participant…"))
+    dialog = tab.dialog
+    assert isinstance(dialog, EnrolDialog)
+    _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
+    assert dialog.error.text() == ("no allocation list yet: the statistician generates it "
+                                   "first (Randomization tab → Generate allocation list…)")
