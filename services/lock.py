@@ -25,6 +25,7 @@ from services.context import Actor, App, need_reason, require
 from services.errors import Refused
 from services.study import stage
 from trialcore.protocol import Protocol
+from trialcore.wording import counted
 
 MEANING = "I approve the lock of this study"
 UNLOCK_MEANING = "I void the lock of this study and reopen its data for changes"
@@ -120,7 +121,7 @@ def _items(session: Session, protocol: Protocol) -> list[CheckItem]:
     audit = verify(session)
     return [
         CheckItem("visits", "Every visit resolved", not open_visits,
-                  f"{len(rows)} visits: done, missed with a reason, or cancelled by "
+                  f"{counted(len(rows), 'visit')}: done, missed with a reason, or cancelled by "
                   "withdrawal", open_visits),
         CheckItem("deviations", "Every deviation explained", not deviations,
                   "a visit outside its window needs a deviation reason", deviations),
@@ -146,7 +147,7 @@ def _refuse_open_items(items: list[CheckItem]) -> None:
         return
     details = [{"key": p.record, "message": f"{p.message} ({i.title.lower()})"}
                for i in failing for p in i.problems]
-    raise Refused(f"the study cannot be locked: {len(details)} open item(s) in "
+    raise Refused(f"the study cannot be locked: {counted(len(details), 'open item')} in "
                   + ", ".join(i.title.lower() for i in failing), details)
 
 

@@ -29,6 +29,7 @@ from services import analysis
 from services.context import Actor, App
 from services.study import stage
 from trialcore.roles import allowed
+from trialcore.wording import counted
 
 
 def _num(key: str, digits: int = 3) -> Callable[[dict[str, Any]], str]:
@@ -174,8 +175,8 @@ class AnalysisView(QWidget):
         excluded = self.result.get("excluded", [])
         notes = [f"Mixed model: {n}" for n in (m or {}).get("notes", [])]
         if excluded:
-            notes.append(f"{len(excluded)} scan(s) left out of every scan measure by their "
-                         "quality check: " + "; ".join(
+            notes.append(f"{counted(len(excluded), 'scan')} left out of every scan measure by "
+                         "their quality check: " + "; ".join(
                              f"{e['participant']} period {e['period']} ({e['measure']} "
                              f"{e['value']:g} > {e['limit']:g})" for e in excluded))
         self.notes.setText("\n".join(notes))

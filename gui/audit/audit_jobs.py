@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from gui.common.jobs import Cancelled, Job, JobRunner, Progress
 from services import audit_check, audit_trail
 from services.context import Actor, App
+from trialcore.wording import counted
 
 
 class VerifyResult(Protocol):
@@ -45,7 +46,7 @@ def verify_text(result: VerifyResult, entries_now: int | None = None) -> str:
     were written after it (checked by the next verification, not this one)."""
     if not result.ok:
         return f"Audit trail FAILED: {result.problems[0]}"
-    entries = "1 entry" if result.entries == 1 else f"{result.entries} entries"
+    entries = counted(result.entries, "entry", "entries")
     since = (entries_now or 0) - result.entries
     if since <= 0:
         return f"Audit trail verified ({entries})"

@@ -32,6 +32,7 @@ from services.audit_trail import AuditFilter
 from services.context import Actor, App
 from services.errors import Refused
 from trialcore.roles import allowed
+from trialcore.wording import counted
 
 INTERNAL_KEYS = ("digest_delta",)  # the table digest behind verification; noise on screen
 NO_DATE = QDate(2000, 1, 1)
@@ -171,7 +172,8 @@ class AuditView(QWidget):
         self.error.hide()
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
-        self.count.setText(f"{len(rows)} entries" if rows else "No entries match these filters.")
+        self.count.setText(counted(len(rows), "entry", "entries") if rows
+                           else "No entries match these filters.")
         self._show_entry()
 
     def _show_entry(self, *_: QItemSelection) -> None:

@@ -30,6 +30,7 @@ from services import exports
 from services.context import Actor, App
 from services.errors import Refused
 from services.study import stage
+from trialcore.wording import counted
 
 KINDS = {
     "long": "Long: one row per participant, visit and measure (.csv, .tsv, .xlsx)",
@@ -132,5 +133,5 @@ class ExportDialog(QDialog):
         more = f" and {len(result.files) - 4} more" if len(result.files) > 4 else ""
         folder = result.path if result.kind == "bids" else Path(result.path).parent
         blinding = "with conditions" if result.unblinded else "blinded"
-        self.outcome.setText(f"Exported {result.rows} rows ({blinding}): {names}{more} "
+        self.outcome.setText(f"Exported {counted(result.rows, 'row')} ({blinding}): {names}{more} "
                           f"in {folder}.")

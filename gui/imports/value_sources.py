@@ -14,6 +14,7 @@ from gui.common.widgets import row_table
 from services import imports
 from services.context import Actor, App
 from services.errors import NotFound, Refused
+from trialcore.wording import counted
 
 KINDS = {"observations": "measure", "item_responses": "item answer"}
 COLUMNS = [
@@ -69,5 +70,5 @@ class ValueSources(QWidget):
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
         who = rows[0]["participant"] if rows else text
-        self.status.setText(f"{who}: {len(rows)} stored value(s)" if rows
+        self.status.setText(f"{who}: {counted(len(rows), 'stored value')}" if rows
                             else f"{who}: no values stored yet")

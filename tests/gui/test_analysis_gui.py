@@ -20,7 +20,7 @@ def test_the_analysis_tab_says_which_scans_were_left_out_and_why(qtbot: QtBot,
     excluded = result["excluded"]
     assert excluded  # the demo has scans with too much head motion
     text = view.notes.text()
-    assert f"{len(excluded)} scan(s) left out" in text
+    assert f"{len(excluded)} scans left out" in text
     assert all(f"{e['participant']} period {e['period']} (fd_mean" in text for e in excluded)
     notes = {m["measure"]: m["notes"] for m in result["measures"]}
     for measure, expected in notes.items():

@@ -159,7 +159,7 @@ def test_the_due_screen_lists_an_overdue_visit_and_exports_a_calendar(
     due = _tab(window("cora"), DueView)
     overdue = [r for r in due.model.rows if r.due == "overdue"]
     assert [(r.participant, r.visit) for r in overdue] == [("P002", "baseline")]
-    assert overdue[0].next_action == "log baseline: late (deviation) or missed"
+    assert overdue[0].next_action == "log Baseline fMRI: late (deviation) or missed"
     assert "1 overdue" in due.counts.text()
     due.days.setValue(0)
     assert {r.participant for r in due.model.rows} == {"P002", "P003"}  # P003's baseline open
