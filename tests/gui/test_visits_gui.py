@@ -202,5 +202,5 @@ def test_read_only_roles_and_the_dashboard(qtbot: QtBot,
     assert "you are investigator" in view.actions.book_button.toolTip()
     board = _tab(win, DashboardView)
     assert board.data["strata"][0] == {"stratum": "NTNA+", "target": 8, "enrolled": 1,
-                                       "withdrawn": 0}
+                                       "withdrawn": 0, "over_target": False}
     assert "2 participants" in board.people.text().replace("<b>", "").replace("</b>", "")
