@@ -1,4 +1,5 @@
-"""The study at a glance: enrolment against target, visit progress, deviations, withdrawals.
+"""The study at a glance: enrolment against target, visit progress, deviations, withdrawals,
+emergency unblindings, and for a study not yet enrolling, its next step.
 
 The numbers follow the same rules as the visit lists (services.visits), so the
 dashboard always agrees with what a coordinator can drill into; but they are
@@ -21,6 +22,7 @@ from db.models import Participant, Visit
 from services.context import Actor, App, require
 from services.enrolment import is_over
 from services.schedule import LOGGED_STATUSES
+from services.study import stage
 from services.visits import DEFAULT_HORIZON_DAYS, may_be_due, read_rows
 from trialcore.protocol import Protocol
 
@@ -41,7 +43,26 @@ def summary(app: App, actor: Actor, today: dt.date | None = None) -> dict[str, A
                                   Participant.withdrawn_on, Participant.withdrawal_reason)
                            .where(Participant.status == "withdrawn")
                            .order_by(Participant.number))]
-    return {**people, "visits": visits, **listed, "withdrawals": withdrawals}
+        emergency = list(s.scalars(select(Participant.label)
+                                   .where(Participant.emergency_unblinded.is_(True))
+                                   .order_by(Participant.number)))
+    return {**people, "visits": visits, **listed, "withdrawals": withdrawals,
+            "emergency_unblinded": emergency,
+            "next_step": next_step(stage(app), people["participants"])}
+
+
+# What a new study does next, named for each front end to word (the window names its tabs
+# and buttons): None once participants are being enrolled.
+NEXT_STEPS = ("register", "generate_allocation", "enrol")
+
+
+def next_step(current_stage: str, participants: dict[str, int]) -> str | None:
+    """The next step of a study that has not started enrolling yet."""
+    if current_stage == "setup":
+        return "register" if not participants["total"] else "generate_allocation"
+    if current_stage == "running" and participants["total"] == participants["registered"]:
+        return "enrol" if participants["total"] else "register"
+    return None
 
 
 def _participants(s: Session, protocol: Protocol) -> dict[str, Any]:

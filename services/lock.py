@@ -118,6 +118,9 @@ def _items(session: Session, protocol: Protocol) -> list[CheckItem]:
                                       f"{v.deviation_days:+d} days outside its window "
                                       "without a deviation reason"))
     imports = session.scalar(select(func.count()).select_from(ImportRecord)) or 0
+    opened = [label for label, in session.execute(
+        select(Participant.label).where(Participant.emergency_unblinded.is_(True))
+        .order_by(Participant.number))]
     audit = verify(session)
     return [
         CheckItem("visits", "Every visit resolved", not open_visits,
@@ -131,6 +134,11 @@ def _items(session: Session, protocol: Protocol) -> list[CheckItem]:
         CheckItem("audit", "Audit chain verified", audit.ok,
                   f"{audit.entries} entries, head {audit.head[:16]}…",
                   [Problem("audit trail", None, None, m) for m in audit.problems]),
+        # Does not stop the lock, but the signer should know (and say so in the reason).
+        CheckItem("emergency", "Emergency unblindings", True,
+                  f"emergency envelope opened for {', '.join(opened)}: their conditions "
+                  "are known to the investigator" if opened else "no emergency envelope "
+                  "was opened"),
     ]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services import dashboard, enrolment, participants, visits
+from services import allocation, dashboard, enrolment, lock, participants, unblinding, visits
 from services.context import Actor, App
 from tests.test_visits import REG, Running, enrol, running_study
 
@@ -92,6 +92,8 @@ def _from_the_visit_lists(app: App, actor: Actor, today: dt.date) -> dict[str, A
                          "on": p.withdrawn_on.isoformat() if p.withdrawn_on else None,
                          "reason": p.withdrawal_reason}
                         for p in people if p.status == "withdrawn"],
+        "emergency_unblinded": [p.label for p in people if p.emergency_unblinded],
+        "next_step": None,
     }
 
 
@@ -144,3 +146,30 @@ def test_enrolment_past_a_target_is_announced_then_shown(running: Running) -> No
     strata = {s["stratum"]: s for s in dashboard.summary(app, a["stella"])["strata"]}
     assert strata["NTNA-"]["enrolled"] == target + 1 and strata["NTNA-"]["over_target"]
     assert not strata["NTNA+"]["over_target"]
+
+
+def test_a_new_study_is_told_its_next_step_and_emergency_envelopes_are_flagged(
+        db_url: str) -> None:
+    from tests.allocation_helpers import EMERGENCY, PASSPHRASE
+    from tests.conftest import PASSWORDS, make_study
+
+    app = App(db_url)
+    try:
+        actors = make_study(app, ("cora", "ivan", "stella"))
+        steps = [dashboard.summary(app, actors["cora"])["next_step"]]
+        participants.add(app, actors["cora"], 1, stratum="NTNA+", registered_on=REG)
+        steps.append(dashboard.summary(app, actors["cora"])["next_step"])
+        allocation.generate(app, actors["stella"], PASSPHRASE, EMERGENCY,
+                            confirm_unbalanced=True)
+        steps.append(dashboard.summary(app, actors["cora"])["next_step"])
+        enrolment.enrol(app, actors["cora"], 1, on=REG + dt.timedelta(days=3))
+        d = dashboard.summary(app, actors["cora"])
+        assert [*steps, d["next_step"]] == ["register", "generate_allocation", "enrol", None]
+        assert d["emergency_unblinded"] == []
+        unblinding.emergency(app, actors["ivan"], "P001", "suspected serotonin syndrome",
+                             EMERGENCY, PASSWORDS["ivan"])
+        assert dashboard.summary(app, actors["cora"])["emergency_unblinded"] == ["P001"]
+        items = {i.key: i for i in lock.checklist(app, actors["ivan"])}
+        assert items["emergency"].ok and "opened for P001" in items["emergency"].note
+    finally:
+        app.close()

@@ -60,7 +60,9 @@ def test_a_complete_study_passes_the_checklist_and_is_locked_with_a_signed_recor
     ivan = ready["ivan"]
     items = lock.checklist(app, ivan)
     assert [(i.key, i.ok) for i in items] == [("visits", True), ("deviations", True),
-                                              ("imports", True), ("audit", True)]
+                                              ("imports", True), ("audit", True),
+                                              ("emergency", True)]
+    assert items[4].note == "no emergency envelope was opened"
     assert "none can be left waiting" in items[2].note
     with app.read() as s:
         digest, head = data_digest(s), head_hash(s)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QProgressBar,
     QTableView,
@@ -49,6 +51,16 @@ LISTS: dict[str, tuple[str, list[Column]]] = {
 OVER = "QProgressBar::chunk { background: #b3261e; } QProgressBar { color: #b3261e; }"
 
 
+NEXT_STEPS = {  # services.dashboard.NEXT_STEPS, worded with the window's tabs and buttons
+    "register": "Next step: register the first participants (Participants tab → Add…).",
+    "generate_allocation": "Next step: the statistician generates the allocation list "
+                           "(Randomization tab → Generate allocation list…); enrolment "
+                           "starts once it exists.",
+    "enrol": "Next step: enrol the registered participants (Randomization tab → Enrol "
+             "participant…).",
+}
+
+
 def _bar(value: int, maximum: int, text: str, *, over: bool = False) -> QProgressBar:
     """A filled bar with its numbers; red when past its target (the service says when)."""
     bar = QProgressBar()
@@ -69,6 +81,12 @@ class DashboardView(QWidget):
         self.data: dict[str, Any] = {}
         self.fresh = Freshness(app)
         self.people = QLabel()
+        self.next_step = QLabel()
+        self.next_step.setWordWrap(True)
+        self.next_step.setStyleSheet("background: #e3f2fd; color: #000; padding: 6px;")
+        self.emergency = QLabel()
+        self.emergency.setWordWrap(True)
+        self.emergency.setStyleSheet("color: #b3261e; font-weight: bold;")
         self.enrolment = QGridLayout()
         self.progress = QGridLayout()
         self.models = {key: RowTableModel(columns, self) for key, (_, columns) in LISTS.items()}
@@ -82,12 +100,20 @@ class DashboardView(QWidget):
             top.addWidget(box, 1)
         lists = QHBoxLayout()
         for key, (title, _) in LISTS.items():
-            self.tables[key] = row_table(self.models[key], 0)
+            self.tables[key] = table = row_table(self.models[key], 0)
+            # The reason takes what room is left and is cut with "…" (its tooltip is whole):
+            # the lists never scroll sideways, even on a laptop's screen.
+            table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            header = table.horizontalHeader()
+            header.setSectionResizeMode(header.count() - 1, QHeaderView.ResizeMode.Stretch)
+            table.setTextElideMode(Qt.TextElideMode.ElideRight)
             box = self.boxes[key] = QGroupBox(title)
             QVBoxLayout(box).addWidget(self.tables[key])
             lists.addWidget(box, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.people)
+        layout.addWidget(self.next_step)
+        layout.addWidget(self.emergency)
         layout.addLayout(top)
         layout.addLayout(lists, 1)
         self.refresh()
@@ -101,6 +127,13 @@ class DashboardView(QWidget):
         self.people.setText(f"<b>{p['total']}</b> participants: {p['registered']} registered "
                             f"(not yet enrolled), {p['enrolled']} enrolled, "
                             f"{p['withdrawn']} withdrawn")
+        step = NEXT_STEPS.get(d["next_step"] or "")
+        self.next_step.setText(step or "")
+        self.next_step.setVisible(step is not None)
+        opened = d["emergency_unblinded"]
+        self.emergency.setText(f"Emergency envelope opened for {', '.join(opened)}: their "
+                               "conditions are known to the investigator." if opened else "")
+        self.emergency.setVisible(bool(opened))
         _clear(self.enrolment)
         for i, s in enumerate(d["strata"]):
             target = s["target"]

@@ -16,7 +16,7 @@ from gui.randomization.allocation_tab import AllocationTab
 from gui.randomization.allocation_wizard import AllocationWizard
 from gui.randomization.emergency_dialog import EmergencyDialog
 from gui.visits.code_check import CodeCheckWidget
-from services import participants
+from services import accounts, allocation, participants, unblinding
 from services.context import Actor, App
 from tests.allocation_helpers import (
     EMERGENCY,
@@ -25,7 +25,7 @@ from tests.allocation_helpers import (
     enrol_by_hand,
     register,
 )
-from tests.conftest import PASSWORDS, make_study
+from tests.conftest import PASSWORDS, ROLES, make_study
 from trialcore import codes
 
 TIMEOUT = 20000  # key derivations are slow on purpose
@@ -236,3 +236,28 @@ def test_refusals_name_the_window_s_buttons_not_commands(qtbot: QtBot, sqlite_ap
     _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
     assert dialog.error.text() == ("no allocation list yet: the statistician generates it "
                                    "first (Randomization tab → Generate allocation list…)")
+
+
+def test_the_dashboard_says_the_next_step_and_flags_opened_envelopes(qtbot: QtBot,
+                                                                      sqlite_app: App) -> None:
+    actors = make_study(sqlite_app, ("cora",))
+    view = DashboardView(sqlite_app, actors["cora"])
+    qtbot.addWidget(view)
+    view.resize(1024, 700)
+    view.show()
+    assert "register the first participants (Participants tab → Add…)" in view.next_step.text()
+    assert view.next_step.isVisible() and not view.emergency.isVisible()
+    assert all(t.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+               for t in view.tables.values())
+
+    for name in ("ivan", "stella"):
+        accounts.add_user(sqlite_app, actors["admin"], name, ROLES[name], PASSWORDS[name])
+        actors[name] = Actor(name, ROLES[name])
+    allocation.generate(sqlite_app, actors["stella"], PASSPHRASE, EMERGENCY,
+                        confirm_unbalanced=True)
+    enrol_by_hand(sqlite_app, actors["cora"], 1)
+    unblinding.emergency(sqlite_app, actors["ivan"], "P001", "suspected serotonin syndrome",
+                         EMERGENCY, PASSWORDS["ivan"])
+    view.refresh()
+    assert not view.next_step.isVisible()
+    assert view.emergency.isVisible() and "opened for P001" in view.emergency.text()
