@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 
 from gui.common.events import events
 from gui.common.freshness import Freshness
-from gui.common.messages import show_message
 from gui.common.read_only import mark_write
 from gui.common.table_model import Column, FilterProxy, RowTableModel
 from gui.common.widgets import date_text, placeholder, row_table
@@ -227,6 +226,5 @@ class ParticipantsView(QWidget):
         dialog.conflict.connect(self._conflict)
         dialog.open()
 
-    def _conflict(self, message: str) -> None:
-        self.reload()
-        self.message = show_message(self, "Changed by someone else", message)
+    def _conflict(self, _message: str) -> None:
+        self.reload()  # the dialog stays open with both versions; the register re-reads

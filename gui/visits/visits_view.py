@@ -186,9 +186,8 @@ class VisitActions(QWidget):
             self.message = show_message(self, "Saved, with a warning", "\n\n".join(saved.warnings),
                                         icon=QMessageBox.Icon.Information)
 
-    def _conflict(self, message: str) -> None:
-        self.changed.emit()
-        self.message = show_message(self, "Changed by someone else", message)
+    def _conflict(self, _message: str) -> None:
+        self.changed.emit()  # the dialog stays open with both versions; the list re-reads
 
 
 class ParticipantChooser(QComboBox):

@@ -184,9 +184,14 @@ def test_someone_else_booking_first_is_a_conflict(
     visits.book(app, a["cora"], 1, "dose1", TODAY + dt.timedelta(days=8))
     with qtbot.waitSignal(book.conflict):
         _ok(qtbot, book)
-    assert view.actions.message is not None
-    assert "was changed by cora" in view.actions.message.text()
-    assert _cell(view, "dose1", "Booked") == (TODAY + dt.timedelta(days=8)).isoformat()
+    theirs = (TODAY + dt.timedelta(days=8)).isoformat()
+    assert book.isVisible() and "was changed by cora" in book.error.text()
+    assert f"Stored now: booked on {theirs}" in book.error.text()
+    assert f"Yours: booked for {book.date.date().toPython()}" in book.error.text()
+    assert _cell(view, "dose1", "Booked") == theirs
+    mine = book.date.date().toPython().isoformat()
+    _ok(qtbot, book)
+    assert not book.isVisible() and _cell(view, "dose1", "Booked") == mine
 
 
 def test_read_only_roles_and_the_dashboard(qtbot: QtBot,
