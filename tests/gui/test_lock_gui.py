@@ -158,7 +158,7 @@ def test_unblind_then_analyse_and_export_the_tables(qtbot: QtBot, app: App,
 
     tab(window, "Analysis")
     qtbot.waitUntil(lambda: analysis_view.result is not None, timeout=TIMEOUT)
-    assert analysis_view.measure.currentText() == "amygdala_threat"
+    assert analysis_view.measure.currentData() == "amygdala_threat"
     assert analysis_view.models["cells"].rowCount() == 6
     assert analysis_view.models["contrasts"].rowCount() == 4
     assert analysis_view.stack.currentWidget() is analysis_view.content
