@@ -115,6 +115,23 @@ def preview(app: App, actor: Actor) -> dict[str, Any]:
     }
 
 
+def overview(app: App, actor: Actor) -> dict[str, Any]:
+    """The allocation list as any role may see it: whether it exists and, per stratum, its
+    slots used and free and their kits; never a condition or a sequence."""
+    require(actor, "study.read")
+    dosing = len(app.protocol.dosing_visits)
+    with app.read() as s:
+        exists = s.scalar(select(Allocation.id)) is not None
+        counts = {(stratum, used): n for stratum, used, n in s.execute(
+            select(AllocationSlot.stratum, AllocationSlot.participant_id.is_not(None),
+                   func.count()).group_by(AllocationSlot.stratum,
+                                          AllocationSlot.participant_id.is_not(None)))}
+    strata = [{"stratum": st, "used": counts.get((st, True), 0),
+               "free": counts.get((st, False), 0)} for st in app.protocol.strata]
+    return {"exists": exists, "kits_per_participant": dosing,
+            "strata": [{**r, "kits_free": r["free"] * dosing} for r in strata]}
+
+
 def _check_replacement(session: Session, replace: bool) -> None:
     if session.scalar(select(Allocation.id)) is None:
         return

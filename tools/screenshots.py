@@ -64,7 +64,13 @@ def shoot(stage: str, out: Path, roles: tuple[str, ...]) -> None:
             view = window.show_tab(title)
             runner = getattr(view, "runner", None)
             _settle(qapp, lambda r=runner: r is None or not r.runs)
-            _save(qapp, window, out, f"{stage}-{role}-{title.lower().replace(' ', '-')}")
+            name = f"{stage}-{role}-{title.lower().replace(' ', '-')}"
+            _save(qapp, window, out, name)
+            pages = getattr(view, "pages", None)  # a tab with pages of its own (Analysis)
+            for page in range(1, pages.count() if pages is not None else 0):
+                pages.setCurrentIndex(page)
+                _save(qapp, window, out,
+                      f"{name}-{pages.tabText(page).lower().replace(' ', '-')}")
         if role == "coordinator" and stage in ("setup", "running"):
             dialog = EnrolDialog(app, actor, window)
             dialog.show()

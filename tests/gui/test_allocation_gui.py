@@ -6,7 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QDialogButtonBox,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from gui.dashboard.dashboard_view import DashboardView
@@ -56,6 +63,22 @@ def test_the_tab_offers_each_role_its_own_tasks(qtbot: QtBot, sqlite_app: App) -
     assert texts == {"cora": ["Enrol participant…"], "ivan": ["Emergency envelope…"],
                      "phil": ["Dispensing list…"],
                      "stella": ["Dispensing list…", "Generate allocation list…"]}
+
+    tab = _tab(qtbot, sqlite_app, actors["phil"])  # what each task is for, beside it
+    said = [label.text() for label in tab.findChildren(QLabel)]
+    assert any(t.startswith("Print the list of kit codes") for t in said)
+    assert tab.list_state.text().startswith("Not made yet: the statistician generates it")
+
+
+def test_the_pharmacist_sees_the_list_s_slots_and_kits(qtbot: QtBot, sqlite_app: App) -> None:
+    actors = allocated_study(sqlite_app, ("cora", "phil"))
+    enrol_by_hand(sqlite_app, actors["cora"], 1)
+    tab = _tab(qtbot, sqlite_app, actors["phil"])
+    slots = sqlite_app.protocol.slots_per_stratum
+    assert tab.list_state.text() == (
+        f"Sealed. NTNA+: 1 slot used, {slots - 1} free ({3 * (slots - 1)} kits still to give, "
+        f"3 per participant); NTNA-: 0 slots used, {slots} free ({3 * slots} kits still to "
+        "give, 3 per participant).")
 
 
 def test_the_wizard_warns_then_generates(qtbot: QtBot, sqlite_app: App) -> None:
