@@ -88,6 +88,8 @@ def test_the_wizard_warns_then_generates(qtbot: QtBot, sqlite_app: App) -> None:
     wizard = tab.wizard
     assert isinstance(wizard, AllocationWizard) and wizard.isVisible()
     design = wizard.design
+    assert design.subTitle() == "Made once, before the first enrolment."  # never cut
+    assert "sealed under your passphrase" in design.sealing.text()
     assert "nearest balanced sizes: 6 or 12" in design.warning.text()
     assert "Williams sequences" in design.design.text() and not design.isComplete()
     design.confirm.setChecked(True)
