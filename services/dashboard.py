@@ -131,3 +131,51 @@ def _visit_lists(s: Session, protocol: Protocol) -> dict[str, list[dict[str, Any
         "missed": [{"participant": r.label, "visit": r.visit, "date": iso(r.actual_date),
                     "reason": r.reason} for r in rows if r.status == "missed"],
     }
+
+
+def enrolment_over_time(app: App, actor: Actor) -> dict[str, Any]:
+    """Participants enrolled by each enrolment date (cumulative, all strata) and the
+    protocol's total target, for the enrolment plot."""
+    require(actor, "study.read")
+    with app.read() as s:
+        per_day = s.execute(select(Participant.enrolled_on, func.count())
+                            .where(Participant.enrolled_on.is_not(None))
+                            .group_by(Participant.enrolled_on)
+                            .order_by(Participant.enrolled_on)).all()
+    total, points = 0, []
+    for day, n in per_day:
+        total += n
+        points.append({"date": day.isoformat(), "enrolled": total})
+    targets = app.protocol.stratum_targets
+    return {"points": points,
+            "target": sum(targets.values()) if targets else None}
+
+
+def flow(app: App, actor: Actor) -> dict[str, Any]:
+    """The CONSORT-style flow: registered, then per stratum enrolled, each dosing visit
+    done, withdrawn, and analysed (every dosing visit done: the complete crossover the
+    paired analysis uses). Counts only: nothing here depends on a condition."""
+    require(actor, "study.read")
+    protocol = app.protocol
+    dosing = [v.id for v in protocol.dosing_visits]
+    with app.read() as s:
+        registered = s.scalar(select(func.count()).select_from(Participant)) or 0
+        people = s.execute(select(Participant.id, Participant.stratum, Participant.status)
+                           .where(Participant.enrolled_on.is_not(None))).all()
+        done = s.execute(select(Visit.participant_id, Visit.visit)
+                         .where(Visit.status == "done", Visit.visit.in_(dosing))).all()
+    visits_done: dict[int, set[str]] = {}
+    for pid, visit in done:
+        visits_done.setdefault(pid, set()).add(visit)
+    strata = []
+    for stratum in protocol.strata:
+        members = [p for p in people if p.stratum == stratum]
+        strata.append({
+            "stratum": stratum, "enrolled": len(members),
+            "visits": [{"visit": v, "label": spec.label, "done": sum(
+                v in visits_done.get(p.id, set()) for p in members)}
+                for v, spec in zip(dosing, protocol.dosing_visits, strict=True)],
+            "withdrawn": sum(p.status == "withdrawn" for p in members),
+            "analysed": sum(set(dosing) <= visits_done.get(p.id, set()) for p in members),
+        })
+    return {"registered": registered, "strata": strata}

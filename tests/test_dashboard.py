@@ -173,3 +173,30 @@ def test_a_new_study_is_told_its_next_step_and_emergency_envelopes_are_flagged(
         assert items["emergency"].ok and "opened for P001" in items["emergency"].note
     finally:
         app.close()
+
+
+def test_the_flow_and_the_enrolment_curve_count_what_was_recorded(running: Running) -> None:
+    app, a = running
+    cora = a["cora"]
+    c1 = enrol(app, a, 1)
+    enrol(app, a, 2, stratum="NTNA-", enrolled=dt.date(2026, 3, 2))
+    enrol(app, a, 3)
+    participants.add(app, cora, 4, registered_on=REG)  # registered, never enrolled
+    for visit, on in (("dose1", dt.date(2026, 3, 16)), ("dose2", dt.date(2026, 3, 23)),
+                      ("dose3", dt.date(2026, 3, 30))):
+        visits.log(app, cora, 1, visit, date=on, code=c1[visit], today=dt.date(2026, 4, 1))
+    visits.log(app, cora, 3, "dose1", date=dt.date(2026, 3, 16), status="missed", reason="ill",
+               today=dt.date(2026, 4, 1))
+    participants.withdraw(app, cora, 3, "moved abroad", dt.date(2026, 3, 17))
+    f = dashboard.flow(app, a["stella"])
+    assert f["registered"] == 4
+    plus, minus = f["strata"]
+    assert (plus["stratum"], plus["enrolled"], plus["withdrawn"], plus["analysed"]) == \
+        ("NTNA+", 2, 1, 1)
+    assert [(v["label"], v["done"]) for v in plus["visits"]] == [
+        ("Dosing 1", 1), ("Dosing 2", 1), ("Dosing 3", 1)]
+    assert (minus["enrolled"], minus["withdrawn"], minus["analysed"]) == (1, 0, 0)
+    curve = dashboard.enrolment_over_time(app, a["stella"])
+    assert curve["target"] == 16
+    assert curve["points"] == [{"date": "2026-03-02", "enrolled": 1},
+                               {"date": "2026-03-09", "enrolled": 3}]

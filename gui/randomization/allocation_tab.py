@@ -110,7 +110,7 @@ class AllocationTab(QWidget):
         lines = [f"{s['stratum']}: {counted(s['used'], 'slot')} used, {s['free']} free "
                  f"({counted(s['kits_free'], 'kit')} still to give, {per} per participant)"
                  for s in state["strata"]]
-        self.list_state.setText("\n".join(["Sealed; no role sees what a kit holds here.",
+        self.list_state.setText("\n".join(["Sealed (what each kit holds is not shown here).",
                                             *lines]))
 
     def _open(self, dialog: QDialog) -> None:
