@@ -4,7 +4,7 @@ and the deviations, missed visits and withdrawals behind those numbers."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -14,7 +14,9 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QProgressBar,
+    QPushButton,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +26,11 @@ from gui.common.table_model import Column, RowTableModel
 from gui.common.widgets import row_table
 from services import dashboard
 from services.context import Actor, App
+
+if TYPE_CHECKING:
+    from gui.dashboard.charts import EnrolmentPlot, FlowFigure
+    from gui.plots.export import Figure
+    from gui.plots.export_dialog import Exports
 
 LISTS: dict[str, tuple[str, list[Column]]] = {
     "deviations": ("Protocol deviations", [
@@ -98,7 +105,9 @@ class DashboardView(QWidget):
             box = QGroupBox(title)
             box.setLayout(grid)
             top.addWidget(box, 1)
-        lists = QHBoxLayout()
+        lists_page = QWidget()
+        lists = QHBoxLayout(lists_page)
+        lists.setContentsMargins(0, 0, 0, 0)
         for key, (title, _) in LISTS.items():
             self.tables[key] = table = row_table(self.models[key], 0)
             # The reason takes what room is left and is cut with "…" (its tooltip is whole):
@@ -115,8 +124,62 @@ class DashboardView(QWidget):
         layout.addWidget(self.next_step)
         layout.addWidget(self.emergency)
         layout.addLayout(top)
-        layout.addLayout(lists, 1)
+        layout.addWidget(self._charts(lists_page), 1)
         self.refresh()
+
+    def _charts(self, lists_page: QWidget) -> QTabWidget:
+        """The lists, the enrolment curve and the flow, one at a time (a laptop's screen
+        has no room for all three), the figures exportable like the other plots. The
+        dashboard is the first tab: the figures (and pyqtgraph) are made when first shown."""
+        self.enrolment_plot: EnrolmentPlot | None = None
+        self.flow: FlowFigure | None = None
+        self.exports: Exports | None = None
+        self.pages = QTabWidget()
+        self.pages.addTab(lists_page, "Lists")
+        for title in ("Enrolment over time", "Participant flow"):
+            page = QWidget()
+            QVBoxLayout(page).setContentsMargins(0, 0, 0, 0)
+            self.pages.addTab(page, title)
+        self.pages.currentChanged.connect(self._page_shown)
+        self.export_button = QPushButton("Export &chart…", clicked=self._export)
+        self.pages.setCornerWidget(self.export_button)
+        return self.pages
+
+    def _page_shown(self, index: int) -> None:
+        if index > 0 and self.enrolment_plot is None:
+            self._build_charts()
+
+    def _build_charts(self) -> None:
+        import pyqtgraph as pg
+
+        from gui.dashboard.charts import EnrolmentPlot, FlowFigure
+        from gui.plots.export_dialog import Exports
+
+        self.enrolment_plot, self.flow = EnrolmentPlot(), FlowFigure()
+        for index, figure in ((1, self.enrolment_plot), (2, self.flow)):
+            view = pg.GraphicsView(background="w")
+            view.setCentralItem(figure)
+            self.pages.widget(index).layout().addWidget(view)
+        self.exports = Exports(self, self.figures)
+        self._draw_charts()
+
+    def _draw_charts(self) -> None:
+        if self.enrolment_plot is not None and self.flow is not None:
+            self.enrolment_plot.set_data(dashboard.enrolment_over_time(self.app, self.actor))
+            self.flow.set_data(dashboard.flow(self.app, self.actor))
+
+    def figures(self) -> list[Figure]:
+        """The figure on the page shown first, then the other."""
+        if self.enrolment_plot is None or self.flow is None:
+            return []
+        both: list[Figure] = [self.enrolment_plot, self.flow]
+        return both[::-1] if self.pages.currentIndex() == 2 else both
+
+    def _export(self) -> None:
+        if self.exports is None:
+            self._build_charts()
+        assert self.exports is not None
+        self.exports.export()
 
     def refresh(self) -> None:
         """Called when the tab is shown: recount from the database if anything changed."""
@@ -155,6 +218,7 @@ class DashboardView(QWidget):
                                      f"{v['done']} of {v['planned']}"), 1, 1)
         self.progress.addWidget(QLabel(f"Missed: {v['missed']}   Overdue: {v['overdue']}   "
                                        f"Deviations: {v['deviations']}"), 2, 0, 1, 2)
+        self._draw_charts()
         for key, (title, _) in LISTS.items():
             self.models[key].set_rows(d[key])
             self.tables[key].resizeColumnsToContents()
