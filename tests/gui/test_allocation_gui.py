@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QTableWidget,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -205,6 +206,19 @@ def test_report_and_dispensing(qtbot: QtBot, sqlite_app: App, tmp_path: Path) ->
     assert [(s["stratum"], s["used"]) for s in view.report["strata"]] == [("NTNA+", 1),
                                                                           ("NTNA-", 0)]
     assert "regenerates from its seed: yes" in view.summary.text()
+    tables = view.area.widget().findChildren(QTableWidget)
+    assert len(tables) == 8  # per stratum, all and used slots: periods and carry-over
+    for periods, carryover in zip(tables[::2], tables[1::2], strict=True):
+        heads = [periods.horizontalHeaderItem(c).text() for c in range(periods.columnCount())]
+        assert [carryover.horizontalHeaderItem(c).text()
+                for c in range(carryover.columnCount())] == heads  # in the periods' order
+        assert [carryover.verticalHeaderItem(r).text()
+                for r in range(carryover.rowCount())] == [f"after {h}" for h in heads]
+        for table in (periods, carryover):  # shown whole, never clipped
+            assert table.height() >= table.horizontalHeader().height() + \
+                table.verticalHeader().length()
+            assert table.width() >= table.verticalHeader().width() + \
+                table.horizontalHeader().length()
     tab.refresh()
     assert view.report is None
 
