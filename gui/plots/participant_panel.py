@@ -142,7 +142,9 @@ class ParticipantPlots(QWidget):
         super().resizeEvent(event)
         width = self.stack.width() - self.scroll.verticalScrollBar().sizeHint().width()
         columns = columns_for(width, len(self.app.protocol.visits))
-        if columns != self.figure.grid.columns:
+        bottom = self.figure.bottom_columns
+        self.figure.fit_bottom(width)
+        if columns != self.figure.grid.columns or bottom != self.figure.bottom_columns:
             self.figure.grid.set_columns(columns)
             self._fit()
 

@@ -52,7 +52,7 @@ class TimelinePlot(FigurePlot[VisitTimeline]):
     figure_title = "Visit timeline"
 
     def __init__(self) -> None:
-        super().__init__(legend_columns=(len(KEY) + 1) // 2,  # two rows: fits 700 pixels
+        super().__init__(legend_columns=2,  # four rows: fits above a laptop's data area
                          axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
         style.style_plot(self, "Visit timeline", bottom="date", sizes=(150, 45))
         self.invertY(True)

@@ -347,3 +347,23 @@ def test_a_clicked_point_opens_its_visit_and_the_participant_carries_over(
         assert visits_view.participant.currentData() == "P003"  # type: ignore[attr-defined]
         chosen = visits_view.actions.selected()  # type: ignore[attr-defined]
         assert chosen is not None and (chosen.participant, chosen.visit) == ("P003", "dose1")
+
+
+def test_a_participant_s_plots_fit_a_laptop_window(qtbot: QtBot, sqlite_app: App,
+                                                   study: dict[str, Actor]) -> None:
+    """At 1024×700 the figure is as wide as the space beside the lists: no sideways scroll,
+    the last dose and the today line inside; the profile and QC plots wrap into rows."""
+    with shown(MainWindow(sqlite_app, study["cora"]), 1024, 700) as window:
+        qtbot.waitUntil(lambda: not window.runner.runs)
+        tab = window.show_tab("Participant plots")
+        assert isinstance(tab, ParticipantPlotsTab)
+        row = tab.proxy.mapFromSource(tab.model.index(0, 0))
+        qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton,
+                         pos=tab.table.visualRect(row).center())
+        panel = tab.panel
+        qtbot.waitUntil(lambda: panel.stack.currentIndex() == 1)
+        assert panel.figure.minimum_size().width() <= panel.scroll.viewport().width()
+        assert not panel.scroll.horizontalScrollBar().isVisible()
+        assert panel.figure.bottom_columns == 1
+        window.resize(1400, 900)
+        qtbot.waitUntil(lambda: panel.figure.bottom_columns == len(panel.figure.bottom_plots()))
