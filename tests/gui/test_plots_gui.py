@@ -367,3 +367,15 @@ def test_a_participant_s_plots_fit_a_laptop_window(qtbot: QtBot, sqlite_app: App
         assert panel.figure.bottom_columns == 1
         window.resize(1400, 900)
         qtbot.waitUntil(lambda: panel.figure.bottom_columns == len(panel.figure.bottom_plots()))
+
+
+def test_timeline_day_numbers_leave_room_for_the_month(tab: ParticipantPlotsTab) -> None:
+    tab.select("P001")
+    tab.panel.view.grab()  # painted once: the axis knows its font
+    axis = tab.panel.figure.timeline.getAxis("bottom")
+    for start in range(0, 60, 3):  # windows of a month, wherever they fall
+        low = 1_790_000_000 + start * 86400.0
+        levels = axis.tickValues(low, low + 30 * 86400.0, 330)
+        months = [t for spacing, ticks in levels if spacing >= 28 * 86400 for t in ticks]
+        days = [t for spacing, ticks in levels if spacing == 86400 for t in ticks]
+        assert all(abs(d - m) >= 2.5 * 86400 for d in days for m in months)
