@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QWidget
 
-from services import demo
+from services import demo, participants
 from services.context import Actor, App
 
 SIZES = ((1024, 700), (1400, 900))
@@ -47,6 +47,7 @@ def _save(qapp: QApplication, widget: QWidget, out: Path, name: str) -> None:
 
 
 def shoot(stage: str, out: Path, roles: tuple[str, ...]) -> None:
+    from gui.common.events import events
     from gui.participants.enrol_dialog import EnrolDialog
     from gui.window.main_window import MainWindow
 
@@ -59,6 +60,9 @@ def shoot(stage: str, out: Path, roles: tuple[str, ...]) -> None:
         window = MainWindow(app, actor)
         window.show()
         _settle(qapp, lambda w=window: not w.runner.runs)
+        people = participants.list_participants(app, actor)
+        if people:  # the Visits, plots and Imports tabs show someone, as after a click
+            events().select_participant(people[0].label)
         for i in range(window.tabs.count()):
             title = window.tabs.tabText(i)
             view = window.show_tab(title)
