@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 import cli.commands
+from cli.hints import worded
 from services.accounts import login
 from services.context import Actor, App, database_refusal
 from services.errors import Busy, Collision, PasswordNeeded, Refused
@@ -170,7 +171,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         result = _handle(handler, cli)
     except Refused as exc:
         _discard_created(cli)
-        _fail(args.json, exc.message, exc.details)
+        _fail(args.json, worded(exc), exc.details)
         return 1
     except KeyboardInterrupt:
         _discard_created(cli)

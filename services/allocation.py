@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from db.audit import Entry, append_entries
 from db.models import Allocation, AllocationSlot, DoseCode, SealedKey, Study
 from services.context import Actor, App, need_reason, require
-from services.errors import Refused
+from services.errors import GENERATE_ALLOCATION, Refused
 from services.files import refuse_existing, written_whole
 from services.lifecycle import require_open
 from trialcore import codes, rng, sealing
@@ -125,6 +125,23 @@ def preview(app: App, actor: Actor) -> dict[str, Any]:
         "enrolled": used,
         "warnings": balance_warnings(protocol),
     }
+
+
+def overview(app: App, actor: Actor) -> dict[str, Any]:
+    """The allocation list as any role may see it: whether it exists and, per stratum, its
+    slots used and free and their kits; never a condition or a sequence."""
+    require(actor, "study.read")
+    dosing = len(app.protocol.dosing_visits)
+    with app.read() as s:
+        exists = s.scalar(select(Allocation.id)) is not None
+        counts = {(stratum, used): n for stratum, used, n in s.execute(
+            select(AllocationSlot.stratum, AllocationSlot.participant_id.is_not(None),
+                   func.count()).group_by(AllocationSlot.stratum,
+                                          AllocationSlot.participant_id.is_not(None)))}
+    strata = [{"stratum": st, "used": counts.get((st, True), 0),
+               "free": counts.get((st, False), 0)} for st in app.protocol.strata]
+    return {"exists": exists, "kits_per_participant": dosing,
+            "strata": [{**r, "kits_free": r["free"] * dosing} for r in strata]}
 
 
 def _check_replacement(session: Session, replace: bool) -> None:
@@ -284,8 +301,8 @@ def _box_text(session: Session, kind: str = "allocation") -> str:
                       "makes it with the sealing passphrase and the pharmacist's own "
                       "(allocation handover)")
     if box is None:
-        raise Refused("no allocation list yet: the randomizer generates it first "
-                      "(allocation generate)")
+        raise Refused("no allocation list yet: the randomizer generates it first",
+                      hint=GENERATE_ALLOCATION)
     return box
 
 

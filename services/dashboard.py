@@ -1,4 +1,5 @@
-"""The study at a glance: enrolment against target, visit progress, deviations, withdrawals.
+"""The study at a glance: enrolment against target, visit progress, deviations, withdrawals,
+emergency unblindings, and for a study not yet enrolling, its next step.
 
 The numbers follow the same rules as the visit lists (services.visits), so the
 dashboard always agrees with what a coordinator can drill into; but they are
@@ -19,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from db.models import Participant, Visit
 from services.context import Actor, App, require
+from services.enrolment import is_over
 from services.schedule import LOGGED_STATUSES
+from services.study import stage
 from services.visits import DEFAULT_HORIZON_DAYS, may_be_due, read_rows
 from trialcore.protocol import Protocol
 
@@ -40,7 +43,26 @@ def summary(app: App, actor: Actor, today: dt.date | None = None) -> dict[str, A
                                   Participant.withdrawn_on, Participant.withdrawal_reason)
                            .where(Participant.status == "withdrawn")
                            .order_by(Participant.number))]
-    return {**people, "visits": visits, **listed, "withdrawals": withdrawals}
+        emergency = list(s.scalars(select(Participant.label)
+                                   .where(Participant.emergency_unblinded.is_(True))
+                                   .order_by(Participant.number)))
+    return {**people, "visits": visits, **listed, "withdrawals": withdrawals,
+            "emergency_unblinded": emergency,
+            "next_step": next_step(stage(app), people["participants"])}
+
+
+# What a new study does next, named for each front end to word (the window names its tabs
+# and buttons): None once participants are being enrolled.
+NEXT_STEPS = ("register", "generate_allocation", "enrol")
+
+
+def next_step(current_stage: str, participants: dict[str, int]) -> str | None:
+    """The next step of a study that has not started enrolling yet."""
+    if current_stage == "setup":
+        return "register" if not participants["total"] else "generate_allocation"
+    if current_stage == "running" and participants["total"] == participants["registered"]:
+        return "enrol" if participants["total"] else "register"
+    return None
 
 
 def _participants(s: Session, protocol: Protocol) -> dict[str, Any]:
@@ -61,7 +83,8 @@ def _participants(s: Session, protocol: Protocol) -> dict[str, Any]:
         "participants": {"total": sum(status.values()),
                          **{k: status[k] for k in ("registered", "enrolled", "withdrawn")}},
         "strata": [{"stratum": st, "target": protocol.stratum_targets.get(st),
-                    "enrolled": enrolled[st], "withdrawn": withdrawn[st]}
+                    "enrolled": enrolled[st], "withdrawn": withdrawn[st],
+                    "over_target": is_over(enrolled[st], protocol.stratum_targets.get(st))}
                    for st in protocol.strata],
     }
 
@@ -108,3 +131,51 @@ def _visit_lists(s: Session, protocol: Protocol) -> dict[str, list[dict[str, Any
         "missed": [{"participant": r.label, "visit": r.visit, "date": iso(r.actual_date),
                     "reason": r.reason} for r in rows if r.status == "missed"],
     }
+
+
+def enrolment_over_time(app: App, actor: Actor) -> dict[str, Any]:
+    """Participants enrolled by each enrolment date (cumulative, all strata) and the
+    protocol's total target, for the enrolment plot."""
+    require(actor, "study.read")
+    with app.read() as s:
+        per_day = s.execute(select(Participant.enrolled_on, func.count())
+                            .where(Participant.enrolled_on.is_not(None))
+                            .group_by(Participant.enrolled_on)
+                            .order_by(Participant.enrolled_on)).all()
+    total, points = 0, []
+    for day, n in per_day:
+        total += n
+        points.append({"date": day.isoformat(), "enrolled": total})
+    targets = app.protocol.stratum_targets
+    return {"points": points,
+            "target": sum(targets.values()) if targets else None}
+
+
+def flow(app: App, actor: Actor) -> dict[str, Any]:
+    """The CONSORT-style flow: registered, then per stratum enrolled, each dosing visit
+    done, withdrawn, and analysed (every dosing visit done: the complete crossover the
+    paired analysis uses). Counts only: nothing here depends on a condition."""
+    require(actor, "study.read")
+    protocol = app.protocol
+    dosing = [v.id for v in protocol.dosing_visits]
+    with app.read() as s:
+        registered = s.scalar(select(func.count()).select_from(Participant)) or 0
+        people = s.execute(select(Participant.id, Participant.stratum, Participant.status)
+                           .where(Participant.enrolled_on.is_not(None))).all()
+        done = s.execute(select(Visit.participant_id, Visit.visit)
+                         .where(Visit.status == "done", Visit.visit.in_(dosing))).all()
+    visits_done: dict[int, set[str]] = {}
+    for pid, visit in done:
+        visits_done.setdefault(pid, set()).add(visit)
+    strata = []
+    for stratum in protocol.strata:
+        members = [p for p in people if p.stratum == stratum]
+        strata.append({
+            "stratum": stratum, "enrolled": len(members),
+            "visits": [{"visit": v, "label": spec.label, "done": sum(
+                v in visits_done.get(p.id, set()) for p in members)}
+                for v, spec in zip(dosing, protocol.dosing_visits, strict=True)],
+            "withdrawn": sum(p.status == "withdrawn" for p in members),
+            "analysed": sum(set(dosing) <= visits_done.get(p.id, set()) for p in members),
+        })
+    return {"registered": registered, "strata": strata}

@@ -99,7 +99,10 @@ def build(app: App, stage: str = "running", today: dt.date | None = None) -> Dem
     for name, role, password in ACCOUNTS[1:]:
         accounts.add_user(app, admin, name, role, password)
         demo.accounts.append({"user": name, "role": role, "password": password})
-    _register(demo)
+    if stage == "setup":
+        _register_recent(demo)
+    else:
+        _register(demo)
     if STAGES.index(stage) >= STAGES.index("running"):
         _allocate_and_enrol(demo)
         _log_past_visits(demo)
@@ -126,6 +129,32 @@ def _register(demo: DemoStudy) -> None:
             stratum_reason="synthetic demo: stratum from a simulated baseline scan",
             registered_on=demo.today - dt.timedelta(days=60 - 3 * i),
         )
+
+
+SETUP_PARTICIPANTS = 8
+SETUP_SCANNED = 5  # the first five had their baseline scan; the others are booked for it
+
+
+def _register_recent(demo: DemoStudy) -> None:
+    """Setup: no allocation list yet, so a trainer shows the first weeks of recruitment.
+    Eight people registered over the last fortnight, one every two days; the five who
+    came to their baseline scan have it logged and a stratum from its report, the three
+    registered since are booked for it in the coming days, within its window."""
+    coordinator = demo.actor("coordinator")
+    strata = demo.app.protocol.strata
+    for i in range(1, SETUP_PARTICIPANTS + 1):
+        registered = demo.today - dt.timedelta(days=2 * (SETUP_PARTICIPANTS - i) + 1)
+        scanned = i <= SETUP_SCANNED
+        participants.add(
+            demo.app, coordinator, i, registered_on=registered,
+            stratum=strata[(i - 1) % len(strata)] if scanned else None,
+            stratum_reason="synthetic demo: stratum from the baseline scan report")
+        if scanned:
+            visits.log(demo.app, coordinator, i, "baseline",
+                       date=registered + dt.timedelta(days=3), today=demo.today)
+        else:
+            visits.book(demo.app, coordinator, i, "baseline",
+                        registered + dt.timedelta(days=7), today=demo.today)
 
 
 def _allocate_and_enrol(demo: DemoStudy) -> None:

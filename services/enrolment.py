@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from db.models import Allocation, AllocationSlot, DoseCode, Observation, Participant
 from services.context import Actor, App, need_reason, require
 from services.dates import checked_date
-from services.errors import Refused
+from services.errors import GENERATE_ALLOCATION, Refused
 from services.lifecycle import require_open
-from services.participants import check_version, load
+from services.participants import check_version, label_of, load
 from services.schedule import reschedule
 from trialcore.protocol import Protocol
 
@@ -104,6 +104,43 @@ def proposed_stratum(app: App, actor: Actor, participant: object) -> StratumChoi
         return automatic_stratum(s, app.protocol, load(s, app, participant))
 
 
+def enrolled_in(session: Session, stratum: str) -> int:
+    """Participants ever enrolled in the stratum, those withdrawn since included: the count
+    the target is set against (services.dashboard counts the same way)."""
+    return session.scalar(select(func.count()).select_from(Participant).where(
+        Participant.stratum == stratum, Participant.enrolled_on.is_not(None))) or 0
+
+
+def is_full(enrolled: int, target: int | None) -> bool:
+    """Whether a stratum with this many enrolled has reached its target (none: never)."""
+    return target is not None and enrolled >= target
+
+
+def is_over(enrolled: int, target: int | None) -> bool:
+    """Whether a stratum with this many enrolled has gone past its target."""
+    return target is not None and enrolled > target
+
+
+def target_warning(app: App, actor: Actor, participant: object,
+                   stratum: str | None = None) -> str | None:
+    """Why enrolling this participant (in `stratum`, or as proposed) would pass the
+    stratum's target, for the coordinator to confirm; None when there is room. Enrolment
+    is not refused past the target (the allocation list may have spare slots)."""
+    require(actor, "study.read")
+    with app.read() as s:
+        if stratum is None:
+            choice = automatic_stratum(s, app.protocol, load(s, app, participant))
+            stratum = choice.stratum if choice is not None else None
+        if stratum is None:
+            return None
+        target = app.protocol.stratum_targets.get(stratum)
+        enrolled = enrolled_in(s, stratum)
+    if not is_full(enrolled, target):
+        return None
+    return (f"Stratum {stratum} has reached its target: {enrolled} of {target} enrolled. "
+            f"Enrolling {label_of(app, participant)} makes {enrolled + 1}.")
+
+
 def _check_can_enrol(p: Participant, on: dt.date) -> None:
     if p.status == "enrolled":
         raise Refused(f"{p.label} is already enrolled (since {p.enrolled_on}, stratum "
@@ -140,8 +177,8 @@ def enrol(app: App, actor: Actor, participant: object, *, stratum: str | None = 
         # Serializes enrolments (PostgreSQL row lock; SQLite writers are exclusive
         # anyway), so two coordinators never take the same slot.
         if s.scalar(select(Allocation).with_for_update()) is None:
-            raise Refused("no allocation list yet: the randomizer generates it first "
-                          "(allocation generate)")
+            raise Refused("no allocation list yet: the randomizer generates it first",
+                          hint=GENERATE_ALLOCATION)
         p = load(s, app, participant)
         check_version(s, p, expected_version)
         _check_can_enrol(p, on)

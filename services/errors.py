@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+# What the user can do about a refusal, named by the service and worded by each front end
+# in its own terms (cli/hints.py: a command and its flags; gui/common/hints.py: a tab and a
+# button), so the window never advises typing a command.
+GENERATE_ALLOCATION = "generate_allocation"  # the statistician makes the allocation list
+LOCK_FIRST = "lock_first"  # the study must be locked first
+REPLACE_FILE = "replace_file"  # the target file exists: say to replace it, or choose another
+
 
 class Refused(Exception):
     """A rule, bad input or a wrong credential: nothing was written."""
 
-    def __init__(self, message: str, details: list[Any] | None = None):
+    def __init__(self, message: str, details: list[Any] | None = None,
+                 hint: str | None = None):
         super().__init__(message)
         self.message = message
         self.details = details or []
+        self.hint = hint  # one of the names above, or None
 
 
 class PermissionDenied(Refused):

@@ -18,14 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from services.errors import Refused
+from services.errors import REPLACE_FILE, Refused
 
 
 def refuse_existing(path: Path, *, force: bool) -> None:
     """Refuse before any work when `path` exists and the user did not say to replace it."""
     if path.exists() and not force:
-        raise Refused(f"{path} already exists; nothing was written (use --force to replace it)",
-                      details=[{"file": str(path), "reason": "exists"}])
+        raise Refused(f"{path} already exists; nothing was written",
+                      details=[{"file": str(path), "reason": "exists"}], hint=REPLACE_FILE)
 
 
 def temporary_beside(path: Path) -> Path:

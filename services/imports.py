@@ -59,6 +59,7 @@ from services.lifecycle import require_open
 from services.sdv import clear_marks
 from trialcore.protocol import Protocol
 from trialcore.response_sets import decode, missing
+from trialcore.wording import counted
 
 KINDS = ("scans", "questionnaire")
 FORMATS_CHOICES = FORMATS
@@ -167,7 +168,7 @@ class ImportReport:
 
     def summary(self) -> str:
         verb = "imported" if self.committed else "would import"
-        head = (f"{self.file_name}: {self.rows} rows read; {verb} {self.inserted} new, "
+        head = (f"{self.file_name}: {counted(self.rows, 'row')} read; {verb} {self.inserted} new, "
                 f"{self.updated} updated, {self.unchanged} unchanged")
         for why, n in self.skipped_by_reason.items():
             head += f", {n} skipped ({why})"
@@ -176,8 +177,8 @@ class ImportReport:
         if self.nothing_to_change and self.rows:
             head += ". Everything in it is stored already: nothing to change"
         elif self.errors:
-            rows = f" in {self.rejected} row(s)" if self.rejected else ""
-            head += f". {len(self.errors)} error(s){rows}: nothing was written"
+            rows = f" in {counted(self.rejected, 'row')}" if self.rejected else ""
+            head += f". {counted(len(self.errors), 'error')}{rows}: nothing was written"
         return head
 
 
@@ -387,7 +388,7 @@ def commit(app: App, actor: Actor, report_or_options: ImportReport | ImportOptio
                 return report
             changed = sum(v["changed"] for v in plan.values.values())
             if changed:
-                reason = need_reason(reason, f"changing {changed} stored value(s)")
+                reason = need_reason(reason, f"changing {counted(changed, 'stored value')}")
             record = _record(actor, report, extract)
             report.import_id = write(conn, actor.name, record, plan.changes, reason,
                                      lambda f, t: progress(0.1 + 0.85 * f, t), cancelled)

@@ -37,6 +37,7 @@ from services.queries import unresolved
 from services.sdv import rows as sdv_rows
 from services.study import stage
 from trialcore.protocol import Protocol, require_sdv
+from trialcore.wording import counted
 
 MEANING = "I approve the lock of this study"
 UNLOCK_MEANING = "I void the lock of this study and reopen its data for changes"
@@ -131,12 +132,20 @@ def _items(session: Session, protocol: Protocol) -> list[CheckItem]:
                                       "without a deviation reason"))
     imports = session.scalar(select(func.count()).select_from(ImportRecord)) or 0
     stranded = _values_on_unresolved_visits(session, protocol)
+    opened = [label for label, in session.execute(
+        select(Participant.label).where(Participant.emergency_unblinded.is_(True))
+        .order_by(Participant.number))]
     audit = verify(session)
     return [*_visit_items(open_visits, deviations, len(rows), imports),
             *monitoring_items(session, protocol),
             CheckItem("audit", "Audit chain verified", audit.ok,
                       f"{audit.entries} entries, head {audit.head[:16]}…",
                       [Problem("audit trail", None, None, m) for m in audit.problems]),
+            # Does not stop the lock, but the signer should know (and say so in the reason).
+            CheckItem("emergency", "Emergency unblindings", True,
+                      f"emergency envelope opened for {', '.join(opened)}: their conditions "
+                      "are known to the investigator" if opened else "no emergency envelope "
+                      "was opened"),
             CheckItem("values_on_unresolved_visits", "No values on visits not done", True,
                       "values stored on a visit not logged done are kept but never "
                       "analysed: if the visit was given, log it as done (a warning: it "
@@ -147,7 +156,7 @@ def _visit_items(open_visits: list[Problem], deviations: list[Problem], visits: 
                  imports: int) -> list[CheckItem]:
     return [
         CheckItem("visits", "Every visit resolved", not open_visits,
-                  f"{visits} visits: done, missed with a reason, or cancelled by "
+                  f"{counted(visits, 'visit')}: done, missed with a reason, or cancelled by "
                   "withdrawal", open_visits),
         CheckItem("deviations", "Every deviation explained", not deviations,
                   "a visit outside its window needs a deviation reason", deviations),
@@ -207,7 +216,7 @@ def _refuse_open_items(items: list[CheckItem]) -> None:
         return
     details = [{"key": p.record, "message": f"{p.message} ({i.title.lower()})"}
                for i in failing for p in i.problems]
-    raise Refused(f"the study cannot be locked: {len(details)} open item(s) in "
+    raise Refused(f"the study cannot be locked: {counted(len(details), 'open item')} in "
                   + ", ".join(i.title.lower() for i in failing), details)
 
 

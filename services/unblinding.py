@@ -36,7 +36,7 @@ from services.allocation import (
     slot_conditions,
 )
 from services.context import Actor, App, need_reason, require
-from services.errors import Refused
+from services.errors import LOCK_FIRST, Refused
 from services.lifecycle import require_open
 from services.participants import load
 from services.study import stage
@@ -49,8 +49,8 @@ def require_locked(app: App) -> None:
     current = stage(app)
     if current not in ("locked", "unblinded"):
         raise Refused(f"the study is {current}: the whole study can be unblinded only after "
-                      "it is locked (lock --reason R); for one participant in an emergency, "
-                      "use the emergency envelope")
+                      "it is locked; for one participant in an emergency, use the emergency "
+                      "envelope", hint=LOCK_FIRST)
 
 
 def emergency(app: App, actor: Actor, participant: object, reason: str | None,

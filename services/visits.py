@@ -242,18 +242,20 @@ def _rows(session: Session, protocol: Protocol, people: Sequence[Participant | _
     """Every visit of `people` in protocol order; `who` names them as _people was told."""
     kit = _codes(session, who)
     order = {v.id: i for i, v in enumerate(protocol.visits)}
+    labels = {v.id: v.label for v in protocol.visits}
     out = []
     for p in people:
         for v in sorted(p.visits, key=lambda v: order.get(v.visit, len(order))):
             spec = protocol.visit(v.visit)
             if spec is not None:
-                out.append(_row(p, v, spec, kit.get((p.id, v.visit)), today, horizon))
+                out.append(_row(p, v, spec, kit.get((p.id, v.visit)), today, horizon,
+                                labels.get(spec.anchor, spec.anchor)))
     return out
 
 
 def _row(p: Participant | _Person, v: VisitLike, spec: VisitSpec, code: str | None,
-         today: dt.date, horizon: int) -> VisitRow:
-    waiting = _waiting_for(p, v, spec)
+         today: dt.date, horizon: int, anchor_label: str) -> VisitRow:
+    waiting = _waiting_for(p, v, spec, anchor_label)
     due = None
     if (waiting is None and v.status in OPEN_STATUSES and v.target_date
             and v.window_start and v.window_end):
@@ -266,34 +268,37 @@ def _row(p: Participant | _Person, v: VisitLike, spec: VisitSpec, code: str | No
         booked=v.booked_date, actual=v.actual_date, status=v.status,
         code=(v.kit_code or code) if spec.dosing else None, reason=v.reason,
         deviation_days=v.deviation_days, deviation_reason=v.deviation_reason, due=due,
-        next_action=waiting or _next_action(v, today), version=v.version,
+        next_action=waiting or _next_action(v, spec.label, today), version=v.version,
         provisional=waiting is not None,
     )
 
 
-def _waiting_for(p: Participant | _Person, v: VisitLike, spec: VisitSpec) -> str | None:
-    """What must happen before this open visit can: its dates are provisional till then."""
+def _waiting_for(p: Participant | _Person, v: VisitLike, spec: VisitSpec,
+                 anchor_label: str) -> str | None:
+    """What must happen before this open visit can: its dates are provisional till then.
+    Visits are named by their protocol labels, as the lists show them."""
     if v.status not in OPEN_STATUSES or p.status == "withdrawn":
         return None
     if p.enrolled_on is None and v.target_date is None:
         return f"enrol {p.label}"
     anchor = next((x for x in p.visits if x.visit == spec.anchor), None)
     if anchor is not None and anchor.status not in LOGGED_STATUSES:
-        return f"log {spec.anchor} first"
+        return f"log {anchor_label} first"
     return None
 
 
-def _next_action(v: VisitLike, today: dt.date) -> str | None:
-    """What the coordinator does next about a visit that can happen now, in a few words."""
+def _next_action(v: VisitLike, label: str, today: dt.date) -> str | None:
+    """What the coordinator does next about a visit that can happen now, in a few words,
+    naming the visit by its protocol label."""
     if v.status not in OPEN_STATUSES or v.target_date is None:
         return None
     if v.booked_date is not None:
         if v.booked_date > today:
-            return f"{v.visit} booked for {v.booked_date}"
-        return f"log {v.visit} (booked for {v.booked_date})"
+            return f"{label} booked for {v.booked_date}"
+        return f"log {label} (booked for {v.booked_date})"
     if v.window_end is not None and today > v.window_end:
-        return f"log {v.visit}: late (deviation) or missed"
-    return f"book {v.visit} (window {v.window_start}…{v.window_end})"
+        return f"log {label}: late (deviation) or missed"
+    return f"book {label} (window {v.window_start}…{v.window_end})"
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -368,8 +373,8 @@ def book(app: App, actor: Actor, participant: object, visit: str, date: object,
     with _unit(app, actor, "visit.book", key) as s:
         p, v = _open_visit(s, app, participant, spec, expected_version)
         if v.status in LOGGED_STATUSES:
-            raise Refused(f"{key} is already logged as {v.status}; change it with "
-                          "visit log and a reason")
+            raise Refused(f"{key} is already logged as {v.status}; to change it, log it "
+                          "again with a reason")
         _not_before_start(app, p, spec, on)
         warnings = []
         problem = outside_window(spec.id, _window(v), on)

@@ -305,3 +305,15 @@ def test_report_is_for_the_randomizer(app: App, study: dict[str, Actor]) -> None
         allocation.report(app, study["cora"], PASSPHRASE)
     with pytest.raises(Refused, match="no allocation list yet"):
         allocation.report(app, study["rita"], PASSPHRASE)
+
+
+def test_the_overview_counts_slots_and_kits_without_conditions(app: App) -> None:
+    actors = make_study(app, ("cora", "phil", "rita"))
+    assert allocation.overview(app, actors["phil"])["exists"] is False
+    allocation.generate(app, actors["rita"], PASSPHRASE, EMERGENCY, confirm_unbalanced=True)
+    enrol_by_hand(app, actors["cora"], 1)
+    seen = allocation.overview(app, actors["phil"])
+    slots = app.protocol.slots_per_stratum
+    assert seen == {"exists": True, "kits_per_participant": 3, "strata": [
+        {"stratum": "NTNA+", "used": 1, "free": slots - 1, "kits_free": 3 * (slots - 1)},
+        {"stratum": "NTNA-", "used": 0, "free": slots, "kits_free": 3 * slots}]}

@@ -82,7 +82,7 @@ def test_booked_and_upcoming_visits_become_events(running: Running, tmp_path: Pa
     assert dose1["DTEND;VALUE=DATE"] == "20260317"
     assert "Window 2026-03-14 to 2026-03-19" in dose1["DESCRIPTION"]
     assert by_summary["P007 – Dosing 2"]["STATUS"] == "TENTATIVE"
-    assert "Provisional: log dose1 first" in by_summary["P007 – Dosing 2"]["DESCRIPTION"]
+    assert "Provisional: log Dosing 1 first" in by_summary["P007 – Dosing 2"]["DESCRIPTION"]
     assert all(e["DTSTAMP"].endswith("Z") and len(e["DTSTAMP"]) == 16 for e in events)
     raw = (tmp_path / "visits.ics").read_text(encoding="utf-8")
     for c in app.protocol.conditions:

@@ -127,3 +127,15 @@ def test_wrong_passphrase_exits_1_and_is_audited(app: App, db_url: str, capsys, 
                 TRIALDESK_PASSPHRASE=PASSPHRASE)
     assert r.code == 1 and r.json["error"].startswith("wrong dispensing passphrase")
     assert audit_count(app) == before + 1 and not (tmp_path / "kits.html").exists()
+
+
+def test_refusals_advise_commands_on_the_command_line(users: str, app: App, capsys,
+                                                      monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The service names what helps (services.errors hints); the CLI words it as a command,
+    the window as a tab and button (tests/gui/test_allocation_gui.py)."""
+    assert as_user(capsys, monkeypatch, users, "cora", "participants", "add", "1").code == 0
+    r = as_user(capsys, monkeypatch, users, "cora", "--json", "enrol", "1")
+    assert r.code == 1 and r.json["error"] == ("no allocation list yet: the randomizer "
+                                               "generates it first (allocation generate)")
+    r = as_user(capsys, monkeypatch, users, "stella", "--json", "unblind", **SECRETS)
+    assert r.code == 1 and r.json["error"].endswith("(lock --reason R)")

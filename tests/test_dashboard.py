@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services import dashboard, participants, visits
+from services import allocation, dashboard, enrolment, lock, participants, unblinding, visits
 from services.context import Actor, App
 from tests.test_visits import REG, Running, enrol, running_study
 
@@ -37,8 +37,8 @@ def test_enrolment_progress_deviations_withdrawals(running: Running) -> None:
     d = dashboard.summary(app, a["stella"], today=dt.date(2026, 3, 22))
     assert d["participants"] == {"total": 4, "registered": 1, "enrolled": 2, "withdrawn": 1}
     assert d["strata"] == [
-        {"stratum": "NTNA+", "target": 8, "enrolled": 2, "withdrawn": 1},
-        {"stratum": "NTNA-", "target": 8, "enrolled": 1, "withdrawn": 0},
+        {"stratum": "NTNA+", "target": 8, "enrolled": 2, "withdrawn": 1, "over_target": False},
+        {"stratum": "NTNA-", "target": 8, "enrolled": 1, "withdrawn": 0, "over_target": False},
     ]
     v = d["visits"]
     # P003's open visits were cancelled: 4 + 4 + 0 (+ nothing recorded) + 4 for P004
@@ -68,7 +68,8 @@ def _from_the_visit_lists(app: App, actor: Actor, today: dt.date) -> dict[str, A
                          **{s: sum(p.status == s for p in people)
                             for s in ("registered", "enrolled", "withdrawn")}},
         "strata": [{"stratum": s, "target": app.protocol.stratum_targets.get(s),
-                    "enrolled": enrolled[s], "withdrawn": withdrawn[s]}
+                    "enrolled": enrolled[s], "withdrawn": withdrawn[s],
+                    "over_target": enrolled[s] > app.protocol.stratum_targets[s]}
                    for s in app.protocol.strata],
         "visits": {
             "planned": len(live),
@@ -91,6 +92,8 @@ def _from_the_visit_lists(app: App, actor: Actor, today: dt.date) -> dict[str, A
                          "on": p.withdrawn_on.isoformat() if p.withdrawn_on else None,
                          "reason": p.withdrawal_reason}
                         for p in people if p.status == "withdrawn"],
+        "emergency_unblinded": [p.label for p in people if p.emergency_unblinded],
+        "next_step": None,
     }
 
 
@@ -125,3 +128,75 @@ def test_the_counts_agree_with_the_visit_lists_on_any_day(running: Running) -> N
     assert [(r["participant"], r["visit"]) for r in d["missed"]] == [("P002", "dose2"),
                                                                    ("P009", "dose1")]
     assert [r["participant"] for r in d["withdrawals"]] == ["P005", "P007"]
+
+
+def test_enrolment_past_a_target_is_announced_then_shown(running: Running) -> None:
+    app, a = running
+    target = app.protocol.stratum_targets["NTNA-"]
+    for n in range(1, target + 1):
+        enrol(app, a, n, stratum="NTNA-")
+    participants.add(app, a["cora"], 99, stratum="NTNA-", registered_on=REG)
+    warning = enrolment.target_warning(app, a["cora"], 99)  # the stratum entered at registration
+    assert warning == (f"Stratum NTNA- has reached its target: {target} of {target} enrolled. "
+                       f"Enrolling P099 makes {target + 1}.")
+    assert enrolment.target_warning(app, a["cora"], 99, "NTNA+") is None
+    strata = {s["stratum"]: s for s in dashboard.summary(app, a["stella"])["strata"]}
+    assert not strata["NTNA-"]["over_target"]  # full is not over
+    enrolment.enrol(app, a["cora"], 99)
+    strata = {s["stratum"]: s for s in dashboard.summary(app, a["stella"])["strata"]}
+    assert strata["NTNA-"]["enrolled"] == target + 1 and strata["NTNA-"]["over_target"]
+    assert not strata["NTNA+"]["over_target"]
+
+
+def test_a_new_study_is_told_its_next_step_and_emergency_envelopes_are_flagged(
+        db_url: str) -> None:
+    from tests.allocation_helpers import EMERGENCY, PASSPHRASE
+    from tests.conftest import PASSWORDS, make_study
+
+    app = App(db_url)
+    try:
+        actors = make_study(app, ("cora", "ivan", "rita"))
+        steps = [dashboard.summary(app, actors["cora"])["next_step"]]
+        participants.add(app, actors["cora"], 1, stratum="NTNA+", registered_on=REG)
+        steps.append(dashboard.summary(app, actors["cora"])["next_step"])
+        allocation.generate(app, actors["rita"], PASSPHRASE, EMERGENCY,
+                            confirm_unbalanced=True)
+        steps.append(dashboard.summary(app, actors["cora"])["next_step"])
+        enrolment.enrol(app, actors["cora"], 1, on=REG + dt.timedelta(days=3))
+        d = dashboard.summary(app, actors["cora"])
+        assert [*steps, d["next_step"]] == ["register", "generate_allocation", "enrol", None]
+        assert d["emergency_unblinded"] == []
+        unblinding.emergency(app, actors["ivan"], "P001", "suspected serotonin syndrome",
+                             EMERGENCY, PASSWORDS["ivan"])
+        assert dashboard.summary(app, actors["cora"])["emergency_unblinded"] == ["P001"]
+        items = {i.key: i for i in lock.checklist(app, actors["ivan"])}
+        assert items["emergency"].ok and "opened for P001" in items["emergency"].note
+    finally:
+        app.close()
+
+
+def test_the_flow_and_the_enrolment_curve_count_what_was_recorded(running: Running) -> None:
+    app, a = running
+    cora = a["cora"]
+    c1 = enrol(app, a, 1)
+    enrol(app, a, 2, stratum="NTNA-", enrolled=dt.date(2026, 3, 2))
+    enrol(app, a, 3)
+    participants.add(app, cora, 4, registered_on=REG)  # registered, never enrolled
+    for visit, on in (("dose1", dt.date(2026, 3, 16)), ("dose2", dt.date(2026, 3, 23)),
+                      ("dose3", dt.date(2026, 3, 30))):
+        visits.log(app, cora, 1, visit, date=on, code=c1[visit], today=dt.date(2026, 4, 1))
+    visits.log(app, cora, 3, "dose1", date=dt.date(2026, 3, 16), status="missed", reason="ill",
+               today=dt.date(2026, 4, 1))
+    participants.withdraw(app, cora, 3, "moved abroad", dt.date(2026, 3, 17))
+    f = dashboard.flow(app, a["stella"])
+    assert f["registered"] == 4
+    plus, minus = f["strata"]
+    assert (plus["stratum"], plus["enrolled"], plus["withdrawn"], plus["analysed"]) == \
+        ("NTNA+", 2, 1, 1)
+    assert [(v["label"], v["done"]) for v in plus["visits"]] == [
+        ("Dosing 1", 1), ("Dosing 2", 1), ("Dosing 3", 1)]
+    assert (minus["enrolled"], minus["withdrawn"], minus["analysed"]) == (1, 0, 0)
+    curve = dashboard.enrolment_over_time(app, a["stella"])
+    assert curve["target"] == 16
+    assert curve["points"] == [{"date": "2026-03-02", "enrolled": 1},
+                               {"date": "2026-03-09", "enrolled": 3}]

@@ -99,7 +99,7 @@ def test_registration_schedules_baseline_and_enrolment_the_dosing_visits(
                                                               dt.date(2026, 3, 30))
     assert got["dose3"].target == dt.date(2026, 3, 30)
     assert {v: got[v].code for v in codes} == codes
-    assert got["dose2"].next_action == "log dose1 first" and got["dose2"].due is None
+    assert got["dose2"].next_action == "log Dosing 1 first" and got["dose2"].due is None
     assert got["dose1"].due == "overdue"  # its window ended on the 19th
 
 
@@ -162,7 +162,7 @@ def test_a_missed_visit_needs_a_reason_and_the_next_one_goes_ahead(running: Runn
     dose1, dose2 = row(app, a["cora"], 1, "dose1"), row(app, a["cora"], 1, "dose2")
     assert (dose1.status, dose1.reason, dose1.code) == ("missed", "participant ill",
                                                         codes["dose1"])
-    assert dose2.target == dt.date(2026, 3, 23) and dose2.next_action.startswith("book dose2")
+    assert dose2.target == dt.date(2026, 3, 23) and dose2.next_action.startswith("book Dosing 2")
     saved = visits.log(app, a["cora"], 1, "dose2", date=dt.date(2026, 3, 24),
                        code=codes["dose2"], today=dt.date(2026, 3, 24))
     assert saved.row.status == "done"
@@ -187,7 +187,7 @@ def test_booking_warns_outside_the_window_and_shows_in_the_lists(running: Runnin
     enrol(app, a, 1)
     saved = visits.book(app, a["cora"], 1, "dose1", "2026-03-15", today=dt.date(2026, 3, 10))
     assert saved.warnings == [] and saved.row.status == "booked"
-    assert saved.row.next_action == "dose1 booked for 2026-03-15"
+    assert saved.row.next_action == "Dosing 1 booked for 2026-03-15"
     due = visits.list_visits(app, a["cora"], due_days=3, today=dt.date(2026, 3, 12))
     assert [(r.visit, r.due, r.booked) for r in due if r.visit == "dose1"] == [
         ("dose1", "upcoming", dt.date(2026, 3, 15))]
@@ -211,7 +211,7 @@ def test_the_due_list_across_participants(running: Running) -> None:
     assert [(r.participant, r.visit, r.due) for r in due] == [
         ("P003", "baseline", "overdue"), ("P001", "dose1", "closing"),
         ("P002", "dose1", "upcoming")]
-    assert due[0].next_action == "log baseline: late (deviation) or missed"
+    assert due[0].next_action == "log Baseline fMRI: late (deviation) or missed"
     assert visits.list_visits(app, a["cora"], due_days=0, today=dt.date(2026, 3, 18))[-1] \
         .participant == "P001"
 

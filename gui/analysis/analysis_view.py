@@ -1,22 +1,28 @@
-"""The Analysis tab: for each measure, the cells, the paired contrasts and the mixed model.
+"""The Analysis tab: for each measure, the cells, the paired contrasts with their forest
+plot, and the mixed model.
 
 It runs (off the GUI thread) once the study is unblinded, for statisticians and
-investigators; the tables export to CSV or XLSX through services.analysis.
+investigators; the tables export to CSV or XLSX through services.analysis, the forest
+plot to PNG or SVG like the other plots. Measures and conditions are shown by their
+protocol labels, model terms and the fitting's notes in plain words; the exported
+tables keep the internal names.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
+import pyqtgraph as pg
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -25,10 +31,13 @@ from gui.common.events import events
 from gui.common.jobs import Cancelled, Job, JobRunner, Progress
 from gui.common.table_model import Column, RowTableModel
 from gui.common.widgets import placeholder, row_table
+from gui.plots.export import Figure
+from gui.plots.export_dialog import Exports
 from services import analysis
 from services.context import Actor, App
 from services.study import stage
 from trialcore.roles import allowed
+from trialcore.wording import counted
 
 
 def _num(key: str, digits: int = 3) -> Callable[[dict[str, Any]], str]:
@@ -50,7 +59,7 @@ TABLES: dict[str, tuple[str, list[Column]]] = {
         Column("n", _text("n"), _value("n"))]),
     "contrasts": ("Paired differences against the reference (95% CI)", [
         Column("Stratum", _text("stratum")),
-        Column("Difference", lambda r: f"{r['condition']} − {r['versus']}"),
+        Column("Difference", _text("difference")),
         Column("Mean diff.", _num("diff"), _value("diff")),
         Column("CI low", _num("ci_low"), _value("ci_low")),
         Column("CI high", _num("ci_high"), _value("ci_high")),
@@ -59,6 +68,50 @@ TABLES: dict[str, tuple[str, list[Column]]] = {
         Column("Term", _text("term")), Column("Estimate", _num("estimate"), _value("estimate")),
         Column("SE", _num("se"), _value("se")), Column("p", _num("p", 4), _value("p"))]),
 }
+
+
+# What the model fitting says, in words a reader of the tables can act on.
+PLAIN_NOTES = (
+    ("fit failed", "The first fitting method did not converge; another method fitted "
+                   "the model."),
+    ("covariance is singular", "The participants' random intercepts have a variance of "
+                               "(almost) zero: the model is close to one without them."),
+    ("on the boundary", "An estimate lies at the edge of its possible values (a variance of "
+                        "zero): read the p-values with care."),
+    ("failed to converge", "The model did not converge: its estimates are uncertain."),
+)
+TERM = re.compile(r"(\w+)\[(?:T\.)?([^\]]+)\]")
+
+
+def plain_note(note: str) -> str:
+    """A model note in plain words; one not recognized is kept, without its warning class."""
+    for phrase, words in PLAIN_NOTES:
+        if phrase in note:
+            return words
+    return re.sub(r"^\w+Warning: ", "", note)
+
+
+def with_labels(m: dict[str, Any], conditions: dict[str, str]) -> dict[str, Any]:
+    """A measure's tables with condition labels for codes and model terms in words."""
+    def label(code: str) -> str:
+        return conditions.get(code, code)
+
+    def term(text: str) -> str:
+        named = TERM.sub(lambda t: label(t[2]) if t[1] == "condition" else f"{t[1]} {t[2]}",
+                         text)
+        return named.replace(":", " × ")
+
+    return {
+        **m,
+        "cells": [{**r, "condition": label(r["condition"])} for r in m["cells"]],
+        "contrasts": [{**r, "difference": f"{label(r['condition'])} − {label(r['versus'])}"}
+                      for r in m["contrasts"]],
+        "mixed_model": [{**r, "term": term(r["term"])} for r in m["mixed_model"]],
+        "notes": [plain_note(n) for n in m.get("notes", [])],
+    }
+
+
+PAGE_TITLES = {"cells": "Means", "contrasts": "Differences", "mixed_model": "Mixed model"}
 
 
 class AnalysisJob(Job):
@@ -104,6 +157,13 @@ class AnalysisView(QWidget):
         self.saved = QLabel()
         self.models = {key: RowTableModel(columns, self) for key, (_, columns) in TABLES.items()}
         self.tables = {key: row_table(model, -1) for key, model in self.models.items()}
+        from gui.analysis.forest import ForestPlot  # pyqtgraph: with the tab, not at start-up
+
+        self.forest = ForestPlot()
+        self.forest_view = pg.GraphicsView(background="w")
+        self.forest_view.setCentralItem(self.forest)
+        self.exports = Exports(self, self.figures)
+        self.plot_button = QPushButton("Export &plot…", clicked=self.exports.export)
         self.waiting = placeholder("")
         self.content = QWidget()
         bar = QHBoxLayout()
@@ -111,12 +171,21 @@ class AnalysisView(QWidget):
         bar.addWidget(self.measure, 1)
         bar.addWidget(self.run_button)
         bar.addWidget(self.export_button)
+        bar.addWidget(self.plot_button)
         inner = QVBoxLayout(self.content)
         inner.addLayout(bar)
+        # One table (or the plot) at a time, each with the tab's full height: on a laptop's
+        # screen three stacked tables showed four rows each.
+        self.pages = QTabWidget()
         for key, (title, _) in TABLES.items():
-            box = QGroupBox(title)
-            QVBoxLayout(box).addWidget(self.tables[key])
-            inner.addWidget(box, 1)
+            page = QWidget()
+            column = QVBoxLayout(page)
+            column.addWidget(QLabel(title))
+            column.addWidget(self.tables[key], 1)
+            self.pages.addTab(page, PAGE_TITLES[key])
+            if key == "contrasts":
+                self.pages.addTab(self.forest_view, "Forest plot")
+        inner.addWidget(self.pages, 1)
         self.notes = QLabel(wordWrap=True)
         inner.addWidget(self.notes)
         inner.addWidget(self.saved)
@@ -155,11 +224,13 @@ class AnalysisView(QWidget):
 
     def show_result(self, result: dict[str, Any]) -> None:
         self.result = result
-        current = self.measure.currentText()
+        current = self.measure.currentData()
         self.measure.blockSignals(True)
         self.measure.clear()
-        self.measure.addItems([m["measure"] for m in result["measures"]])
-        self.measure.setCurrentIndex(max(self.measure.findText(current), 0))
+        for m in result["measures"]:
+            spec = self.app.protocol.measure(m["measure"])
+            self.measure.addItem(spec.label if spec else m["measure"], m["measure"])
+        self.measure.setCurrentIndex(max(self.measure.findData(current), 0))
         self.measure.blockSignals(False)
         self._show_measure()
         self.stack.setCurrentWidget(self.content)
@@ -168,18 +239,25 @@ class AnalysisView(QWidget):
         if self.result is None:
             return
         m = next((m for m in self.result["measures"]
-                  if m["measure"] == self.measure.currentText()), None)
+                  if m["measure"] == self.measure.currentData()), None)
+        if m is not None:
+            m = with_labels(m, {c["code"]: c["label"] for c in self.result["conditions"]})
+            self.forest.set_data((self.measure.currentText(), m["contrasts"]))
         for key, model in self.models.items():
             model.set_rows(m[key] if m else [])
             self.tables[key].resizeColumnsToContents()  # terms and differences are long
         excluded = self.result.get("excluded", [])
         notes = [f"Mixed model: {n}" for n in (m or {}).get("notes", [])]
         if excluded:
-            notes.append(f"{len(excluded)} scan(s) left out of every scan measure by their "
-                         "quality check: " + "; ".join(
+            notes.append(f"{counted(len(excluded), 'scan')} left out of every scan measure by "
+                         "their quality check: " + "; ".join(
                              f"{e['participant']} period {e['period']} ({e['measure']} "
                              f"{e['value']:g} > {e['limit']:g})" for e in excluded))
         self.notes.setText("\n".join(notes))
+
+    def figures(self) -> list[Figure]:
+        """The forest plot, once there is a result to draw."""
+        return [self.forest] if self.forest.data is not None else []
 
     def ask_export_path(self) -> None:
         self.file_dialog = QFileDialog(self, "Export analysis tables", "analysis.xlsx",

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from gui.common.jobs import Cancelled, Job, JobRunner, Progress
 from services import audit_check, audit_trail
 from services.context import Actor, App
+from trialcore.wording import counted
 
 
 class VerifyResult(Protocol):
@@ -40,10 +41,16 @@ class VerifyAuditJob(Job):
         self.on_result(result)  # type: ignore[arg-type]
 
 
-def verify_text(result: VerifyResult) -> str:
-    if result.ok:
-        return f"Audit trail verified ({result.entries} entries)"
-    return f"Audit trail FAILED: {result.problems[0]}"
+def verify_text(result: VerifyResult, entries_now: int | None = None) -> str:
+    """The verification's outcome; with the trail's length now, also how many entries
+    were written after it (checked by the next verification, not this one)."""
+    if not result.ok:
+        return f"Audit trail FAILED: {result.problems[0]}"
+    entries = counted(result.entries, "entry", "entries")
+    since = (entries_now or 0) - result.entries
+    if since <= 0:
+        return f"Audit trail verified ({entries})"
+    return f"Audit trail verified ({entries}; {since} written since)"
 
 
 class ExportAuditJob(Job):

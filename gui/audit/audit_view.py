@@ -32,6 +32,7 @@ from services.audit_trail import AuditFilter
 from services.context import Actor, App
 from services.errors import Refused
 from trialcore.roles import allowed
+from trialcore.wording import counted
 
 INTERNAL_KEYS = ("digest_delta",)  # the table digest behind verification; noise on screen
 NO_DATE = QDate(2000, 1, 1)
@@ -45,6 +46,8 @@ COLUMNS = [
     Column("Key", lambda e: e["entity_key"]),
     Column("Participant", lambda e: e["participant"] or "", lambda e: e["participant"]),
     Column("Reason", lambda e: e["reason"] or "", tooltip=lambda e: e["reason"] or ""),
+    Column("Changes", lambda e: "; ".join(entry_changes(e)),
+           tooltip=lambda e: "\n".join(entry_changes(e))),
 ]
 
 
@@ -87,6 +90,38 @@ def entry_detail(e: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _shown(value: Any) -> str:
+    return "—" if value is None or value == "" else json.dumps(value, ensure_ascii=False) \
+        if not isinstance(value, str) else value
+
+
+def entry_changes(e: dict[str, Any]) -> list[str]:
+    """The entry's change as 'field: old → new', one line per field (a new record lists
+    its values, a deleted one what it held); internal keys left out."""
+    before = json.loads(e["before"]) if e["before"] else {}
+    after = json.loads(e["after"]) if e["after"] else {}
+    keys = sorted(k for k in before.keys() | after.keys() if k not in INTERNAL_KEYS)
+    if not before:
+        return [f"{k}: {_shown(after.get(k))}" for k in keys]
+    if not after:
+        return [f"{k}: {_shown(before.get(k))} → (deleted)" for k in keys]
+    return [f"{k}: {_shown(before.get(k))} → {_shown(after.get(k))}" for k in keys
+            if before.get(k) != after.get(k)]
+
+
+def entry_summary(e: dict[str, Any]) -> str:
+    """The entry as a reader wants it: who did what and why, then each field's change."""
+    changes = entry_changes(e)
+    what = ("New record:" if not e["before"] else "Deleted record:" if not e["after"]
+            else "Changes:")
+    return "\n".join([
+        f"{e['at'][:19].replace('T', ' ')} UTC · {e['actor']} · {e['action']}",
+        f"{e['entity']} {e['entity_key']}"
+        + (f" · participant {e['participant']}" if e["participant"] else ""),
+        f"Reason: {e['reason'] or '—'}", "", what,
+        *(f"  {line}" for line in changes or ["nothing"])])
+
+
 class AuditView(QWidget):
     """Filters apply as the user types (after a short pause), through the service."""
 
@@ -122,6 +157,10 @@ class AuditView(QWidget):
         self.detail = QPlainTextEdit(readOnly=True)
         self.detail.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.detail.setPlaceholderText("Select an entry to see what it changed.")
+        self.raw_button = QPushButton("Show &raw entry", checkable=True)
+        self.raw_button.setToolTip("The entry as stored: before and after in full, and its "
+                                   "hash")
+        self.raw_button.toggled.connect(self._show_entry)
         self._lay_out()
         self.reload()
 
@@ -142,7 +181,12 @@ class AuditView(QWidget):
         info.addWidget(self.status)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
-        splitter.addWidget(self.detail)
+        below = QWidget()
+        column = QVBoxLayout(below)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.detail, 1)
+        column.addWidget(self.raw_button, 0, Qt.AlignmentFlag.AlignLeft)
+        splitter.addWidget(below)
         splitter.setSizes([420, 260])
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -171,12 +215,21 @@ class AuditView(QWidget):
         self.error.hide()
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
-        self.count.setText(f"{len(rows)} entries" if rows else "No entries match these filters.")
+        self.count.setText(counted(len(rows), "entry", "entries") if rows
+                           else "No entries match these filters.")
         self._show_entry()
 
-    def _show_entry(self, *_: QItemSelection) -> None:
+    def _show_entry(self, *_: QItemSelection | bool) -> None:
+        """The selected entry's changes, or the entry as stored while 'raw' is pressed."""
         rows = self.table.selectionModel().selectedRows()
-        self.detail.setPlainText(entry_detail(self.proxy.row(rows[0])) if rows else "")
+        self.raw_button.setText("Show &changes" if self.raw_button.isChecked()
+                                else "Show &raw entry")
+        if not rows:
+            self.detail.setPlainText("")
+            return
+        entry = self.proxy.row(rows[0])
+        self.detail.setPlainText(entry_detail(entry) if self.raw_button.isChecked()
+                                 else entry_summary(entry))
 
     def verify(self) -> None:
         self.runner.start(VerifyAuditJob(self.app, self.actor, self._verified))

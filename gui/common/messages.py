@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from gui.common.hints import worded
 from services.errors import Refused
 
 
@@ -26,9 +27,9 @@ def describe(exc: Refused, headline: str | None = None) -> str:
     A caller that knows the details repeat the message passes a shorter headline.
     """
     if not exc.details:
-        return exc.message
+        return worded(exc)
     lines = "\n".join(f"• {_detail(d)}" for d in exc.details)
-    return f"{headline or exc.message}\n{lines}"
+    return f"{headline or worded(exc)}\n{lines}"
 
 
 def _detail(detail: Any) -> str:

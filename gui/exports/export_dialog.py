@@ -30,6 +30,7 @@ from services import exports
 from services.context import Actor, App
 from services.errors import Refused
 from services.study import stage
+from trialcore.wording import counted
 
 KINDS = {
     "long": "Long: one row per participant, visit and measure (.csv, .tsv, .xlsx)",
@@ -85,9 +86,9 @@ class ExportDialog(QDialog):
                                "export carries dose codes only, never a condition.")
         self.blinding.setWordWrap(True)
         self.error = error_label()
-        self.done = QLabel()
-        self.done.setWordWrap(True)
-        self.done.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.outcome = QLabel()
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.export_button = QPushButton("&Export", clicked=self.export)
         self.export_button.setDefault(True)
@@ -103,7 +104,7 @@ class ExportDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.blinding)
         layout.addWidget(self.error)
-        layout.addWidget(self.done)
+        layout.addWidget(self.outcome)
         layout.addWidget(buttons)
 
     def browse(self) -> None:
@@ -126,7 +127,7 @@ class ExportDialog(QDialog):
         self.error.hide()
         self.replace_button.hide()
         self.pending = None
-        self.done.clear()
+        self.outcome.clear()
         if not self.path.text().strip():
             self.show_error("Choose where to export to.")
             return
@@ -156,5 +157,5 @@ class ExportDialog(QDialog):
         more = f" and {len(result.files) - 4} more" if len(result.files) > 4 else ""
         folder = result.path if result.kind == "bids" else Path(result.path).parent
         blinding = "with conditions" if result.unblinded else "blinded"
-        self.done.setText(f"Exported {result.rows} rows ({blinding}): {names}{more} "
+        self.outcome.setText(f"Exported {counted(result.rows, 'row')} ({blinding}): {names}{more} "
                           f"in {folder}.")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.audit.receipt import ReceiptButton
+from gui.common.events import events
 from gui.common.read_only import mark_write
 from gui.common.table_model import Column, FilterProxy, RowTableModel
 from gui.common.widgets import row_table
@@ -84,5 +85,10 @@ class ImportsTab(QWidget):
 
     def open_wizard(self) -> None:
         self.wizard = ImportWizard(self.app, self.actor, self)
-        self.wizard.finished.connect(lambda _result: self.refresh())
+        self.wizard.finished.connect(self._wizard_finished)
         self.wizard.open()
+
+    def _wizard_finished(self, _result: int) -> None:
+        if self.wizard is not None and self.wizard.result is not None:
+            events().data_changed.emit()  # imported: plots, lists and the status bar re-read
+        self.refresh()

@@ -8,11 +8,13 @@ from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from gui.common.events import events
 from gui.common.table_model import Column, RowTableModel
 from gui.common.widgets import row_table
 from services import imports
 from services.context import Actor, App
 from services.errors import NotFound, Refused
+from trialcore.wording import counted
 
 KINDS = {"observations": "measure", "item_responses": "item answer"}
 COLUMNS = [
@@ -45,6 +47,12 @@ class ValueSources(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
+        events().participant_selected.connect(self.follow)
+
+    def follow(self, label: str) -> None:
+        """The participant chosen on another tab: their values, without typing the ID."""
+        self.participant.setText(label)
+        self.show_participant()
 
     def rows(self) -> list[dict[str, Any]]:
         return list(self.model.rows)
@@ -62,5 +70,5 @@ class ValueSources(QWidget):
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
         who = rows[0]["participant"] if rows else text
-        self.status.setText(f"{who}: {len(rows)} stored value(s)" if rows
+        self.status.setText(f"{who}: {counted(len(rows), 'stored value')}" if rows
                             else f"{who}: no values stored yet")

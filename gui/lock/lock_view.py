@@ -149,9 +149,7 @@ class LockView(QWidget):
         problem: lock.Problem | None = item.data(0, PROBLEM_ROLE)
         if problem is None or problem.participant is None:
             return
-        events().participant_selected.emit(problem.participant)
-        if problem.visit is not None:
-            events().visit_requested.emit(problem.participant, problem.visit)
+        events().visit_requested.emit(problem.participant, problem.visit or "")
 
     def _sign(self, dialog: SignatureDialog) -> None:
         self.dialog = dialog

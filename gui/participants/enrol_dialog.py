@@ -6,12 +6,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
@@ -45,6 +47,12 @@ class EnrolDialog(QDialog):
             self.participant.setCurrentIndex(max(self.participant.findData(participant), 0))
         self.proposed = QLabel()
         self.proposed.setWordWrap(True)
+        self.full = QLabel()  # the stratum's target reached: said before Enrol is pressed
+        self.full.setWordWrap(True)
+        self.full.setStyleSheet("color: #b3261e;")
+        self.full.hide()
+        self.confirm: QMessageBox | None = None  # asks once more past a stratum's target
+        self.confirmed = False
         self.stratum = QComboBox()
         self.stratum.addItem("(as proposed)", None)
         for name in app.protocol.strata:
@@ -71,6 +79,7 @@ class EnrolDialog(QDialog):
         self.form.addRow("&Participant:", self.participant)
         self.form.addRow("", self.proposed)
         self.form.addRow("&Stratum:", self.stratum)
+        self.form.addRow("", self.full)
         self.form.addRow("&Reason:", self.reason)
         self.form.addRow("Enrolled &on:", self.on)
         layout = QVBoxLayout(self)
@@ -80,6 +89,8 @@ class EnrolDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def _participant_changed(self) -> None:
+        self.confirmed = False
+        self._check_target()
         label = self.participant.currentData()
         if label is None:
             self.proposed.setText("Nobody is waiting to be enrolled.")
@@ -96,11 +107,43 @@ class EnrolDialog(QDialog):
 
     def _stratum_changed(self) -> None:
         self.reason.setEnabled(self.stratum.currentData() is not None)
+        self.confirmed = False
+        self._check_target()
+
+    def _warning(self) -> str | None:
+        label = self.participant.currentData()
+        if label is None:
+            return None
+        return enrolment.target_warning(self.app, self.actor, label,
+                                        self.stratum.currentData())
+
+    def _check_target(self) -> None:
+        warning = self._warning()
+        self.full.setText(warning or "")
+        self.full.setVisible(warning is not None)
+
+    def _ask_past_target(self, warning: str) -> None:
+        self.confirm = QMessageBox(QMessageBox.Icon.Warning, "Stratum target reached",
+                                   f"{warning}\n\nEnrol all the same?",
+                                   QMessageBox.StandardButton.Cancel, self)
+        self.anyway = self.confirm.addButton("&Enrol anyway", QMessageBox.ButtonRole.AcceptRole)
+        self.confirm.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.confirm.buttonClicked.connect(self._answered)
+        self.confirm.open()
+
+    def _answered(self, button: QAbstractButton) -> None:
+        if button is self.anyway:
+            self.confirmed = True
+            self.accept()
 
     def accept(self) -> None:
         """Enrol; on success show the codes and turn the buttons into Close."""
         if self.result is not None:
             super().accept()
+            return
+        warning = self._warning()
+        if warning is not None and not self.confirmed:
+            self._ask_past_target(warning)
             return
         by_hand = self.stratum.currentData()
         try:

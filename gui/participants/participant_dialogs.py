@@ -7,6 +7,8 @@ its values are stale; the view then says so and reloads.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.events import events
 from gui.common.messages import describe
 from gui.common.widgets import date_edit, error_label
 from services import participants
@@ -56,19 +59,48 @@ class ServiceDialog(QDialog):
     def submit(self) -> ParticipantRow:
         raise NotImplementedError
 
+    def stored(self) -> tuple[Any, str] | None:
+        """After a conflict: the record as stored now (its version is the one a new save
+        passes) and its values in words; None for a dialog that edits no stored record."""
+        return None
+
+    def typed(self) -> str:
+        """The values the user typed, in the same words as stored()."""
+        return ""
+
     def accept(self) -> None:
         try:
             row = self.submit()
         except Conflict as exc:
-            self.reject()
+            events().data_changed.emit()  # someone else's change: the window re-reads
             self.conflict.emit(exc.message)
+            self._show_conflict(exc)
             return
         except Refused as exc:
             self.error.setText(describe(exc))
             self.error.show()
             return
+        events().data_changed.emit()
         self.saved.emit(row)
         super().accept()
+
+    def _show_conflict(self, exc: Conflict) -> None:
+        """Keep what was typed and show both versions: the user saves theirs over the one
+        stored now (the dialog takes its version), or cancels."""
+        now = self.stored()
+        if now is None:
+            self.reject()
+            return
+        self.row, stored = now
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok).text().replace("&", "")
+        self.error.setText(f"{exc.message}\n\nStored now: {stored}\nYours: {self.typed()}"
+                           f"\n\nYour entries are kept: press {ok} to save them over the "
+                           "stored version, or Cancel to keep it.")
+        self.error.show()
+
+
+def _participant_words(notes: str, registered_on: object) -> str:
+    return f"notes “{notes}”, registered on {registered_on}"
 
 
 def _notes_edit(text: str = "") -> QPlainTextEdit:
@@ -120,6 +152,14 @@ class EditParticipantDialog(ServiceDialog):
         self.form.addRow("&Registered on:", self.registered)
         self.form.addRow("Reason for the &change:", self.reason)
 
+    def stored(self) -> tuple[ParticipantRow, str] | None:
+        row = participants.get(self.app, self.actor, self.row.label)
+        return row, _participant_words(row.notes, row.registered_on)
+
+    def typed(self) -> str:
+        return _participant_words(self.notes.toPlainText().strip(),
+                                  self.registered.date().toPython())
+
     def submit(self) -> ParticipantRow:
         values = {"notes": self.notes.toPlainText().strip(),
                   "registered_on": self.registered.date().toPython()}
@@ -142,6 +182,13 @@ class WithdrawDialog(ServiceDialog):
                                 "recorded stay; open visits are cancelled."))
         self.form.addRow("&Reason:", self.reason)
         self.form.addRow("&Withdrawn on:", self.withdrawn)
+
+    def stored(self) -> tuple[ParticipantRow, str] | None:
+        row = participants.get(self.app, self.actor, self.row.label)
+        return row, f"{row.status}, notes “{row.notes}”"
+
+    def typed(self) -> str:
+        return f"withdrawn on {self.withdrawn.date().toPython()}"
 
     def submit(self) -> ParticipantRow:
         return participants.withdraw(

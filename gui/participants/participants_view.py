@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.events import events
 from gui.common.freshness import Freshness
-from gui.common.messages import show_message
 from gui.common.read_only import mark_write
 from gui.common.table_model import Column, FilterProxy, RowTableModel
 from gui.common.widgets import date_text, placeholder, row_table
@@ -194,6 +194,8 @@ class ParticipantsView(QWidget):
     def _selection_changed(self, *_: QItemSelection) -> None:
         row = self.selected()
         self.detail.show_row(row)
+        if row is not None:  # the other tabs follow (Visits, Participant plots, Imports)
+            events().select_participant(row.label)
         self.add_button.setEnabled(self.can_write)
         self.edit_button.setEnabled(self.can_write and row is not None)
         self.withdraw_button.setEnabled(self.can_write and row is not None
@@ -224,6 +226,5 @@ class ParticipantsView(QWidget):
         dialog.conflict.connect(self._conflict)
         dialog.open()
 
-    def _conflict(self, message: str) -> None:
-        self.reload()
-        self.message = show_message(self, "Changed by someone else", message)
+    def _conflict(self, _message: str) -> None:
+        self.reload()  # the dialog stays open with both versions; the register re-reads

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.common.events import events
+from gui.common.hints import worded
 from gui.common.widgets import placeholder
 from gui.plots import style
 from gui.plots.export import Figure
@@ -86,7 +87,7 @@ class GroupView(QWidget):
         try:
             data = plot_data.group_plot(self.app, self.actor, self.measure.currentData())
         except Refused as exc:
-            self.message.setText(exc.message)
+            self.message.setText(worded(exc))
             self.stack.setCurrentWidget(self.message)
             return
         self.figure.set_data(data)

@@ -19,8 +19,8 @@ from gui.plots.timeline import TimelinePlot
 from services.plot_data import ParticipantPlotData
 from trialcore.protocol import Protocol
 
-TIMELINE_BASE, TIMELINE_ROW = 110, 32  # pixels: title and legend, then per visit
-TIMELINE_WIDTH = 600  # its two-row legend fits
+TIMELINE_BASE, TIMELINE_ROW = 150, 32  # pixels: title and legend, then per visit
+TIMELINE_WIDTH = 470  # its two-column legend fits: the figure fits a 1024-pixel window
 BOTTOM_HEIGHT, BOTTOM_WIDTH = 250, 310  # a two-column legend of visit labels fits
 
 
@@ -45,14 +45,29 @@ class ParticipantFigure(pg.GraphicsLayout):
         self.addItem(self.heading, row=0, col=0)
         self.addItem(self.timeline, row=1, col=0)
         self.addItem(self.grid, row=2, col=0)
-        bottom = self.addLayout(row=3, col=0)
+        self.bottom = self.addLayout(row=3, col=0)
+        self.bottom_columns = 0
         for plot in self.bottom_plots():
             plot.setMinimumSize(BOTTOM_WIDTH, BOTTOM_HEIGHT)
-            bottom.addItem(plot)
+        self.fit_bottom(len(self.bottom_plots()) * BOTTOM_WIDTH)
         for source in (self.timeline, self.grid, *self.bottom_plots()):
             source.visit_clicked.connect(self.visit_clicked)
             source.export_requested.connect(self.export_requested)
             source.copy_requested.connect(self.copy_requested)
+
+    def fit_bottom(self, width: float) -> None:
+        """The profile and QC plots side by side as far as `width` allows, else in rows:
+        on a narrow window they wrap instead of widening the figure past it."""
+        plots = self.bottom_plots()
+        columns = max(1, min(len(plots), int(width // BOTTOM_WIDTH)))
+        if columns == self.bottom_columns:
+            return
+        self.bottom_columns = columns
+        for plot in plots:
+            if plot.parentItem() is not None:
+                self.bottom.removeItem(plot)
+        for i, plot in enumerate(plots):
+            self.bottom.addItem(plot, row=i // columns, col=i % columns)
 
     def bottom_plots(self) -> list[FigurePlot[Any]]:
         return [p for p in (self.profile, *self.qc) if p is not None]
@@ -79,6 +94,7 @@ class ParticipantFigure(pg.GraphicsLayout):
 
     def replica(self) -> ParticipantFigure:
         copy = ParticipantFigure(self.protocol, self.grid.columns)
+        copy.fit_bottom(self.bottom_columns * BOTTOM_WIDTH)
         copy.choose(self.grid.chosen)
         if self.data is not None:
             copy.set_data(self.data)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.common.events import events
+from gui.common.hints import worded
 from gui.common.widgets import placeholder
 from gui.plots import style
 from gui.plots.export import Figure
@@ -141,7 +142,9 @@ class ParticipantPlots(QWidget):
         super().resizeEvent(event)
         width = self.stack.width() - self.scroll.verticalScrollBar().sizeHint().width()
         columns = columns_for(width, len(self.app.protocol.visits))
-        if columns != self.figure.grid.columns:
+        bottom = self.figure.bottom_columns
+        self.figure.fit_bottom(width)
+        if columns != self.figure.grid.columns or bottom != self.figure.bottom_columns:
             self.figure.grid.set_columns(columns)
             self._fit()
 
@@ -165,7 +168,7 @@ class ParticipantPlots(QWidget):
         try:
             data = plot_data.participant_plots(self.app, self.actor, self.label)
         except Refused as exc:
-            self.message.setText(exc.message)
+            self.message.setText(worded(exc))
             self._enable(False)
             return
         self.figure.set_data(data)

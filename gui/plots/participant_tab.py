@@ -91,4 +91,6 @@ class ParticipantPlotsTab(QWidget):
     def _chosen(self, *_: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()
         if rows:
-            events().participant_selected.emit(self.proxy.row(rows[0]).label)
+            label = self.proxy.row(rows[0]).label
+            self.panel.show_participant(label)  # shown here even if already current elsewhere
+            events().select_participant(label)

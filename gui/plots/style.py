@@ -8,6 +8,7 @@ still tells them apart.
 from __future__ import annotations
 
 import html
+import textwrap
 from functools import cache
 
 import pyqtgraph as pg
@@ -76,9 +77,15 @@ def set_title(plot: pg.PlotItem, title: str) -> None:
         plot.titleLabel.setMinimumWidth(0)
 
 
+HEADING_CHARACTERS = 64  # a note's line: narrower than a laptop window's plot area
+
+
 def set_heading(label: pg.LabelItem, title: str, note: str) -> None:
-    """A figure's heading: the title in bold over a note; it never widens the figure."""
-    label.setText(f"<b>{html.escape(title)}</b><br>{html.escape(note)}")
+    """A figure's heading: the title in bold over a note wrapped to short lines; it never
+    widens the figure (a label is as wide as its longest line, whatever it is told)."""
+    lines = textwrap.wrap(note, HEADING_CHARACTERS) or [""]
+    label.setText(f"<b>{html.escape(title)}</b><br>"
+                  + "<br>".join(html.escape(line) for line in lines))
     label.setMinimumWidth(0)
 
 

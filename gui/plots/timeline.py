@@ -3,6 +3,8 @@ happened as a marker (done, done outside the window, missed, booked), against to
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 
@@ -48,12 +50,28 @@ def marked(t: VisitTimeline) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             "booked": (t.booked, booked & ~np.isnan(t.booked))}
 
 
+class DateAxis(pg.DateAxisItem):
+    """pyqtgraph's date axis, without the day numbers that would collide with a month's
+    name ("Dec" over "03"): a day tick closer to a month tick than most days are to each
+    other is left out, and the month's name stands for it."""
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[Any]:
+        levels = super().tickValues(minVal, maxVal, size)
+        if len(levels) < 2 or levels[0][0] <= levels[1][0] * 7:  # months over days only
+            return levels
+        months = np.array(levels[0][1])
+        (spacing, days), rest = levels[1], levels[2:]
+        gap = float(np.median(np.diff(days))) if len(days) > 1 else spacing
+        kept = [d for d in days if not len(months) or np.min(np.abs(months - d)) >= 0.6 * gap]
+        return [levels[0], (spacing, kept), *rest]
+
+
 class TimelinePlot(FigurePlot[VisitTimeline]):
     figure_title = "Visit timeline"
 
     def __init__(self) -> None:
-        super().__init__(legend_columns=(len(KEY) + 1) // 2,  # two rows: fits 700 pixels
-                         axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        super().__init__(legend_columns=2,  # four rows: fits above a laptop's data area
+                         axisItems={"bottom": DateAxis(utcOffset=0)})
         style.style_plot(self, "Visit timeline", bottom="date", sizes=(150, 45))
         self.invertY(True)
         self.setMouseEnabled(x=True, y=False)

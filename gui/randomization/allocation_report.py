@@ -36,21 +36,37 @@ from services.context import Actor, App
 from services.errors import Refused
 
 
-def count_table(counts: dict[str, dict[str, int]], corner: str) -> QTableWidget:
-    """Rows (visits, or previous condition) by columns (conditions), read-only."""
-    columns = list(dict.fromkeys(c for row in counts.values() for c in row))
-    table = QTableWidget(len(counts), len(columns))
+def _ordered(keys: list[str], order: list[str] | None) -> list[str]:
+    """The keys in `order` first, in its order (the conditions as the period table lists
+    them), then any others as they came."""
+    if not order:
+        return keys
+    return [k for k in order if k in keys] + [k for k in keys if k not in order]
+
+
+def count_table(counts: dict[str, dict[str, int]], corner: str,
+                order: list[str] | None = None) -> QTableWidget:
+    """Rows (visits, or previous condition) by columns (conditions), read-only, shown
+    whole: sized to its cells, never clipped to a few rows or columns."""
+    columns = _ordered(list(dict.fromkeys(c for row in counts.values() for c in row)), order)
+    rows = _ordered(list(counts), order)
+    table = QTableWidget(len(rows), len(columns))
     table.setHorizontalHeaderLabels(columns)
-    table.setVerticalHeaderLabels([f"{corner} {key}" for key in counts])
-    for r, row in enumerate(counts.values()):
+    table.setVerticalHeaderLabels([f"{corner} {key}" for key in rows])
+    for r, row in enumerate(counts[key] for key in rows):
         for c, column in enumerate(columns):
             item = QTableWidgetItem("" if column not in row else str(row[column]))
             item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             table.setItem(r, c, item)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.resizeColumnsToContents()
-    table.setMaximumHeight(table.verticalHeader().length() + table.horizontalHeader().height()
-                           + 6)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    frame = 2 * table.frameWidth()
+    table.setFixedSize(table.verticalHeader().sizeHint().width()
+                       + table.horizontalHeader().length() + frame,
+                       table.horizontalHeader().sizeHint().height()
+                       + table.verticalHeader().length() + frame)
     return table
 
 
@@ -64,11 +80,14 @@ def balance_box(title: str, balance: dict[str, Any]) -> QGroupBox:
     box = QGroupBox(f"{title} ({balance['sequences']} sequences)")
     layout = QVBoxLayout(box)
     layout.addWidget(_verdict(balance["period_balanced"], "Conditions per period"))
-    layout.addWidget(count_table(balance["period_counts"], "period"))
+    periods = count_table(balance["period_counts"], "period")
+    layout.addWidget(periods)
     if "carryover_counts" in balance:
+        conditions = [periods.horizontalHeaderItem(c).text()
+                      for c in range(periods.columnCount())]
         layout.addWidget(_verdict(balance["carryover_balanced"],
                                   "First-order carry-over (previous → next)"))
-        layout.addWidget(count_table(balance["carryover_counts"], "after"))
+        layout.addWidget(count_table(balance["carryover_counts"], "after", conditions))
     return box
 
 
@@ -208,8 +227,8 @@ class DispensingDialog(QDialog):
         self.reason = QLineEdit(placeholderText="why it is printed (required)")
         self.replace_ok: str | None = None  # the existing file the user agreed to replace
         self.error = error_label()
-        self.done = QLabel()
-        self.done.setStyleSheet("color: #1b6e20;")
+        self.outcome = QLabel()
+        self.outcome.setStyleSheet("color: #1b6e20;")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Close)
         self.buttons.accepted.connect(self.save)
@@ -222,13 +241,13 @@ class DispensingDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        layout.addWidget(self.done)
+        layout.addWidget(self.outcome)
         layout.addWidget(self.buttons)
 
     def save(self) -> None:
         """An existing file is replaced only after the user saves again on purpose."""
         self.error.hide()
-        self.done.clear()
+        self.outcome.clear()
         path = self.path.text()
         if path and Path(path).exists() and self.replace_ok != path:
             self.replace_ok = path
@@ -242,4 +261,4 @@ class DispensingDialog(QDialog):
 
     def written(self, result: dict[str, Any]) -> None:
         self.result = result
-        self.done.setText(f"Wrote {result['kits']} kits to {result['file']}.")
+        self.outcome.setText(f"Wrote {result['kits']} kits to {result['file']}.")

@@ -8,8 +8,17 @@ enforce the roles; the tab only leaves out what a role cannot use.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QGroupBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from gui.common.events import events
 from gui.common.read_only import mark_write
 from gui.common.widgets import placeholder
 from gui.participants.enrol_dialog import EnrolDialog
@@ -17,8 +26,22 @@ from gui.randomization.allocation_report import AllocationReportView, Dispensing
 from gui.randomization.allocation_wizard import AllocationWizard
 from gui.randomization.emergency_dialog import EmergencyDialog
 from gui.visits.code_check import CodeCheckWidget
+from services import allocation
 from services.context import Actor, App
 from trialcore.roles import allowed
+from trialcore.wording import counted
+
+# What each task is for, said beside its button: the tab explains itself to every role.
+TASKS = {
+    "allocation.generate": "Make the sealed allocation list once, before the first "
+                           "enrolment; its balance report opens below with the passphrase.",
+    "allocation.dispensing": "Print the list of kit codes and the condition each stands "
+                             "for, to prepare the kits; the printing is recorded.",
+    "enrol": "Give a registered participant the next slot of their stratum and their kit "
+             "codes.",
+    "emergency.unblind": "In a medical emergency, open one participant's envelope: their "
+                         "conditions, for you only, recorded with your reason.",
+}
 
 
 class AllocationTab(QWidget):
@@ -34,7 +57,7 @@ class AllocationTab(QWidget):
         can = {p: allowed(actor.role, p) for p in (
             "allocation.generate", "allocation.report", "allocation.dispensing", "enrol",
             "codes.check", "emergency.unblind")}
-        bar = QHBoxLayout()
+        tasks = QGridLayout()
         for permission, text, slot in (
                 ("allocation.generate", "&Generate allocation list…", self.open_wizard),
                 ("allocation.dispensing", "&Dispensing list…", self.open_dispensing),
@@ -44,10 +67,16 @@ class AllocationTab(QWidget):
                 button = QPushButton(text, clicked=slot)
                 if permission != "allocation.dispensing":  # printing the list changes no data
                     mark_write(button)
-                bar.addWidget(button)
-        bar.addStretch(1)
+                row = tasks.rowCount()
+                tasks.addWidget(button, row, 0)
+                tasks.addWidget(QLabel(TASKS[permission], wordWrap=True), row, 1)
+        tasks.setColumnStretch(1, 1)
+        self.list_state = QLabel(wordWrap=True)
+        state_box = QGroupBox("The allocation list")
+        QVBoxLayout(state_box).addWidget(self.list_state)
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
+        layout.addLayout(tasks)
+        layout.addWidget(state_box)
         if can["codes.check"]:
             self.code_check = CodeCheckWidget(app, actor)
             box = QGroupBox("Check a kit code")
@@ -60,13 +89,29 @@ class AllocationTab(QWidget):
             layout.addWidget(placeholder(f"The {actor.role} role has no randomization "
                                          "tasks."))
         layout.addStretch(0 if self.report else 1)
+        self._show_list_state()
 
     def refresh(self) -> None:
         """Shown again or a dialog closed: new enrolments, and the report forgotten."""
+        self._show_list_state()
         if self.code_check is not None:
             self.code_check.reload()
         if self.report is not None:
             self.report.refresh()
+
+    def _show_list_state(self) -> None:
+        """Slots and kits per stratum, from the service (never a condition)."""
+        state = allocation.overview(self.app, self.actor)
+        if not state["exists"]:
+            self.list_state.setText("Not made yet: the statistician generates it (Generate "
+                                    "allocation list…); enrolment starts once it exists.")
+            return
+        per = state["kits_per_participant"]
+        lines = [f"{s['stratum']}: {counted(s['used'], 'slot')} used, {s['free']} free "
+                 f"({counted(s['kits_free'], 'kit')} still to give, {per} per participant)"
+                 for s in state["strata"]]
+        self.list_state.setText("\n".join(["Sealed (what each kit holds is not shown here).",
+                                            *lines]))
 
     def _open(self, dialog: QDialog) -> None:
         self.dialog = dialog
@@ -75,7 +120,9 @@ class AllocationTab(QWidget):
 
     def _dialog_finished(self, _result: int) -> None:
         # A bound method, not a lambda: PySide6 6.12 crashed on a lambda connected to a
-        # dialog that deletes itself on close.
+        # dialog that deletes itself on close. Enrolled, opened or printed: the study (and
+        # its audit trail) may have changed, so the status bar and other tabs re-read.
+        events().data_changed.emit()
         self.refresh()
 
     def open_wizard(self) -> None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from gui.common.events import events
 from gui.common.jobs import Cancelled, Job, JobRunner, Progress
 from gui.common.messages import describe
 from gui.common.widgets import error_label
@@ -52,9 +53,11 @@ class DesignPage(QWizardPage):
         super().__init__(parent)
         self.preview = preview
         self.setTitle("Generate the allocation list")
-        self.setSubTitle("Made once, before the first enrolment. The list and the meaning "
-                         "of every dose code are sealed under your passphrase; each "
-                         "participant's emergency envelope under the investigator's.")
+        # A wizard's subtitle does not wrap on every style: one short line, the rest below.
+        self.setSubTitle("Made once, before the first enrolment.")
+        self.sealing = _wrapped("The list and the meaning of every dose code are sealed "
+                                "under your passphrase; each participant's emergency "
+                                "envelope under the investigator's.")
         strata = "".join(
             f"<li>{s['stratum']}: {s['slots']} slots"
             + (f" (target {s['target']} participants)" if s["target"] else "") + "</li>"
@@ -81,8 +84,8 @@ class DesignPage(QWizardPage):
         for widget in (self.replace, self.reason):
             widget.setVisible(preview["exists"] and not preview["enrolled"])
         layout = QVBoxLayout(self)
-        for widget in (self.design, self.warning, self.confirm, self.replace, self.reason,
-                       self.blocked):
+        for widget in (self.sealing, self.design, self.warning, self.confirm, self.replace,
+                       self.reason, self.blocked):
             layout.addWidget(widget)
         layout.addStretch(1)
         for box in (self.confirm, self.replace):
@@ -237,4 +240,5 @@ class AllocationWizard(QWizard):
         for edit in self.passphrases.edits():
             edit.clear()
         self.done_page.show_result(made)
+        events().data_changed.emit()  # the study is running now: the status bar says so
         self.next()

@@ -2,7 +2,8 @@
 date falls outside it, and saves through one service call; the service decides.
 
 Like the participant dialogs, a refusal is shown inline and the dialog keeps what was
-typed; a conflict (someone else saved the visit first) closes it so the list reloads.
+typed; after a conflict (someone else saved the visit first) it shows both versions and
+keeps what was typed, and the list behind it reloads.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.hints import worded
 from gui.common.widgets import date_edit
 from gui.participants.participant_dialogs import ServiceDialog
 from services import codes, visits
@@ -44,6 +46,13 @@ def _say(label: QLabel, text: str | None, style: str = WARN) -> None:
         label.window().adjustSize()  # grow or shrink with the note, never clip it
 
 
+def _visit_words(status: str, on: object, code: str | None, reason: str | None) -> str:
+    words = f"{status}" + (f" on {on}" if on else "")
+    if code:
+        words += f", kit code {code}"
+    return words + (f", reason “{reason}”" if reason else "")
+
+
 class VisitDialog(ServiceDialog):
     """The participant, the visit and its window on top; saved emits a services Saved."""
 
@@ -56,6 +65,11 @@ class VisitDialog(ServiceDialog):
         self.form.addRow("Window:", QLabel(f"{row.window_start} … {row.window_end} "
                                            f"(target {row.target})"))
         self.window_note = _note()
+
+    def stored(self) -> tuple[VisitRow, str] | None:
+        row = next(r for r in visits.list_visits(self.app, self.actor, self.row.participant)
+                   if r.visit == self.row.visit)
+        return row, _visit_words(row.status, row.actual or row.booked, row.code, row.reason)
 
 
 class BookVisitDialog(VisitDialog):
@@ -71,6 +85,9 @@ class BookVisitDialog(VisitDialog):
         problem = self.row.outside_window(self.date.date().toPython())
         _say(self.window_note, problem and f"Outside the window: {problem}. You may book "
              "it, but logging it on that date will be a protocol deviation.")
+
+    def typed(self) -> str:
+        return f"booked for {self.date.date().toPython()}"
 
     def submit(self) -> Saved:  # type: ignore[override]
         return visits.book(self.app, self.actor, self.row.participant, self.row.visit,
@@ -138,10 +155,16 @@ class LogVisitDialog(VisitDialog):
         try:
             result = codes.check(self.app, self.actor, self.row.participant, self.row.visit, text)
         except Refused as exc:
-            _say(self.code_note, exc.message)
+            _say(self.code_note, worded(exc))
             return
         _say(self.code_note, ("✓ " if result["result"] == "ok" else "✗ ") + result["message"],
              GOOD if result["result"] == "ok" else BAD)
+
+    def typed(self) -> str:
+        done = self.done_button.isChecked()
+        return _visit_words("done" if done else "missed", self.date.date().toPython(),
+                            self.code.text() if done and self.row.dosing else None,
+                            self.reason.text())
 
     def submit(self) -> Saved:  # type: ignore[override]
         done = self.done_button.isChecked()

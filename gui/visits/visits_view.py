@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.events import events
 from gui.common.freshness import Freshness
 from gui.common.messages import show_message
 from gui.common.read_only import mark_write
@@ -186,9 +187,8 @@ class VisitActions(QWidget):
             self.message = show_message(self, "Saved, with a warning", "\n\n".join(saved.warnings),
                                         icon=QMessageBox.Icon.Information)
 
-    def _conflict(self, message: str) -> None:
-        self.changed.emit()
-        self.message = show_message(self, "Changed by someone else", message)
+    def _conflict(self, _message: str) -> None:
+        self.changed.emit()  # the dialog stays open with both versions; the list re-reads
 
 
 class ParticipantChooser(QComboBox):
@@ -230,7 +230,8 @@ class ParticipantChooser(QComboBox):
 
 
 class VisitsView(QWidget):
-    """The selected participant's visits. set_participant() is the slot other tabs call."""
+    """The selected participant's visits. It follows the participant chosen on any tab
+    (the events hub) and announces the one chosen here; show_visit() opens one visit."""
 
     def __init__(self, app: App, actor: Actor, parent: QWidget | None = None):
         super().__init__(parent)
@@ -240,6 +241,7 @@ class VisitsView(QWidget):
         self.participant = ParticipantChooser()
         self.participant.setMinimumWidth(220)
         self.participant.currentIndexChanged.connect(self._participant_changed)
+        self.participant.activated.connect(self._participant_chosen)  # by the user only
         self.summary = QLabel()
         self.model = VisitTableModel(["visit", "status", "due", "target", "window", "booked",
                                       "actual", "code", "deviation", "reason", "next"], self)
@@ -263,6 +265,7 @@ class VisitsView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.stack, 1)
         layout.addWidget(legend(FLAG_COLOURS, FLAG_TEXT))
+        events().participant_selected.connect(self.set_participant)
         self.refresh()
 
     def refresh(self) -> None:
@@ -270,7 +273,7 @@ class VisitsView(QWidget):
         if not self.fresh.stale():
             return
         self.today = dt.date.today()
-        current = self.participant.currentData()
+        current = self.participant.currentData() or events().participant
         self.participant.blockSignals(True)
         self.participant.set_items([(f"{label}  ({status})", label) for label, status
                                     in participants.statuses(self.app, self.actor)])
@@ -287,15 +290,20 @@ class VisitsView(QWidget):
             self.participant.setCurrentIndex(index)
 
     def show_visit(self, label: str, visit: str) -> None:
-        """This participant's visits with `visit` selected (a query or lock problem)."""
-        self.refresh()
+        """Select this participant and, when given, this visit (a link from another tab)."""
+        self.refresh()  # the link may name a participant added since the last look
         self.set_participant(label)
-        rows = [r.visit for r in self.model.rows]
-        if visit in rows:
-            self.table.selectRow(rows.index(visit))
+        for i, r in enumerate(self.model.rows):
+            if r.visit == visit:
+                self.table.selectRow(i)
+                self.table.scrollTo(self.model.index(i, 0))
+        self.table.setFocus()
 
     def _participant_changed(self, _index: int) -> None:
         self.reload()
+
+    def _participant_chosen(self, _index: int) -> None:
+        events().select_participant(self.participant.currentData())
 
     def reload(self) -> None:
         label = self.participant.currentData()

@@ -26,6 +26,7 @@ from gui.window.study_files import StudyFiles
 from gui.window.tabs import TABS, TabPage
 from services.context import Actor, App
 from services.sign_in import study_banner
+from services.study import change_mark
 from trialcore.roles import allowed
 
 if TYPE_CHECKING:
@@ -48,8 +49,10 @@ class MainWindow(QMainWindow):
         self.message: QMessageBox | None = None
         self.export_dialog: QFileDialog | None = None
         self.data_export: ExportDialog | None = None
-        self.participant: str | None = None  # the last one announced on the events hub
         self.signing_out = False
+        self.verified: VerifyResult | None = None  # the last verification of the trail
+        hub = events()
+        hub.participant = None  # a new window starts without a current participant
         self.tabs = QTabWidget(documentMode=True)
         for title, factory in TABS:
             self.tabs.addTab(TabPage(partial(factory, app, actor, self)), title)
@@ -57,9 +60,8 @@ class MainWindow(QMainWindow):
         self.read_only = ReadOnlyGate(self)
         self._build(self.tabs.currentIndex())  # the tab shown first; the others when shown
         self.tabs.currentChanged.connect(self._tab_shown)
-        events().data_changed.connect(self.refresh_status)
-        events().participant_selected.connect(self._participant_selected)
-        events().visit_requested.connect(self._visit_requested)
+        hub.data_changed.connect(self.refresh_status)
+        hub.visit_requested.connect(self.show_visit)
         self._build_menus()
         self._build_status_bar()
         self.refresh_status()
@@ -108,11 +110,13 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.audit_label)
 
     def refresh_status(self) -> None:
-        """Title and stage, re-read whenever a tab is shown (another user may lock)."""
+        """Title, stage and the audit trail's length, re-read whenever a tab is shown
+        (another user may lock) and whenever a view announces that the data changed."""
         banner = study_banner(self.app)
         self.setWindowTitle(f"{banner.title} — {self.app.safe_url} — TrialDesk")
         self.stage_label.setText(f"Stage: {banner.stage}")
         self.read_only.apply(banner.stage)
+        self._show_audit_text()
 
     def tab(self, title: str) -> QWidget:
         """The widget of the tab called `title`, built now if it was not shown yet."""
@@ -143,22 +147,17 @@ class MainWindow(QMainWindow):
         for audit in [view, *view.findChildren(AuditView)]:
             if isinstance(audit, AuditView):
                 audit.verified.connect(self.show_audit_status)
-        if self.participant is not None:  # announced before this tab existed to follow it
-            events().participant_selected.emit(self.participant)
+        current = events().participant
+        if current is not None:  # announced before this tab existed to follow it
+            events().participant_selected.emit(current)
         return True
 
-    def _participant_selected(self, label: str) -> None:
-        self.participant = label
-
-    def _visit_requested(self, label: str, visit: str) -> None:
-        """A view asked to show a visit (a lock problem, a data query): the Visits tab
-        shows it, selected."""
-        if "Visits" not in [self.tabs.tabText(i) for i in range(self.tabs.count())]:
-            return
+    def show_visit(self, label: str, visit: str) -> None:
+        """A link to a visit (a Lock record, a plotted point): the Visits tab, showing that
+        participant with that visit selected (or only the participant, when visit is "")."""
+        events().select_participant(label)
         view = self.show_tab("Visits")
-        show_visit = getattr(view, "show_visit", None)
-        if show_visit is not None:
-            show_visit(label, visit)
+        view.show_visit(label, visit)  # type: ignore[attr-defined]
 
     def _tab_shown(self, index: int) -> None:
         built = self._build(index)
@@ -176,9 +175,17 @@ class MainWindow(QMainWindow):
                                          background=True))  # the window stays usable
 
     def show_audit_status(self, result: VerifyResult) -> None:
-        self.audit_label.setText(verify_text(result))
+        self.verified = result
         self.audit_label.setToolTip("\n".join(result.problems))
         self.audit_label.setStyleSheet("" if result.ok else "color: #b3261e; font-weight: bold;")
+        self._show_audit_text()
+
+    def _show_audit_text(self) -> None:
+        """The last verification, and how many entries were written since: a count that
+        stood still while the trail grew would claim more than was checked."""
+        if self.verified is None:
+            return
+        self.audit_label.setText(verify_text(self.verified, change_mark(self.app)))
 
     def export_audit_trail(self) -> None:
         self.export_dialog = export_audit(self.runner, self.app, self.actor, self,

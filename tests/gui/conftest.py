@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QAbstractItemView, QWidget
 from pytestqt.qtbot import QtBot
 
 from gui.window import main_window
@@ -78,3 +79,10 @@ def running(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory
     app, actors = running_study(sqlite_url, tmp_path_factory)
     yield app, actors
     app.close()
+
+
+def double_click(qtbot: QtBot, view: QAbstractItemView, pos: QPoint) -> None:
+    """A double click as the mouse makes it: press and release, then the double click.
+    Item views act on a double click only at the index the press was on."""
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)

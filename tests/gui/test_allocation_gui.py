@@ -7,16 +7,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QDialogButtonBox,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
+from gui.dashboard.dashboard_view import DashboardView
 from gui.participants.enrol_dialog import EnrolDialog
 from gui.randomization.allocation_report import AllocationReportView
 from gui.randomization.allocation_tab import AllocationTab
 from gui.randomization.allocation_wizard import AllocationWizard
 from gui.randomization.emergency_dialog import EmergencyDialog
 from gui.visits.code_check import CodeCheckWidget
-from services import audit_trail, participants
+from services import accounts, allocation, audit_trail, participants, unblinding
 from services.context import Actor, App
 from tests.allocation_helpers import (
     DISPENSING,
@@ -26,7 +35,7 @@ from tests.allocation_helpers import (
     enrol_by_hand,
     register,
 )
-from tests.conftest import PASSWORDS, make_study
+from tests.conftest import PASSWORDS, ROLES, make_study
 from trialcore import codes
 
 TIMEOUT = 20000  # key derivations are slow on purpose
@@ -58,6 +67,23 @@ def test_the_tab_offers_each_role_its_own_tasks(qtbot: QtBot, sqlite_app: App) -
                      "phil": ["Dispensing list…"], "rita": ["Generate allocation list…"],
                      "stella": [], "mona": []}  # the blinded statistician and monitor: none
 
+    tab = _tab(qtbot, sqlite_app, actors["phil"])  # what each task is for, beside it
+    said = [label.text() for label in tab.findChildren(QLabel)]
+    assert any(t.startswith("Print the list of kit codes") for t in said)
+    assert tab.list_state.text().startswith("Not made yet: the statistician generates it")
+
+
+def test_the_pharmacist_sees_the_list_s_slots_and_kits(qtbot: QtBot, sqlite_app: App) -> None:
+    actors = allocated_study(sqlite_app, ("cora", "phil"))
+    enrol_by_hand(sqlite_app, actors["cora"], 1)
+    tab = _tab(qtbot, sqlite_app, actors["phil"])
+    slots = sqlite_app.protocol.slots_per_stratum
+    assert tab.list_state.text().splitlines()[1:] == [
+        f"NTNA+: 1 slot used, {slots - 1} free ({3 * (slots - 1)} kits still to give, "
+        "3 per participant)",
+        f"NTNA-: 0 slots used, {slots} free ({3 * slots} kits still to give, 3 per "
+        "participant)"]
+
 
 def test_the_wizard_warns_then_generates(qtbot: QtBot, sqlite_app: App) -> None:
     actors = make_study(sqlite_app, ("rita",))
@@ -66,6 +92,8 @@ def test_the_wizard_warns_then_generates(qtbot: QtBot, sqlite_app: App) -> None:
     wizard = tab.wizard
     assert isinstance(wizard, AllocationWizard) and wizard.isVisible()
     design = wizard.design
+    assert design.subTitle() == "Made once, before the first enrolment."  # never cut
+    assert "sealed under your passphrase" in design.sealing.text()
     assert "nearest balanced sizes: 6 or 12" in design.warning.text()
     assert "Williams sequences" in design.design.text() and not design.isComplete()
     design.confirm.setChecked(True)
@@ -186,12 +214,25 @@ def test_report_and_dispensing(qtbot: QtBot, sqlite_app: App, tmp_path: Path) ->
     qtbot.keyClicks(view.reason, "balance after first enrolment")
     with qtbot.waitSignal(view.runner.done, timeout=TIMEOUT):
         qtbot.keyClick(view.passphrase, Qt.Key.Key_Return)
-    last = audit_trail.entries(sqlite_app, actors["rita"], audit_trail.AuditFilter(limit=1))
+    last = audit_trail.entries(sqlite_app, actors["cora"], audit_trail.AuditFilter(limit=1))
     assert (last[0]["action"], last[0]["reason"]) == ("allocation.report",
                                                       "balance after first enrolment")
     assert [(s["stratum"], s["used"]) for s in view.report["strata"]] == [("NTNA+", 1),
                                                                           ("NTNA-", 0)]
     assert "regenerates from its seed: yes" in view.summary.text()
+    tables = view.area.widget().findChildren(QTableWidget)
+    assert len(tables) == 8  # per stratum, all and used slots: periods and carry-over
+    for periods, carryover in zip(tables[::2], tables[1::2], strict=True):
+        heads = [periods.horizontalHeaderItem(c).text() for c in range(periods.columnCount())]
+        assert [carryover.horizontalHeaderItem(c).text()
+                for c in range(carryover.columnCount())] == heads  # in the periods' order
+        assert [carryover.verticalHeaderItem(r).text()
+                for r in range(carryover.rowCount())] == [f"after {h}" for h in heads]
+        for table in (periods, carryover):  # shown whole, never clipped
+            assert table.height() >= table.horizontalHeader().height() + \
+                table.verticalHeader().length()
+            assert table.width() >= table.verticalHeader().width() + \
+                table.horizontalHeader().length()
     tab.refresh()
     assert view.report is None
 
@@ -219,3 +260,73 @@ def test_report_and_dispensing(qtbot: QtBot, sqlite_app: App, tmp_path: Path) ->
     with qtbot.waitSignal(dialog.runner.done, timeout=TIMEOUT):
         _click(qtbot, save)
     assert target.read_text(encoding="utf-8").startswith("code,stratum,slot,visit")
+
+
+def test_enrolling_past_a_target_is_warned_confirmed_then_shown_red(qtbot: QtBot,
+                                                                     sqlite_app: App) -> None:
+    actors = allocated_study(sqlite_app)
+    cora = actors["cora"]
+    target = sqlite_app.protocol.stratum_targets["NTNA+"]
+    for n in range(1, target + 1):
+        enrol_by_hand(sqlite_app, cora, n)
+    register(sqlite_app, cora, 20, stratum="NTNA+")
+    tab = _tab(qtbot, sqlite_app, cora)
+    _click(qtbot, _button(tab, "Enrol participant…"))
+    dialog = tab.dialog
+    assert isinstance(dialog, EnrolDialog)
+    assert dialog.full.isVisible() and f"{target} of {target} enrolled" in dialog.full.text()
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    _click(qtbot, ok)
+    box = dialog.confirm
+    assert box is not None and box.isVisible() and "Enrol all the same?" in box.text()
+    _click(qtbot, box.button(QMessageBox.StandardButton.Cancel))
+    assert dialog.result is None and dialog.isVisible()
+    _click(qtbot, ok)
+    with qtbot.waitSignal(dialog.enrolled):
+        _click(qtbot, dialog.anyway)
+    assert dialog.result is not None and dialog.result.stratum == "NTNA+"
+    _click(qtbot, ok)
+
+    view = DashboardView(sqlite_app, cora)
+    qtbot.addWidget(view)
+    bars = [view.enrolment.itemAtPosition(i, 1).widget() for i in range(2)]
+    assert isinstance(bars[0], QProgressBar)
+    assert bars[0].text() == f"{target + 1} of {target} — 1 over target"
+    assert "#b3261e" in bars[0].styleSheet() and not bars[1].styleSheet()
+
+
+def test_refusals_name_the_window_s_buttons_not_commands(qtbot: QtBot, sqlite_app: App) -> None:
+    actors = make_study(sqlite_app, ("cora",))
+    register(sqlite_app, actors["cora"], 1, stratum="NTNA+")
+    tab = _tab(qtbot, sqlite_app, actors["cora"])
+    _click(qtbot, _button(tab, "Enrol participant…"))
+    dialog = tab.dialog
+    assert isinstance(dialog, EnrolDialog)
+    _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
+    assert dialog.error.text() == ("no allocation list yet: the randomizer generates it "
+                                   "first (Randomization tab → Generate allocation list…)")
+
+
+def test_the_dashboard_says_the_next_step_and_flags_opened_envelopes(qtbot: QtBot,
+                                                                      sqlite_app: App) -> None:
+    actors = make_study(sqlite_app, ("cora",))
+    view = DashboardView(sqlite_app, actors["cora"])
+    qtbot.addWidget(view)
+    view.resize(1024, 700)
+    view.show()
+    assert "register the first participants (Participants tab → Add…)" in view.next_step.text()
+    assert view.next_step.isVisible() and not view.emergency.isVisible()
+    assert all(t.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+               for t in view.tables.values())
+
+    for name in ("ivan", "rita"):
+        accounts.add_user(sqlite_app, actors["admin"], name, ROLES[name], PASSWORDS[name])
+        actors[name] = Actor(name, ROLES[name])
+    allocation.generate(sqlite_app, actors["rita"], PASSPHRASE, EMERGENCY,
+                        confirm_unbalanced=True)
+    enrol_by_hand(sqlite_app, actors["cora"], 1)
+    unblinding.emergency(sqlite_app, actors["ivan"], "P001", "suspected serotonin syndrome",
+                         EMERGENCY, PASSWORDS["ivan"])
+    view.refresh()
+    assert not view.next_step.isVisible()
+    assert view.emergency.isVisible() and "opened for P001" in view.emergency.text()

@@ -1,29 +1,66 @@
-"""The Analysis tab on the unblinded demo: tables per measure, the model's notes and the
-scans its quality check left out, as a statistician reads them."""
+"""The Analysis tab on the unblinded demo: tables per measure in the protocol's words, the
+model's notes in plain words, the scans its quality check left out, and the forest plot,
+as a statistician reads them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
-from gui.analysis.analysis_view import AnalysisView
+from gui.analysis.analysis_view import AnalysisView, plain_note
 from services import demo
 from services.context import App
 
 
-def test_the_analysis_tab_says_which_scans_were_left_out_and_why(qtbot: QtBot,
-                                                                  sqlite_app: App) -> None:
+def test_the_analysis_tab_speaks_the_protocol_s_words_and_draws_a_forest_plot(
+        qtbot: QtBot, sqlite_app: App, tmp_path: Path) -> None:
     stella = demo.build(sqlite_app, "unblinded").actor("statistician")
     view = AnalysisView(sqlite_app, stella)
     qtbot.addWidget(view)
+    view.resize(1024, 640)
+    view.show()
     qtbot.waitUntil(lambda: view.result is not None, timeout=90_000)  # eight mixed models
     result = view.result
     excluded = result["excluded"]
     assert excluded  # the demo has scans with too much head motion
     text = view.notes.text()
-    assert f"{len(excluded)} scan(s) left out" in text
+    assert f"{len(excluded)} scans left out" in text
     assert all(f"{e['participant']} period {e['period']} (fd_mean" in text for e in excluded)
+
+    first = sqlite_app.protocol.measure(view.measure.currentData())
+    assert first is not None and view.measure.currentText() == first.label != first.name
+    cells = [view.models["cells"].rows[i]["condition"] for i in range(3)]
+    assert cells == [c.label for c in sqlite_app.protocol.conditions]
+    differences = {r["difference"] for r in view.models["contrasts"].rows}
+    assert "MDMA 120 mg − Placebo" in differences
+    terms = " ".join(r["term"] for r in view.models["mixed_model"].rows)
+    assert "[" not in terms and "PBO" not in terms and "MDMA 80 mg" in terms
+    contrasts = view.models["contrasts"].rows
+    assert view.forest.ticks["left"] == [(float(len(contrasts) - i),
+                                          f"{r['stratum']}: {r['difference']}")
+                                         for i, r in enumerate(contrasts)]
+    view.pages.setCurrentIndex(view.pages.indexOf(view.forest_view))
+    assert view.pages.tabText(view.pages.currentIndex()) == "Forest plot"
+    qtbot.mouseClick(view.plot_button, Qt.MouseButton.LeftButton)
+    dialog = view.exports.dialog
+    assert dialog is not None and dialog.figure.currentText() == "Forest plot"
+    dialog.path.setText(str(tmp_path / "forest.png"))
+    with qtbot.waitSignal(dialog.exported):
+        qtbot.keyClick(dialog.path, Qt.Key.Key_Return)
+    assert not QImage(str(tmp_path / "forest.png")).isNull()
+
     notes = {m["measure"]: m["notes"] for m in result["measures"]}
     for measure, expected in notes.items():
-        view.measure.setCurrentText(measure)
-        assert all(f"Mixed model: {n}" in view.notes.text() for n in expected)
+        view.measure.setCurrentIndex(view.measure.findData(measure))
+        assert all(f"Mixed model: {plain_note(n)}" in view.notes.text() for n in expected)
+        assert "Warning:" not in view.notes.text()
         assert view.notes.text().count("Mixed model:") == len(expected)
+
+
+def test_model_notes_in_plain_words() -> None:
+    assert plain_note("ConvergenceWarning: The MLE may be on the boundary of the parameter "
+                      "space.").startswith("An estimate lies at the edge")
+    assert plain_note("UserWarning: something new") == "something new"

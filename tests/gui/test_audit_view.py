@@ -47,11 +47,18 @@ def test_the_trail_lists_every_change_newest_first_with_its_before_and_after(
     assert seqs == sorted(seqs, reverse=True) and len(seqs) > 3
     assert view.count.text() == f"{len(seqs)} entries"
     assert _column(view, 3)[0] == "participant.edit" and _column(view, 7)[0] == "phoned in"
+    assert _column(view, 8)[0] == "notes: — → late"  # the change, in the list itself
     view.table.selectRow(0)
     detail = view.detail.toPlainText()
-    assert "Changed: notes" in detail
-    assert '"notes": "late"' in detail and '"notes": ""' in detail
-    assert "digest_delta" not in detail
+    assert "Changes:\n  notes: — → late" in detail
+    assert "Reason: phoned in" in detail and "Hash:" not in detail
+    qtbot.mouseClick(view.raw_button, Qt.MouseButton.LeftButton)  # the entry as stored
+    raw = view.detail.toPlainText()
+    assert "Changed: notes" in raw and "Hash:" in raw
+    assert '"notes": "late"' in raw and '"notes": ""' in raw
+    assert "digest_delta" not in raw
+    qtbot.mouseClick(view.raw_button, Qt.MouseButton.LeftButton)
+    assert view.detail.toPlainText() == detail
 
 
 def test_filters_by_participant_spelling_user_action_and_date(

@@ -158,7 +158,7 @@ def test_the_imports_tab_shows_where_each_value_of_a_participant_came_from(
     qtbot.keyClick(sources.participant, Qt.Key.Key_Return)
     assert {(r["name"], r["value"], r["file"], r["table"]) for r in sources.rows()} == {
         ("fd_mean", 0.2, "s.csv", "observations"), ("anx_1", 4.0, "q.csv", "item_responses")}
-    assert "P001: 2 stored value(s)" in sources.status.text()
+    assert "P001: 2 stored values" in sources.status.text()
     sources.participant.setText("X-1")
     qtbot.keyClick(sources.participant, Qt.Key.Key_Return)
     assert sources.rows() == [] and "X-1" in sources.status.text()

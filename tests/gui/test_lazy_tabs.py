@@ -141,7 +141,7 @@ def test_a_participant_chosen_before_the_plots_tab_existed_is_shown_there(
     for n in (1, 2, 3):
         participants.add(app, a["cora"], n)
     window = _open(qtbot, opened, app, a["cora"])
-    events().participant_selected.emit("P002")
+    events().select_participant("P002")
     plots = window.show_tab("Participant plots")
     rows = plots.table.selectionModel().selectedRows()
     assert [plots.proxy.row(r).label for r in rows] == ["P002"]

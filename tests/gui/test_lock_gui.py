@@ -16,10 +16,11 @@ from gui.common.events import events
 from gui.lock.lock_view import LockView
 from gui.lock.signature_dialog import SignatureDialog
 from gui.participants.participants_view import ParticipantsView
+from gui.visits.visits_view import VisitsView
 from gui.window.main_window import MainWindow
 from services import lock, participants, visits
 from services.context import App
-from tests.gui.conftest import tab
+from tests.gui.conftest import double_click, tab
 from tests.lock_helpers import ACTORS, PASSPHRASE, REG, password, ready_app, state
 
 TIMEOUT = 20_000  # password hashing and key derivation are slow on purpose
@@ -128,10 +129,16 @@ def test_failing_checks_list_their_records_and_lead_to_them(qtbot: QtBot, app: A
     assert view.tree.topLevelItem(3).text(0) == "✔  Every data query closed"
     assert view.tree.topLevelItem(4).text(0) == "✔  Audit chain verified"
     assert not view.lock_button.isEnabled()
-    with qtbot.waitSignal(events().participant_selected, timeout=TIMEOUT) as selected, \
-            qtbot.waitSignal(events().visit_requested, timeout=TIMEOUT) as requested:
-        view.tree.itemDoubleClicked.emit(visits_item.child(1), 0)
-    assert selected.args == ["P004"] and requested.args == ["P004", "dose1"]
+    window = view.window()
+    assert isinstance(window, MainWindow)
+    record = view.tree.visualItemRect(visits_item.child(1)).center()
+    double_click(qtbot, view.tree, record)
+    visits_view = window.tabs.currentWidget().view  # type: ignore[attr-defined]
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "Visits"
+    assert isinstance(visits_view, VisitsView)
+    assert visits_view.participant.currentData() == "P004" == events().participant
+    selected = visits_view.actions.selected()
+    assert selected is not None and (selected.participant, selected.visit) == ("P004", "dose1")
 
 
 def test_unblind_then_analyse_and_export_the_tables(qtbot: QtBot, app: App,
@@ -155,7 +162,7 @@ def test_unblind_then_analyse_and_export_the_tables(qtbot: QtBot, app: App,
 
     tab(window, "Analysis")
     qtbot.waitUntil(lambda: analysis_view.result is not None, timeout=TIMEOUT)
-    assert analysis_view.measure.currentText() == "amygdala_threat"
+    assert analysis_view.measure.currentData() == "amygdala_threat"
     assert analysis_view.models["cells"].rowCount() == 6
     assert analysis_view.models["contrasts"].rowCount() == 4
     assert analysis_view.stack.currentWidget() is analysis_view.content
@@ -175,7 +182,7 @@ def test_export_data_from_the_file_menu(qtbot: QtBot, app: App, tmp_path: Path) 
     with qtbot.waitSignal(dialog.runner.done, timeout=TIMEOUT):
         qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     assert dialog.result is not None and dialog.result.rows == 3
-    assert "Exported 3 rows (blinded)" in dialog.done.text()
+    assert "Exported 3 rows (blinded)" in dialog.outcome.text()
     assert (tmp_path / "wide.xlsx").exists()
     dialog.path.setText(str(tmp_path / "missing" / "long.csv"))
     with qtbot.waitSignal(dialog.runner.done, timeout=TIMEOUT):
@@ -190,7 +197,7 @@ def test_values_on_a_visit_not_done_are_a_warning_that_does_not_block(qtbot: QtB
     visits.log(app, ACTORS["cora"], 2, "dose3", date=done.actual, status="missed",
                reason="logged done by mistake")
     view = _lock_view(qtbot, _window(qtbot, app, "ivan"))
-    warning = view.tree.topLevelItem(5)
+    warning = view.tree.topLevelItem(6)
     assert warning.text(0) == "⚠  No values on visits not done" and warning.isExpanded()
     assert [warning.child(i).text(0) for i in range(warning.childCount())] == ["P002/dose3"]
     assert view.lock_button.isEnabled()

@@ -140,7 +140,7 @@ def test_edit_needs_a_reason_then_saves_and_is_audited(
     assert view.detail.values["Notes"].text() == "moved to the evening slot"
 
 
-def test_a_concurrent_edit_is_a_conflict_and_the_view_reloads(
+def test_a_concurrent_edit_keeps_what_was_typed_and_shows_both_versions(
         qtbot: QtBot, sqlite_app: App, actors: dict[str, Actor],
         open_window: Callable[[str], MainWindow]) -> None:
     participants.add(sqlite_app, actors["cora"], 7)
@@ -153,11 +153,15 @@ def test_a_concurrent_edit_is_a_conflict_and_the_view_reloads(
     qtbot.keyClicks(dialog.reason, "typo")
     with qtbot.waitSignal(dialog.conflict):
         _ok(qtbot, dialog)
-    assert view.message is not None and view.message.isVisible()
-    assert "P007 was changed by ivan" in view.message.text()
-    assert "nothing was saved" in view.message.text()
+    assert dialog.isVisible() and dialog.notes.toPlainText() == "cora's note"
+    text = dialog.error.text()
+    assert "P007 was changed by ivan" in text and "nothing was saved" in text
+    assert "Stored now: notes “ivan's note”" in text and "Yours: notes “cora's note”" in text
     assert participants.get(sqlite_app, actors["cora"], 7).notes == "ivan's note"
     assert view.detail.values["Notes"].text() == "ivan's note"
+    _ok(qtbot, dialog)  # saved over ivan's, knowingly
+    assert not dialog.isVisible()
+    assert participants.get(sqlite_app, actors["cora"], 7).notes == "cora's note"
 
 
 def test_withdraw_needs_a_reason_and_then_disables_itself(

@@ -345,3 +345,67 @@ def test_a_value_on_a_visit_changed_to_missed_is_shown_faded_and_joined_to_none(
     assert np.isnan(line[2]) and list(line[[0, 1, 3]]) == pytest.approx(values[:2] + values[3:])
     brushes = plot.points.data["brush"]
     assert brushes[2].color().alpha() < 255 and brushes[1].color().alpha() == 255
+
+
+def test_a_clicked_point_opens_its_visit_and_the_participant_carries_over(
+        qtbot: QtBot, sqlite_app: App, study: dict[str, Actor]) -> None:
+    with shown(MainWindow(sqlite_app, study["cora"]), 1400, 900) as window:
+        qtbot.waitUntil(lambda: not window.runner.runs)
+        register = window.show_tab("Participants")
+        row = register.proxy.mapFromSource(register.model.index(  # type: ignore[attr-defined]
+            next(i for i, r in enumerate(register.model.rows)  # type: ignore[attr-defined]
+                 if r.label == "P003"), 0))
+        qtbot.mouseClick(register.table.viewport(), Qt.MouseButton.LeftButton,  # type: ignore[attr-defined]
+                         pos=register.table.visualRect(row).center())  # type: ignore[attr-defined]
+        plots = window.show_tab("Participant plots")
+        assert isinstance(plots, ParticipantPlotsTab) and plots.panel.label == "P003"
+        imports = window.show_tab("Imports")
+        assert imports.sources.participant.text() == "P003"  # type: ignore[attr-defined]
+        assert imports.sources.rows()  # type: ignore[attr-defined]
+        visits_view = window.show_tab("Visits")
+        assert visits_view.participant.currentData() == "P003"  # type: ignore[attr-defined]
+
+        window.show_tab("Participant plots")
+        plot = plots.panel.figure.grid.plots["amygdala_threat"]
+        qtbot.waitUntil(lambda: plot.getViewBox().width() > 50)
+        view = plots.panel.view
+        scene_pos = plot.getViewBox().mapViewToScene(
+            QPointF(1, value_of("P003", "dose1", "amygdala_threat")))
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                         pos=view.mapFromScene(scene_pos))
+        assert window.tabs.tabText(window.tabs.currentIndex()) == "Visits"
+        assert visits_view.participant.currentData() == "P003"  # type: ignore[attr-defined]
+        chosen = visits_view.actions.selected()  # type: ignore[attr-defined]
+        assert chosen is not None and (chosen.participant, chosen.visit) == ("P003", "dose1")
+
+
+def test_a_participant_s_plots_fit_a_laptop_window(qtbot: QtBot, sqlite_app: App,
+                                                   study: dict[str, Actor]) -> None:
+    """At 1024×700 the figure is as wide as the space beside the lists: no sideways scroll,
+    the last dose and the today line inside; the profile and QC plots wrap into rows."""
+    with shown(MainWindow(sqlite_app, study["cora"]), 1024, 700) as window:
+        qtbot.waitUntil(lambda: not window.runner.runs)
+        tab = window.show_tab("Participant plots")
+        assert isinstance(tab, ParticipantPlotsTab)
+        row = tab.proxy.mapFromSource(tab.model.index(0, 0))
+        qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton,
+                         pos=tab.table.visualRect(row).center())
+        panel = tab.panel
+        qtbot.waitUntil(lambda: panel.stack.currentIndex() == 1)
+        assert panel.figure.minimum_size().width() <= panel.scroll.viewport().width()
+        assert not panel.scroll.horizontalScrollBar().isVisible()
+        assert panel.figure.bottom_columns == 1
+        window.resize(1400, 900)
+        qtbot.waitUntil(lambda: panel.figure.bottom_columns == len(panel.figure.bottom_plots()))
+
+
+def test_timeline_day_numbers_leave_room_for_the_month(tab: ParticipantPlotsTab) -> None:
+    tab.select("P001")
+    tab.panel.view.grab()  # painted once: the axis knows its font
+    axis = tab.panel.figure.timeline.getAxis("bottom")
+    for start in range(0, 60, 3):  # windows of a month, wherever they fall
+        low = 1_790_000_000 + start * 86400.0
+        levels = axis.tickValues(low, low + 30 * 86400.0, 330)
+        months = [t for spacing, ticks in levels if spacing >= 28 * 86400 for t in ticks]
+        days = [t for spacing, ticks in levels if spacing == 86400 for t in ticks]
+        assert all(abs(d - m) >= 2.5 * 86400 for d in days for m in months)

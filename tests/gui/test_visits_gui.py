@@ -159,7 +159,7 @@ def test_the_due_screen_lists_an_overdue_visit_and_exports_a_calendar(
     due = _tab(window("cora"), DueView)
     overdue = [r for r in due.model.rows if r.due == "overdue"]
     assert [(r.participant, r.visit) for r in overdue] == [("P002", "baseline")]
-    assert overdue[0].next_action == "log baseline: late (deviation) or missed"
+    assert overdue[0].next_action == "log Baseline fMRI: late (deviation) or missed"
     assert "1 overdue" in due.counts.text()
     due.days.setValue(0)
     assert {r.participant for r in due.model.rows} == {"P002", "P003"}  # P003's baseline open
@@ -184,9 +184,14 @@ def test_someone_else_booking_first_is_a_conflict(
     visits.book(app, a["cora"], 1, "dose1", TODAY + dt.timedelta(days=8))
     with qtbot.waitSignal(book.conflict):
         _ok(qtbot, book)
-    assert view.actions.message is not None
-    assert "was changed by cora" in view.actions.message.text()
-    assert _cell(view, "dose1", "Booked") == (TODAY + dt.timedelta(days=8)).isoformat()
+    theirs = (TODAY + dt.timedelta(days=8)).isoformat()
+    assert book.isVisible() and "was changed by cora" in book.error.text()
+    assert f"Stored now: booked on {theirs}" in book.error.text()
+    assert f"Yours: booked for {book.date.date().toPython()}" in book.error.text()
+    assert _cell(view, "dose1", "Booked") == theirs
+    mine = book.date.date().toPython().isoformat()
+    _ok(qtbot, book)
+    assert not book.isVisible() and _cell(view, "dose1", "Booked") == mine
 
 
 def test_read_only_roles_and_the_dashboard(qtbot: QtBot,
@@ -202,5 +207,5 @@ def test_read_only_roles_and_the_dashboard(qtbot: QtBot,
     assert "you are investigator" in view.actions.book_button.toolTip()
     board = _tab(win, DashboardView)
     assert board.data["strata"][0] == {"stratum": "NTNA+", "target": 8, "enrolled": 1,
-                                       "withdrawn": 0}
+                                       "withdrawn": 0, "over_target": False}
     assert "2 participants" in board.people.text().replace("<b>", "").replace("</b>", "")

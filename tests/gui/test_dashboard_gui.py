@@ -1,0 +1,54 @@
+"""The dashboard's charts: enrolment over time against the target and the participant
+flow, drawn from services.dashboard and exported as SVG or PNG through the export dialog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QTabBar
+from pytestqt.qtbot import QtBot
+
+from gui.dashboard.dashboard_view import DashboardView
+from services.context import Actor, App
+from tests.test_visits import enrol
+
+
+def _page(qtbot: QtBot, view: DashboardView, title: str) -> None:
+    bar = view.pages.findChild(QTabBar)
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == title)
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert view.pages.currentIndex() == index
+
+
+def test_the_charts_show_the_study_and_export(qtbot: QtBot, running: tuple[App, dict[str, Actor]],
+                                              tmp_path: Path) -> None:
+    app, actors = running
+    for n in (1, 2, 3):
+        enrol(app, actors, n, stratum="NTNA-" if n == 2 else "NTNA+")
+    view = DashboardView(app, actors["cora"])
+    qtbot.addWidget(view)
+    view.resize(1024, 640)
+    view.show()
+    _page(qtbot, view, "Enrolment over time")
+    _, y = view.enrolment_plot.curve.getData()
+    assert list(y) == [3, 3] and view.enrolment_plot.target.value() == 16
+    _page(qtbot, view, "Participant flow")
+    texts = [item.text for item in view.flow.items if hasattr(item, "text")]
+    assert "Registered: <b>3</b>" in texts and texts.count("Enrolled: <b>2</b>") == 1
+    qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+    dialog = view.exports.dialog
+    assert dialog is not None and dialog.figure.currentText() == "Participant flow"
+    dialog.path.setText(str(tmp_path / "flow.svg"))
+    with qtbot.waitSignal(dialog.exported):
+        qtbot.keyClick(dialog.path, Qt.Key.Key_Return)
+    assert "Registered" in (tmp_path / "flow.svg").read_text(encoding="utf-8")
+    _page(qtbot, view, "Enrolment over time")
+    qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+    dialog = view.exports.dialog
+    assert dialog is not None and dialog.figure.currentText() == "Enrolment over time"
+    dialog.path.setText(str(tmp_path / "enrolment.png"))
+    with qtbot.waitSignal(dialog.exported):
+        qtbot.keyClick(dialog.path, Qt.Key.Key_Return)
+    assert not QImage(str(tmp_path / "enrolment.png")).isNull()

@@ -1,0 +1,101 @@
+"""Screenshots of the window at a laptop's 1024×700 and a desktop's 1400×900, for looking at.
+
+    QT_QPA_PLATFORM=offscreen python -m tools.screenshots [--stage setup running ...] [--out DIR]
+
+Builds the synthetic demo at each stage in a temporary database, opens the main window as
+each role and saves every tab, and a few dialogs, as PNG files named
+<stage>-<role>-<screen>-<width>.png in screenshots/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from services import demo, participants
+from services.context import Actor, App
+
+SIZES = ((1024, 700), (1400, 900))
+ROLES = ("coordinator", "investigator", "pharmacist", "statistician")
+
+
+def _settle(qapp: QApplication, until: Callable[[], bool] = lambda: True) -> None:
+    """Let queued layout, paint and short background jobs finish."""
+    from PySide6.QtCore import QDeadlineTimer, QThread
+
+    deadline = QDeadlineTimer(60_000)
+    while True:
+        qapp.processEvents()
+        if until() or deadline.hasExpired():
+            break
+        QThread.msleep(20)
+    for _ in range(5):
+        qapp.processEvents()
+
+
+def _save(qapp: QApplication, widget: QWidget, out: Path, name: str) -> None:
+    for width, height in SIZES:
+        widget.resize(width, height)
+        _settle(qapp)
+        widget.grab().save(str(out / f"{name}-{width}.png"))
+
+
+def shoot(stage: str, out: Path, roles: tuple[str, ...]) -> None:
+    from gui.common.events import events
+    from gui.participants.enrol_dialog import EnrolDialog
+    from gui.window.main_window import MainWindow
+
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    folder = Path(tempfile.mkdtemp(prefix="trialdesk-shots-"))
+    app = App(f"sqlite:///{folder / 'demo.sqlite'}")
+    built = demo.build(app, stage)
+    for role in roles:
+        actor: Actor = built.actor(role)
+        window = MainWindow(app, actor)
+        window.show()
+        _settle(qapp, lambda w=window: not w.runner.runs)
+        people = participants.list_participants(app, actor)
+        if people:  # the Visits, plots and Imports tabs show someone, as after a click
+            events().select_participant(people[0].label)
+        for i in range(window.tabs.count()):
+            title = window.tabs.tabText(i)
+            view = window.show_tab(title)
+            runner = getattr(view, "runner", None)
+            _settle(qapp, lambda r=runner: r is None or not r.runs)
+            name = f"{stage}-{role}-{title.lower().replace(' ', '-')}"
+            _save(qapp, window, out, name)
+            pages = getattr(view, "pages", None)  # a tab with pages of its own (Analysis)
+            for page in range(1, pages.count() if pages is not None else 0):
+                pages.setCurrentIndex(page)
+                _save(qapp, window, out,
+                      f"{name}-{pages.tabText(page).lower().replace(' ', '-')}")
+        if role == "coordinator" and stage in ("setup", "running"):
+            dialog = EnrolDialog(app, actor, window)
+            dialog.show()
+            _settle(qapp)
+            dialog.grab().save(str(out / f"{stage}-{role}-enrol-dialog.png"))
+            dialog.close()
+        window.close()
+    app.close()
+
+
+def main() -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", nargs="+", choices=demo.STAGES, default=list(demo.STAGES))
+    parser.add_argument("--role", nargs="+", choices=ROLES, default=list(ROLES))
+    parser.add_argument("--out", type=Path, default=Path("screenshots"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for stage in args.stage:
+        shoot(stage, args.out, tuple(args.role))
+
+
+if __name__ == "__main__":
+    main()
