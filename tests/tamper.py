@@ -8,18 +8,29 @@ from sqlalchemy import select, text
 from services.context import App
 
 
-def rewrite_audit_log(app: App, *statements: str) -> None:
-    """Run `statements` (which may UPDATE or DELETE audit_log) with the guard removed."""
+def behind_the_guards(app: App, table: str, *statements: str) -> None:
+    """Run `statements` on `table` with its triggers taken off and put back, as a schema
+    owner could: what the guards stop, only the audit check can then find."""
     with app.engine.begin() as conn:
         if app.dialect == "postgresql":
-            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
-        else:
-            for name in ("append_only_audit_log_update", "append_only_audit_log_delete"):
-                conn.execute(text(f"DROP TRIGGER {name}"))
+            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+            for sql in statements:
+                conn.execute(text(sql))
+            conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
+            return
+        triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = "
+                                     "'trigger' AND tbl_name = :t"), {"t": table}).all()
+        for name, _ in triggers:
+            conn.execute(text(f'DROP TRIGGER "{name}"'))
         for sql in statements:
             conn.execute(text(sql))
-        if app.dialect == "postgresql":
-            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+        for _, sql in triggers:
+            conn.execute(text(sql))
+
+
+def rewrite_audit_log(app: App, *statements: str) -> None:
+    """Run `statements` (which may UPDATE or DELETE audit_log) with the guard removed."""
+    behind_the_guards(app, "audit_log", *statements)
 
 
 def rebuild_chain_after_rewriting(app: App, seq: int, reason: str) -> None:

@@ -51,7 +51,7 @@ def test_enrol_schedules_and_visits_list_shows_codes(study_db: str, capsys,  # t
     assert dose1["target"] == (ENROL + dt.timedelta(days=7)).isoformat()
     assert dose1["code"] == codes["dose1"] and dose1["status"] == "scheduled"
     r = as_cora(capsys, monkeypatch, study_db, "visits", "list", "--due", "14")
-    assert r.code == 0 and "P007   baseline" in r.out and "book dose1" in r.out
+    assert r.code == 0 and "P007   baseline" in r.out and "book Dosing 1" in r.out
 
 
 def test_book_then_log_with_warnings_and_refusals(study_db: str, capsys,  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from db.models import AllocationSlot, AuditEntry, Participant, Unblinding
 from services import allocation, participants, unblinding
@@ -20,6 +20,7 @@ from tests.allocation_helpers import (
     register,
 )
 from tests.conftest import PASSWORDS
+from tests.tamper import behind_the_guards
 
 
 def test_the_envelope_shows_one_participant_and_is_recorded(app: App) -> None:
@@ -109,10 +110,9 @@ def test_a_swapped_envelope_names_whose_it_is(app: App) -> None:
         slot = dict(s.execute(select(Participant.label, AllocationSlot.id)
                               .join(AllocationSlot,
                                     AllocationSlot.participant_id == Participant.id)).all())
-    with app.engine.begin() as conn:
-        conn.execute(text("UPDATE sealed_keys SET box = (SELECT box FROM sealed_keys "
-                          "WHERE slot_id = :other) WHERE slot_id = :mine"),
-                     {"other": slot["P002"], "mine": slot["P001"]})
+    behind_the_guards(app, "sealed_keys",
+                      f"UPDATE sealed_keys SET box = (SELECT box FROM sealed_keys WHERE "
+                      f"slot_id = {slot['P002']}) WHERE slot_id = {slot['P001']}")
     before = audit_count(app)
     with pytest.raises(Refused) as refused:
         unblinding.emergency(app, ivan, "P001", "rash", EMERGENCY, PASSWORDS["ivan"])

@@ -154,7 +154,10 @@ class MainWindow(QMainWindow):
 
     def show_visit(self, label: str, visit: str) -> None:
         """A link to a visit (a Lock record, a plotted point): the Visits tab, showing that
-        participant with that visit selected (or only the participant, when visit is "")."""
+        participant with that visit selected (or only the participant, when visit is "").
+        A window being torn down (the hub outlives it) has no tabs left to show."""
+        if "Visits" not in [self.tabs.tabText(i) for i in range(self.tabs.count())]:
+            return
         events().select_participant(label)
         view = self.show_tab("Visits")
         view.show_visit(label, visit)  # type: ignore[attr-defined]

@@ -19,6 +19,9 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
+from db.audit import Entry, append_entries, canonical_row, redacted
+from trialcore.audit_chain import row_fingerprint
+
 revision = '0005'
 down_revision = "0004"
 branch_labels = None
@@ -93,8 +96,40 @@ def _users_columns() -> None:
         batch_op.add_column(sa.Column('locked_until', sa.DateTime(), nullable=True))
 
 
+_meta = sa.MetaData()
+_OLD = [sa.Column("id", sa.Integer), sa.Column("name", sa.String(64)),
+        sa.Column("role", sa.String(16)), sa.Column("password_hash", sa.String(255)),
+        sa.Column("active", sa.Boolean), sa.Column("created_at", sa.DateTime),
+        sa.Column("version", sa.Integer)]
+USERS_BEFORE = sa.Table("users", _meta, *_OLD)
+USERS_AFTER = sa.Table("users", sa.MetaData(), *(c.copy() for c in _OLD),
+                       sa.Column("failed_logins", sa.Integer),
+                       sa.Column("failed_since", sa.DateTime),
+                       sa.Column("locked_until", sa.DateTime))
+
+
+def _record_users(adding: bool) -> None:
+    """Every account's audited content gains (or loses) the three columns: one audit
+    entry per account with its digest delta, so `audit verify` still proves the users
+    table of a study made before this revision (and after going back down)."""
+    conn = op.get_bind()
+    old, new = (USERS_BEFORE, USERS_AFTER) if adding else (USERS_AFTER, USERS_BEFORE)
+    entries = []
+    for row in conn.execute(sa.select(USERS_AFTER).order_by(USERS_AFTER.c.id)).mappings():
+        before, after = canonical_row(old, row), canonical_row(new, row)
+        entries.append(Entry(
+            action="migration", entity="users", entity_key=row["name"],
+            before=redacted("users", before), after=redacted("users", after),
+            reason=f"revision {revision}: " + ("accounts count failed sign-ins" if adding
+                                               else "the older TrialDesk has no lockout"),
+            digest_delta={"users": row_fingerprint(after) - row_fingerprint(before)}))
+    if entries:
+        append_entries(conn, "migration", entries)
+
+
 def upgrade() -> None:
     _users_columns()
+    _record_users(adding=True)
     if op.get_bind().dialect.name == "postgresql":
         for sql in PG_FUNCTIONS.values():
             op.execute(sql)
@@ -116,6 +151,7 @@ def downgrade() -> None:
     else:
         for name, *_ in SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    _record_users(adding=False)
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('locked_until')
         batch_op.drop_column('failed_since')
