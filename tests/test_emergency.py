@@ -11,6 +11,7 @@ from db.models import AuditEntry, Unblinding
 from services import allocation, participants, unblinding
 from services.context import App
 from services.errors import PermissionDenied, Refused
+from services.study import stage
 from tests.allocation_helpers import (
     EMERGENCY,
     PASSPHRASE,
@@ -76,9 +77,11 @@ def test_refusals_write_nothing(app: App) -> None:
 
 def test_whole_study_unblinding_waits_for_the_lock(app: App) -> None:
     allocated = allocated_study(app)
-    assert allocated
+    before = audit_count(app)
     with pytest.raises(Refused, match="the study is running: the whole study can be "
                                       "unblinded only after it is locked"):
-        unblinding.require_locked(app)
+        unblinding.unblind_study(app, allocated["stella"], "analysis", PASSPHRASE,
+                                 PASSWORDS["stella"])
     with pytest.raises(PermissionDenied):
         unblinding.emergency(app, allocated["stella"], 1, "x", EMERGENCY, "x")
+    assert audit_count(app) == before and stage(app) == "running"
