@@ -173,10 +173,11 @@ def test_the_roles_without_the_permission_are_refused(running: App, name: str,
                                                       tmp_path: Path) -> None:
     permission, call = GUARDED[name]
     refused = [r for r in ROLES if r not in PERMISSIONS[permission]] + [STRANGER]
+    holders = ", ".join(r for r in ROLES if r in PERMISSIONS[permission])
     with running.read() as s:
         before = head_hash(s)
     for role in refused:
-        with pytest.raises(PermissionDenied, match=permission):
+        with pytest.raises(PermissionDenied, match=f"{permission} is for {holders}$"):
             call(running, Actor(f"a {role}", role), tmp_path)
     with running.read() as s:
         assert head_hash(s) == before, "a refused call wrote to the audit trail"
