@@ -124,10 +124,18 @@ def test_failing_checks_list_their_records_and_lead_to_them(qtbot: QtBot, app: A
     assert records == ["P004/baseline", "P004/dose1", "P004/dose2", "P004/dose3"]
     assert view.tree.topLevelItem(3).text(0) == "✔  Audit chain verified"
     assert not view.lock_button.isEnabled()
+    record = visits_item.child(1)
+    view.tree.scrollToItem(record)
     with qtbot.waitSignal(events().participant_selected, timeout=TIMEOUT) as selected, \
             qtbot.waitSignal(events().visit_requested, timeout=TIMEOUT) as requested:
-        view.tree.itemDoubleClicked.emit(visits_item.child(1), 0)
+        at = view.tree.visualItemRect(record).center()
+        qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=at)
+        qtbot.mouseDClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=at)
     assert selected.args == ["P004"] and requested.args == ["P004", "dose1"]
+    window = view.window()
+    assert isinstance(window, MainWindow) and window.participant == "P004"
+    plots = tab(window, "Participant plots")  # built now: it follows the announced one
+    assert plots.panel.label == "P004"
 
 
 def test_unblind_then_analyse_and_export_the_tables(qtbot: QtBot, app: App,
