@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from services.context import App
 from tests.conftest import database
 from tests.lock_helpers import every_table_filled
 from tests.raw_sql import OPERATIONS, rows, statement, table_names
+from trialcore.audit_chain import canonical_json
 
 MIGRATIONS = "alembic_version"
 TABLES = sorted([*Base.metadata.tables, MIGRATIONS])
@@ -136,7 +137,20 @@ def test_audit_verify_notices_a_raw_edit_of_every_table(
         _disarm(conn, dialect)
         assert conn.execute(text(statement(conn, table, operation))).rowcount == 1
         problems = audit.verify(session).problems
+        edited = _edited_row(conn, table, operation)
         session.close()
         transaction.rollback()
-    where = "audit entry" if table == "audit_log" else f"table {table}:"
-    assert problems and where in problems[0], problems
+    if table == "audit_log":
+        assert len(problems) == 1 and "its hash does not match" in problems[0], problems
+        return
+    assert problems == [f"table {table}: row {canonical_json(edited)[:160]} is not what the "
+                        "audit trail recorded (changed or inserted outside TrialDesk)"]
+
+
+def _edited_row(conn, table: str, operation: str) -> dict:  # type: ignore[no-untyped-def]
+    """The audited content of the row raw_sql changed (UPDATE: the first row) or added."""
+    model = Base.metadata.tables[table]
+    key = next(iter(model.primary_key))
+    order = key.asc() if operation == "UPDATE" else key.desc()
+    row = conn.execute(select(model).order_by(order).limit(1)).mappings().one()
+    return audit.canonical_row(model, row)
