@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from services import audit_trail, participants
+from services import audit_trail, imports, participants
 from services.context import Actor, App
 from services.errors import Refused
+from tests.importers.files import write_csv
+from tests.importers.helpers import baseline_study
 
 
 def _raw(app: App, sql: str) -> None:
@@ -69,3 +71,18 @@ def test_a_failed_change_leaves_no_audit_entry(app: App, filled) -> None:  # typ
     with pytest.raises(Refused):
         participants.add(app, filled["cora"], "P001")
     assert len(audit_trail.entries(app, filled["cora"])) == before
+
+
+def test_a_raw_edit_of_bulk_imported_rows_is_found(app: App, tmp_path: Path) -> None:
+    """An import records its rows as one digest delta, not row by row: verify cannot name
+    the row then, and says which table no longer matches."""
+    cora = baseline_study(app, [1, 2])["cora"]
+    scans = write_csv(tmp_path / "scans.csv", ["participant", "visit", "fd_mean"],
+                      [["P001", "baseline", "0.2"], ["P002", "baseline", "0.3"]])
+    imports.commit(app, cora, imports.ImportOptions("scans", str(scans)))
+    assert audit_trail.verify(app, cora).ok
+    with app.engine.begin() as conn:
+        conn.execute(text("UPDATE observations SET value = 0.9 WHERE value = 0.3"))
+    assert audit_trail.verify(app, cora).problems == [
+        "table observations: its content does not match the audit trail (rows changed, "
+        "inserted or deleted outside TrialDesk)"]
