@@ -14,6 +14,7 @@ from services.context import Actor, App
 from services.errors import Refused
 from tests.importers.files import write_csv
 from tests.importers.helpers import baseline_study
+from tests.lock_helpers import record
 
 
 def _raw(app: App, sql: str) -> None:
@@ -75,8 +76,10 @@ def test_a_failed_change_leaves_no_audit_entry(app: App, filled) -> None:  # typ
 
 def test_a_raw_edit_of_bulk_imported_rows_is_found(app: App, tmp_path: Path) -> None:
     """An import records its rows as one digest delta, not row by row: verify cannot name
-    the row then, and says which table no longer matches."""
+    the row then (even if other rows of the table were recorded one by one), and says
+    which table no longer matches."""
     cora = baseline_study(app, [1, 2])["cora"]
+    record(app, cora, [("P001", "baseline", "tsnr", 61.0)])  # row by row, by the ORM
     scans = write_csv(tmp_path / "scans.csv", ["participant", "visit", "fd_mean"],
                       [["P001", "baseline", "0.2"], ["P002", "baseline", "0.3"]])
     imports.commit(app, cora, imports.ImportOptions("scans", str(scans)))
@@ -86,3 +89,4 @@ def test_a_raw_edit_of_bulk_imported_rows_is_found(app: App, tmp_path: Path) -> 
     assert audit_trail.verify(app, cora).problems == [
         "table observations: its content does not match the audit trail (rows changed, "
         "inserted or deleted outside TrialDesk)"]
+
