@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -42,10 +44,12 @@ def pg_base_url() -> Iterator[str | None]:
         yield started
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'study.sqlite'}"
+@contextmanager
+def database(kind: str, request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
+    """The URL of an empty database of `kind` ("sqlite": a file in `folder`;
+    "postgresql": a schema of its own on the test server, dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'study.sqlite'}"
         return
     base = request.getfixturevalue("pg_base_url")
     if base is None:
@@ -59,6 +63,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: 
     with admin.connect() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with database(request.param, request, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db_url(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """db_url shared by a module's tests, for studies that are costly to build and that
+    the tests only read, or change inside transactions they roll back."""
+    with database(request.param, request, tmp_path_factory.mktemp("module_db")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -23,14 +23,17 @@ from db.models import (
     ImportRecord,
     Observation,
     Participant,
+    ResponseSet,
     RevealedCondition,
     Study,
     StudyLock,
     Unblinding,
 )
-from services import allocation, enrolment, participants, visits
+from importers.mapping import Mapping
+from services import allocation, enrolment, imports, lock, participants, unblinding, visits
 from services.context import Actor, App
 from tests.conftest import PASSWORDS, ROLES, make_study
+from trialcore import response_sets
 
 PASSPHRASE = "test sealing passphrase"
 EMERGENCY = "test emergency passphrase"
@@ -132,3 +135,32 @@ def ready_app(db_url: str, tmp: pytest.TempPathFactory) -> App:
         _TEMPLATES["ready"] = template
     shutil.copy(_TEMPLATES["ready"], db_url.removeprefix("sqlite:///"))
     return App(db_url)
+
+
+def every_table_filled(app: App, stage: str) -> dict[str, Actor]:
+    """A study at `stage` ("locked" or "unblinded") with at least one row in every table,
+    so a raw UPDATE or DELETE has a row to act on (SQLite's triggers fire per row).
+
+    Beyond ready_to_lock: a mapping profile, one participant's questionnaire answers,
+    an emergency unblinding (while running), the lock and, for "unblinded", the study
+    unblinding. A locked study has no revealed conditions yet: one is written
+    while locked, which the triggers allow (the unblinding writes them then), on a
+    non-dosing visit the unblinding never writes.
+    """
+    actors = ready_to_lock(app)
+    cora, ivan = actors["cora"], actors["ivan"]
+    imports.save_profile(app, cora, "site scans", "scans", Mapping(columns={}))
+    with app.write(cora, "import.questionnaires") as s:
+        number = s.scalar(select(Participant.id).where(Participant.number == 1))
+        s.add(ResponseSet(participant_id=number, visit="dose1",
+                          answers=response_sets.encode({"anx_1": (2.0, None)})))
+    unblinding.emergency(app, ivan, 3, "allergic reaction", EMERGENCY, password(ivan))
+    lock.lock(app, ivan, "final", password(ivan))
+    if stage == "unblinded":
+        stella = actors["stella"]
+        unblinding.unblind_study(app, stella, "analysis", PASSPHRASE, password(stella))
+    else:
+        with app.write(ivan, "test.seed") as s:
+            s.add(RevealedCondition(participant_id=number, visit="baseline", period=0,
+                                    condition="PBO"))
+    return actors

@@ -4,9 +4,11 @@ cancel stops the child."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -28,10 +30,23 @@ def test_the_child_gives_the_verdict_of_the_process(app: App) -> None:
     assert "participants" in there.problems[0]
 
 
-def test_a_cancel_kills_the_child_and_the_role_check_still_applies(app: App) -> None:
+def test_a_cancel_kills_the_child_and_the_role_check_still_applies(
+        app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     cora = baseline_study(app, [1])["cora"]
+    started: list[subprocess.Popen[str]] = []
+
+    def spawn(*args: Any, **kwargs: Any) -> subprocess.Popen[str]:
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(audit_check.subprocess, "Popen", spawn)
     with pytest.raises(Refused, match="cancelled"):
         audit_check.verify(app, cora, lambda: True)
+    [child] = started
+    assert child.returncode == -signal.SIGKILL  # killed, and reaped
+    with pytest.raises(ProcessLookupError):
+        os.kill(child.pid, 0)  # no such process any more
     with pytest.raises(Refused):
         audit_check.verify(app, Actor("phil", "pharmacist"), lambda: False)
 

@@ -15,9 +15,18 @@ from tests.cli_helpers import Outcome, cli
 from tests.conftest import PASSWORDS
 from tests.test_visits import running_study, snapshot
 
-TODAY = dt.date.today()
-REG = TODAY - dt.timedelta(days=10)
-ENROL = TODAY - dt.timedelta(days=3)
+
+def today() -> dt.date:
+    return dt.date.today()  # at use: a run may cross midnight
+
+
+def registered() -> dt.date:
+    return today() - dt.timedelta(days=10)
+
+
+def enrolled() -> dt.date:
+    return today() - dt.timedelta(days=3)
+
 VISIT_KEYS = {"participant", "visit", "target", "window_start", "window_end", "booked",
               "actual", "status", "code"}
 
@@ -25,7 +34,7 @@ VISIT_KEYS = {"participant", "visit", "target", "window_start", "window_end", "b
 @pytest.fixture
 def study_db(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app, actors = running_study(db_url, tmp_path_factory)
-    participants.add(app, actors["cora"], 7, stratum="NTNA+", registered_on=REG)
+    participants.add(app, actors["cora"], 7, stratum="NTNA+", registered_on=registered())
     app.close()
     yield db_url
 
@@ -43,12 +52,12 @@ def test_enrol_schedules_and_visits_list_shows_codes(study_db: str, capsys,  # t
     assert all(set(v) >= VISIT_KEYS for v in rows)
     assert rows[1]["target"] is None and rows[1]["code"] is None
     r = as_cora(capsys, monkeypatch, study_db, "--json", "enrol", "P7", "--date",
-                ENROL.isoformat())
+                enrolled().isoformat())
     assert r.code == 0, r.err
     codes = r.json["codes"]
     r = as_cora(capsys, monkeypatch, study_db, "--json", "visits", "list", "--participant", "7")
     dose1 = r.json["visits"][1]
-    assert dose1["target"] == (ENROL + dt.timedelta(days=7)).isoformat()
+    assert dose1["target"] == (enrolled() + dt.timedelta(days=7)).isoformat()
     assert dose1["code"] == codes["dose1"] and dose1["status"] == "scheduled"
     r = as_cora(capsys, monkeypatch, study_db, "visits", "list", "--due", "14")
     assert r.code == 0 and "P007   baseline" in r.out and "book Dosing 1" in r.out
@@ -57,8 +66,8 @@ def test_enrol_schedules_and_visits_list_shows_codes(study_db: str, capsys,  # t
 def test_book_then_log_with_warnings_and_refusals(study_db: str, capsys,  # type: ignore[no-untyped-def]
                                                   monkeypatch) -> None:
     assert as_cora(capsys, monkeypatch, study_db, "enrol", "7", "--date",
-                   ENROL.isoformat()).code == 0
-    late = (ENROL + dt.timedelta(days=20)).isoformat()
+                   enrolled().isoformat()).code == 0
+    late = (enrolled() + dt.timedelta(days=20)).isoformat()
     r = as_cora(capsys, monkeypatch, study_db, "--json", "visit", "book", "7", "dose1", late)
     assert r.code == 0 and r.json["booked"] == late and r.json["status"] == "booked"
     assert "after its window" in r.json["warnings"][0]
@@ -68,12 +77,13 @@ def test_book_then_log_with_warnings_and_refusals(study_db: str, capsys,  # type
     before = snapshot(app)
     refusals = [
         (("visit", "log", "7", "baseline", "--date", "yesterday"), "is not a date"),
-        (("visit", "log", "7", "dose9", "--date", REG.isoformat()), "unknown visit 'dose9'"),
-        (("visit", "log", "7", "dose2", "--date", TODAY.isoformat(), "--code", "2222-2222"),
+        (("visit", "log", "7", "dose9", "--date", registered().isoformat()),
+         "unknown visit 'dose9'"),
+        (("visit", "log", "7", "dose2", "--date", today().isoformat(), "--code", "2222-2222"),
          "'dose1' must be logged first"),
-        (("visit", "log", "7", "baseline", "--date", TODAY.isoformat(), "--status", "missed"),
+        (("visit", "log", "7", "baseline", "--date", today().isoformat(), "--status", "missed"),
          "needs a reason"),
-        (("visit", "book", "7", "dose1", TODAY.isoformat(), "--expected-version", "1"),
+        (("visit", "book", "7", "dose1", today().isoformat(), "--expected-version", "1"),
          "was changed by cora"),
     ]
     for args, message in refusals:
@@ -81,11 +91,12 @@ def test_book_then_log_with_warnings_and_refusals(study_db: str, capsys,  # type
         assert r.code == 1 and message in r.json["error"], (args, r.out)
     assert snapshot(app) == before
     r = as_cora(capsys, monkeypatch, study_db, "visit", "log", "7", "baseline", "--status",
-                "skipped", "--date", TODAY.isoformat())
+                "skipped", "--date", today().isoformat())
     assert r.code == 2
     r = as_cora(capsys, monkeypatch, study_db, "--json", "visit", "log", "7", "baseline",
-                "--date", REG.isoformat())
-    assert r.code == 0 and r.json["actual"] == REG.isoformat() and r.json["status"] == "done"
+                "--date", registered().isoformat())
+    assert r.code == 0 and r.json["status"] == "done"
+    assert r.json["actual"] == registered().isoformat()
     assert r.json["deviation_days"] == 0
     app.close()
 
@@ -93,7 +104,7 @@ def test_book_then_log_with_warnings_and_refusals(study_db: str, capsys,  # type
 def test_calendar_writes_upcoming_visits(study_db: str, capsys, monkeypatch,  # type: ignore[no-untyped-def]
                                          tmp_path: Path) -> None:
     assert as_cora(capsys, monkeypatch, study_db, "enrol", "7", "--date",
-                   ENROL.isoformat()).code == 0
+                   enrolled().isoformat()).code == 0
     target = tmp_path / "visits.ics"
     r = as_cora(capsys, monkeypatch, study_db, "--json", "calendar", str(target), "--days",
                 "30")

@@ -11,6 +11,7 @@ from db.models import AllocationSlot, AuditEntry, Participant, Unblinding
 from services import allocation, participants, unblinding
 from services.context import App
 from services.errors import PermissionDenied, Refused
+from services.study import stage
 from tests.allocation_helpers import (
     EMERGENCY,
     PASSPHRASE,
@@ -91,12 +92,18 @@ def test_refusals_change_nothing_but_each_leaves_an_audit_entry(app: App) -> Non
 
 def test_whole_study_unblinding_waits_for_the_lock(app: App) -> None:
     allocated = allocated_study(app)
-    assert allocated
+    before = audit_count(app)
     with pytest.raises(Refused, match="the study is running: the whole study can be "
                                       "unblinded only after it is locked"):
-        unblinding.require_locked(app)
+        unblinding.unblind_study(app, allocated["stella"], "analysis", PASSPHRASE,
+                                 PASSWORDS["stella"])
     with pytest.raises(PermissionDenied):
         unblinding.emergency(app, allocated["stella"], 1, "x", EMERGENCY, "x")
+    assert stage(app) == "running"
+    with app.read() as s:  # each refusal is recorded as one, and nothing else is written
+        written = [a for (a,) in s.execute(select(AuditEntry.action)
+                                           .order_by(AuditEntry.seq).offset(before))]
+    assert written and all(a.endswith(".refused") for a in written)
 
 
 def test_a_swapped_envelope_names_whose_it_is(app: App) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from services import exports, lock, unblinding
+from services import dataset, exports, lock, plot_data, unblinding
 from services.context import App
 from services.errors import PermissionDenied, Refused
 from tests.cli_helpers import cli
@@ -65,13 +65,24 @@ def out(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.parametrize("stage", ["running", "locked"])
 def test_before_unblinding_exports_carry_dose_codes_and_no_condition(
-        app: App, out: Path) -> None:
+        app: App, out: Path, stage: str) -> None:
+    """Locked is still blinded: the data are final, the key is still sealed."""
+    if stage == "locked":
+        lock.lock(app, ACTORS["ivan"], "final", password(ACTORS["ivan"]))
     results = _export_all(app, out)
     assert all(not r.unblinded and r.as_dict()["blinded"] for r in results)
     text = _all_text(out)
     for word in BLINDED_WORDS:
         assert word not in text, word
+    with app.read() as s:
+        data = dataset.load(s, app.protocol)
+    assert not data.unblinded and not data.conditions
+    plots = [plot_data.participant_plots(app, ACTORS["cora"], 1),
+             plot_data.group_plot(app, ACTORS["cora"], "amygdala_threat")]
+    assert not any(p.unblinded for p in plots)
+    assert not any(word in repr(p) for p in plots for word in BLINDED_WORDS)
     rows = _csv(out / "long.csv")
     assert "condition" not in rows[0] and rows[0].keys() >= {
         "participant", "visit", "dose_code", "measure", "value", "import_id", "import_file"}

@@ -14,7 +14,7 @@ from services.context import Actor, App
 from services.study import init_study
 from tests.conftest import PASSWORDS, REFERENCE
 from tests.importers.files import write_csv
-from tests.importers.helpers import REGISTERED, counts
+from tests.importers.helpers import counts, registered
 
 MAIN = Path(__file__).resolve().parent.parent / "main.py"
 PEOPLE, ITEMS = 40, 5000  # 200,000 answers: four chunks of writes inside one transaction
@@ -37,8 +37,8 @@ def test_killed_mid_commit_leaves_the_database_unchanged(tmp_path: Path) -> None
     accounts.add_user(app, Actor("admin", "admin"), "cora", "coordinator", PASSWORDS["cora"])
     cora = Actor("cora", "coordinator")
     for n in range(1, PEOPLE + 1):
-        participants.add(app, cora, n, registered_on=REGISTERED)
-        visits.log(app, cora, n, "baseline", date=REGISTERED)
+        participants.add(app, cora, n, registered_on=registered())
+        visits.log(app, cora, n, "baseline", date=registered())
     path = write_csv(tmp_path / "answers.csv", ["participant", "visit", "item", "value"],
                      [[f"P{p:03d}", "baseline", f"b{i:04d}", (p + i) % 5]
                       for p in range(1, PEOPLE + 1) for i in range(ITEMS)])

@@ -8,7 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from db.audit import head_hash
 from services import audit_trail, imports
+from services.canonical_export import data_digest
 from services.context import Actor, App
 from services.errors import Refused
 from tests.importers.helpers import baseline_study, counts
@@ -59,6 +61,12 @@ def _damaged(text: str, ops: list[tuple]) -> bytes:  # type: ignore[type-arg]
     return data
 
 
+def _content(app: App) -> tuple[str, str]:
+    """Every stored value (the lock's canonical digest) and the audit trail's head."""
+    with app.read() as s:
+        return data_digest(s), head_hash(s)
+
+
 @pytest.fixture
 def coordinator(app: App) -> Actor:
     return baseline_study(app, [1, 2, 3])["cora"]
@@ -73,7 +81,7 @@ def test_random_damage_never_leaves_a_partial_import(app: App, coordinator: Acto
                                                      ops: list[tuple]) -> None:  # type: ignore[type-arg]
     path = tmp_path / f"damaged.{kind}.csv"
     path.write_bytes(_damaged(FILES[kind], ops))
-    before = counts(app)
+    before, unchanged = counts(app), _content(app)
     options = imports.ImportOptions(kind, str(path), update=True)
     try:
         report = imports.commit(app, coordinator, options, reason="property test")
@@ -90,5 +98,8 @@ def test_random_damage_never_leaves_a_partial_import(app: App, coordinator: Acto
         assert after["audit_log"] == before["audit_log"] + 1 + changed
     else:
         assert after == before
+    if report is None or report.errors or not report.committed:
+        assert not (report and report.committed), "a report with errors was committed"
+        assert _content(app) == unchanged, "the database changed though nothing was imported"
     result = audit_trail.verify(app, coordinator)
     assert result.ok, result.problems

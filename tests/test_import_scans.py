@@ -14,7 +14,7 @@ from services import audit_trail, imports, participants, visits
 from services.context import App
 from services.errors import Conflict, PermissionDenied, Refused
 from tests.importers.files import write_csv
-from tests.importers.helpers import MRIQC, TODAY, baseline_study, counts, stored, verified
+from tests.importers.helpers import MRIQC, baseline_study, counts, stored, today, verified
 
 SCAN_HEADER = ["participant", "visit", "amygdala_threat", "fd_mean", "tsnr"]
 
@@ -126,10 +126,10 @@ def test_every_value_problem_names_its_row_and_column(app: App, tmp_path: Path) 
 def test_visits_that_have_not_happened(app: App, tmp_path: Path) -> None:
     actors = baseline_study(app, [1, 2, 3, 4], done=[1])
     cora = actors["cora"]
-    visits.log(app, cora, 3, "baseline", date=TODAY - dt.timedelta(days=29), status="missed",
+    visits.log(app, cora, 3, "baseline", date=today() - dt.timedelta(days=29), status="missed",
                reason="scanner down")
-    visits.log(app, cora, 4, "baseline", date=TODAY - dt.timedelta(days=29))
-    participants.withdraw(app, cora, 4, "moved away", on=TODAY - dt.timedelta(days=20))
+    visits.log(app, cora, 4, "baseline", date=today() - dt.timedelta(days=29))
+    participants.withdraw(app, cora, 4, "moved away", on=today() - dt.timedelta(days=20))
     path = write_csv(tmp_path / "v.csv", SCAN_HEADER, [
         ["P001", "dose1", "0.5", "0.2", "60"], ["P002", "baseline", "0.5", "0.2", "60"],
         ["P003", "baseline", "0.5", "0.2", "60"], ["P004", "dose1", "0.5", "0.2", "60"]])

@@ -144,3 +144,22 @@ def test_any_single_substitution_fails_validation(payload: str, position: int, s
     replaced = ALPHABET[(ALPHABET.index(code[position]) + shift) % 31]
     mutated = code[:position] + replaced + code[position + 1 :]
     assert validate(mutated).kind == "check"
+
+
+def test_the_messages_are_exactly_what_the_bedside_shows() -> None:
+    """Word for word: these sentences are the whole of what a coordinator reads at the
+    bedside, and a check of a substring would let a garbled one through."""
+    with pytest.raises(ValueError, match=r"^symbol value 31 outside 0\.\.30$"):
+        iso7064_pure_check([31], MODULUS, RADIX)
+    good = new_code(set())
+    wrong_check = good[:-1] + next(s for s in ALPHABET if s != good[-1])
+    assert [validate(text) for text in ("  ", "22#2-2222", good + "2", wrong_check)] == [
+        codes.CodeProblem("empty", "no dose code was entered"),
+        codes.CodeProblem("character", "character 3 ('#') cannot be part of a dose code: "
+                          "codes use only the digits 2-9 and the letters A-Z except I, L and "
+                          "O; please re-read the kit label", 3),
+        codes.CodeProblem("length", "a dose code has 8 characters (XXXX-XXXX) but 9 were "
+                          "entered"),
+        codes.CodeProblem("check", "the check character does not match, so the code is "
+                          "mistyped; please re-read the kit label and type it again"),
+    ]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QAbstractItemView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from gui.window import main_window
@@ -15,6 +15,15 @@ from gui.window.main_window import MainWindow
 from gui.window.tabs import TABS
 from services.context import Actor, App
 from tests.conftest import make_study
+
+# A ceiling, not a clock the test races: jobs (the start-up audit check runs in a child
+# process) take what a loaded machine gives them, and pytest-timeout ends a real hang.
+JOBS_CEILING = 120_000  # ms
+
+
+def settled(qtbot: QtBot, window: QWidget) -> None:
+    """Wait until the window's background jobs are done (their done signals handled)."""
+    qtbot.waitUntil(lambda: not window.runner.runs, timeout=JOBS_CEILING)
 
 
 @pytest.fixture
@@ -57,12 +66,24 @@ def open_window(qtbot: QtBot, sqlite_app: App, actors: dict[str, Actor],
         windows.append(window)
         qtbot.addWidget(window)
         window.show()
-        qtbot.waitUntil(lambda: not window.runner.runs)
+        settled(qtbot, window)
         return window
 
     yield open_as
     for window in windows:
         window.close()
+
+
+def press(qtbot: QtBot, dialog: QWidget, *which: QDialogButtonBox.StandardButton) -> None:
+    """Click the first of `which` (Ok, Save, Open, Cancel, Close…) that the dialog's own
+    button box has, as a user would: tests never call accept() or reject() directly."""
+    for box in dialog.findChildren(QDialogButtonBox):
+        for kind in which:
+            button = box.button(kind)
+            if button is not None and button.isVisible():
+                qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+                return
+    raise AssertionError(f"{type(dialog).__name__} shows none of {which}")
 
 
 def tab(window: MainWindow, title: str) -> QWidget:

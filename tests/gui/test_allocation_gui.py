@@ -155,7 +155,8 @@ def test_enrol_then_check_kit_codes(qtbot: QtBot, sqlite_app: App) -> None:
     qtbot.keyClicks(dialog.reason, "baseline scan report")
     _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
     assert dialog.result is not None and dialog.result.stratum == "NTNA+"
-    dialog.reject()
+    _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))  # now Close
+    assert not dialog.isVisible()
 
     check = tab.code_check
     assert isinstance(check, CodeCheckWidget)

@@ -10,13 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from gui.audit.audit_view import AuditView
 from gui.window.main_window import MainWindow
 from services import participants
 from services.context import Actor, App
-from tests.gui.conftest import tab
+from tests.gui.conftest import press, tab
 
 
 def _audit(window: MainWindow) -> AuditView:
@@ -113,7 +114,8 @@ def test_export_writes_the_whole_trail_as_csv(
     dialog = view.export_dialog
     dialog.selectFile(str(target))
     with qtbot.waitSignal(view.runner.done, timeout=10_000):
-        dialog.accept()
+        press(qtbot, dialog, QDialogButtonBox.StandardButton.Save,
+              QDialogButtonBox.StandardButton.Open)
     with target.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == view.model.rowCount()

@@ -133,11 +133,15 @@ def test_the_imports_tab_lists_records_and_offers_the_wizard_to_coordinators(
     tab = ImportsTab(sqlite_app, cora)
     qtbot.addWidget(tab)
     assert [r["file"] for r in tab.rows()] == ["s.csv"]
-    tab.open_wizard()
-    assert tab.wizard is not None and tab.wizard.isVisible()
-    kinds = tab.wizard.file_page.kind
+    [import_button] = [b for b in tab.findChildren(QPushButton) if "Import" in b.text()]
+    qtbot.mouseClick(import_button, Qt.MouseButton.LeftButton)
+    wizard = tab.wizard
+    assert wizard is not None and wizard.isVisible()
+    kinds = wizard.file_page.kind
     assert isinstance(kinds, QComboBox) and kinds.count() == 2
-    tab.wizard.reject()
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.CancelButton),
+                     Qt.MouseButton.LeftButton)
+    assert not wizard.isVisible() and [r["file"] for r in tab.rows()] == ["s.csv"]
     stella = ImportsTab(sqlite_app, Actor("stella", "statistician"))
     qtbot.addWidget(stella)
     assert not [b for b in stella.findChildren(QPushButton) if "Import" in b.text()]

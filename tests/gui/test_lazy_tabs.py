@@ -26,11 +26,15 @@ from gui.window.main_window import MainWindow
 from gui.window.tabs import TABS, TabPage
 from services import lock, participants, visits
 from services.context import Actor, App
+from tests.gui.conftest import settled
 from tests.lock_helpers import ACTORS, password, ready_app
 from tests.test_visits import enrol
 
+
+def today() -> dt.date:
+    return dt.date.today()  # at use: a run may cross midnight
+
 REPO = Path(__file__).resolve().parents[2]
-TODAY = dt.date.today()
 HEAVY = ("scipy", "statsmodels", "pandas", "pyqtgraph", "openpyxl")
 
 
@@ -51,7 +55,7 @@ def _open(qtbot: QtBot, opened: list[MainWindow], app: App, actor: Actor) -> Mai
     opened.append(window)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: not window.runner.runs)
+    settled(qtbot, window)
     return window
 
 
@@ -81,13 +85,13 @@ def test_a_tab_built_later_shows_the_data_of_when_it_is_shown(
         qtbot: QtBot, running: tuple[App, dict[str, Actor]], opened: list[MainWindow]) -> None:
     app, a = running
     window = _open(qtbot, opened, app, a["cora"])
-    participants.add(app, a["cora"], 2, registered_on=TODAY - dt.timedelta(days=30))
-    enrol(app, a, 3, registered=TODAY - dt.timedelta(days=3), enrolled=TODAY)
+    participants.add(app, a["cora"], 2, registered_on=today() - dt.timedelta(days=30))
+    enrol(app, a, 3, registered=today() - dt.timedelta(days=3), enrolled=today())
     due = window.show_tab("Due")
     assert isinstance(due, DueView)
     assert [(r.participant, r.visit, r.due) for r in due.model.rows] == [
         (r.participant, r.visit, r.due)
-        for r in visits.list_visits(app, a["cora"], due_days=14, today=TODAY)]
+        for r in visits.list_visits(app, a["cora"], due_days=14, today=today())]
     assert ("P002", "baseline", "overdue") in {(r.participant, r.visit, r.due)
                                                for r in due.model.rows}
     view = window.show_tab("Visits")
@@ -96,7 +100,7 @@ def test_a_tab_built_later_shows_the_data_of_when_it_is_shown(
         "P002", "P003"]
     assert view.participant.currentText() == "P002  (registered)"
     assert [r.visit for r in view.model.rows] == [
-        r.visit for r in visits.list_visits(app, a["cora"], "P002", today=TODAY)]
+        r.visit for r in visits.list_visits(app, a["cora"], "P002", today=today())]
     enrol(app, a, 4)
     window.show_tab("Dashboard")
     view = window.show_tab("Visits")  # shown again: refreshed
@@ -112,7 +116,7 @@ def test_the_participant_chooser_is_as_wide_as_its_longest_item(
     app, a = running
     for n in (1, 2, 3):
         participants.add(app, a["cora"], n)
-    participants.withdraw(app, a["cora"], 2, "moved", TODAY)
+    participants.withdraw(app, a["cora"], 2, "moved", today())
     view = _open(qtbot, opened, app, a["cora"]).show_tab("Visits")
     assert isinstance(view, VisitsView)
     chooser = view.participant

@@ -18,7 +18,7 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QObject, QPointF, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QGraphicsItem, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -30,6 +30,7 @@ from gui.plots.participant_tab import ParticipantPlotsTab
 from gui.window.main_window import MainWindow
 from services import visits
 from services.context import Actor, App
+from tests.gui.conftest import press, settled
 from tests.lock_helpers import TODAY
 from tests.test_plot_data import build_study, condition_words, unblind, value_of
 
@@ -276,7 +277,7 @@ def test_exports_open_at_the_size_asked_and_hide_conditions_until_unblinding(
 def test_export_dialog_writes_the_chosen_plot(tab: ParticipantPlotsTab, qtbot: QtBot,
                                               tmp_path: Path) -> None:
     tab.select("P002")
-    tab.panel.export_plot()
+    qtbot.mouseClick(tab.panel.export_button, Qt.MouseButton.LeftButton)
     dialog = tab.panel.exports.dialog
     assert dialog is not None and dialog.figure.count() == len(tab.panel.figures())
     dialog.figure.setCurrentIndex(1)  # the visit timeline
@@ -285,20 +286,23 @@ def test_export_dialog_writes_the_chosen_plot(tab: ParticipantPlotsTab, qtbot: Q
     dialog.height_box.setValue(300)
     dialog.path.setText(str(tmp_path / "timeline"))
     with qtbot.waitSignal(dialog.exported) as signal:
-        dialog.accept()
+        press(qtbot, dialog, QDialogButtonBox.StandardButton.Save)
     root = ET.parse(signal.args[0]).getroot()
     assert signal.args[0].endswith("timeline.svg")
     assert (root.get("width"), root.get("height")) == ("700", "300")
-    tab.panel.export_plot()
-    tab.panel.exports.dialog.path.setText(str(tmp_path / "missing" / "dir" / "x.png"))
-    tab.panel.exports.dialog.accept()
-    assert "not saved" in tab.panel.exports.dialog.error.text()
+    qtbot.mouseClick(tab.panel.export_button, Qt.MouseButton.LeftButton)
+    again = tab.panel.exports.dialog
+    again.path.setText(str(tmp_path / "missing" / "dir" / "x.png"))
+    press(qtbot, again, QDialogButtonBox.StandardButton.Save)
+    assert "not saved" in again.error.text() and again.isVisible()
+    press(qtbot, again, QDialogButtonBox.StandardButton.Cancel)
+    assert not again.isVisible()
 
 
 def test_the_main_window_has_both_plot_tabs(qtbot: QtBot, sqlite_app: App,
                                             study: dict[str, Actor]) -> None:
     with shown(MainWindow(sqlite_app, study["ivan"]), 1200, 800) as window:
-        qtbot.waitUntil(lambda: not window.runner.runs)
+        settled(qtbot, window)
         titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
         assert {"Participant plots", "Group plots"} <= set(titles)
         assert window.findChild(GroupView) is None  # built when first shown
@@ -308,13 +312,16 @@ def test_the_main_window_has_both_plot_tabs(qtbot: QtBot, sqlite_app: App,
         assert not view.figure.data.unblinded
 
 
-def test_none_outlives_many_void_calls() -> None:
-    """PySide6 6.12.0 takes a reference from None on every void call; pyqtgraph makes
-    thousands per redraw. gui.plots (imported above) gives None enough to never run out."""
+def test_void_calls_take_no_reference_from_none() -> None:
+    """PySide6 6.12.0 dropped a reference to None on every void call (setup.cfg excludes
+    it): pyqtgraph makes thousands per redraw, so None's count reached zero and CPython
+    aborted. The installed PySide6 must leave None's count as it found it."""
     probe = QObject()
+    probe.setObjectName("warm-up")
+    before = sys.getrefcount(None)
     for _ in range(20_000):
         probe.setObjectName("probe")
-    assert sys.getrefcount(None) > 20_000
+    assert sys.getrefcount(None) > before - 1_000
 
 
 def test_the_group_plot_says_which_scans_it_leaves_out(group: GroupView, qtbot: QtBot,

@@ -20,9 +20,13 @@ from gui.visits.visits_view import VisitsView
 from gui.window.main_window import MainWindow
 from services import participants, visits
 from services.context import Actor, App
+from tests.gui.conftest import settled
 from tests.test_visits import enrol
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    return dt.date.today()  # at use: a run may cross midnight
+
 W = TypeVar("W", bound=QWidget)
 
 
@@ -39,7 +43,7 @@ def window(qtbot: QtBot, running: tuple[App, dict[str, Actor]]
         windows.append(win)
         qtbot.addWidget(win)
         win.show()
-        qtbot.waitUntil(lambda: not win.runner.runs)
+        settled(qtbot, win)
         return win
 
     yield open_as
@@ -78,8 +82,8 @@ def _select(view: VisitsView, visit: str) -> None:
 def test_book_and_log_through_the_dialogs(qtbot: QtBot, running: tuple[App, dict[str, Actor]],
                                           window: Callable[[str], MainWindow]) -> None:
     app, a = running
-    codes = enrol(app, a, 1, registered=TODAY - dt.timedelta(days=10),
-                  enrolled=TODAY - dt.timedelta(days=7))  # dose1 window: today -2 … +3
+    codes = enrol(app, a, 1, registered=today() - dt.timedelta(days=10),
+                  enrolled=today() - dt.timedelta(days=7))  # dose1 window: today -2 … +3
     win = window("cora")
     view = _tab(win, VisitsView)
     view.set_participant("P001")
@@ -89,19 +93,19 @@ def test_book_and_log_through_the_dialogs(qtbot: QtBot, running: tuple[App, dict
     _click(qtbot, view.actions.book_button)
     book = view.actions.book_dialog
     assert book is not None and not book.window_note.isVisible()
-    book.date.setDate(QDate(TODAY + dt.timedelta(days=10)))
+    book.date.setDate(QDate(today() + dt.timedelta(days=10)))
     assert book.window_note.isVisible() and "Outside the window" in book.window_note.text()
-    book.date.setDate(QDate(TODAY + dt.timedelta(days=1)))
+    book.date.setDate(QDate(today() + dt.timedelta(days=1)))
     assert not book.window_note.isVisible()
     with qtbot.waitSignal(book.saved):
         _ok(qtbot, book)
     assert _cell(view, "dose1", "Status") == "Booked"
-    assert _cell(view, "dose1", "Booked") == (TODAY + dt.timedelta(days=1)).isoformat()
+    assert _cell(view, "dose1", "Booked") == (today() + dt.timedelta(days=1)).isoformat()
 
     _select(view, "dose1")
     _click(qtbot, view.actions.log_button)
     log = view.actions.log_dialog
-    assert log is not None and log.date.date().toPython() == TODAY
+    assert log is not None and log.date.date().toPython() == today()
     _ok(qtbot, log)  # no code yet
     assert log.isVisible() and "give the kit code" in log.error.text()
     qtbot.keyClicks(log.code, codes["dose2"])
@@ -115,8 +119,8 @@ def test_book_and_log_through_the_dialogs(qtbot: QtBot, running: tuple[App, dict
     with qtbot.waitSignal(log.saved):
         _ok(qtbot, log)
     assert _cell(view, "dose1", "Status") == "Done"
-    assert _cell(view, "dose1", "Actual") == TODAY.isoformat()
-    assert _cell(view, "dose2", "Target") == (TODAY + dt.timedelta(days=7)).isoformat()
+    assert _cell(view, "dose1", "Actual") == today().isoformat()
+    assert _cell(view, "dose2", "Target") == (today() + dt.timedelta(days=7)).isoformat()
 
     due = _tab(win, DueView)
     assert ("P001", "dose1") not in {(r.participant, r.visit) for r in due.model.rows}
@@ -127,8 +131,8 @@ def test_a_deviation_and_a_missed_visit_need_their_reasons(
         qtbot: QtBot, running: tuple[App, dict[str, Actor]],
         window: Callable[[str], MainWindow]) -> None:
     app, a = running
-    enrol(app, a, 1, registered=TODAY - dt.timedelta(days=20),
-          enrolled=TODAY - dt.timedelta(days=12))  # baseline window ended 6 days ago
+    enrol(app, a, 1, registered=today() - dt.timedelta(days=20),
+          enrolled=today() - dt.timedelta(days=12))  # baseline window ended 6 days ago
     view = _tab(window("cora"), VisitsView)
     view.set_participant("P001")
     assert _cell(view, "baseline", "Status") == "Overdue"
@@ -154,8 +158,8 @@ def test_the_due_screen_lists_an_overdue_visit_and_exports_a_calendar(
         qtbot: QtBot, running: tuple[App, dict[str, Actor]], tmp_path: Path,
         window: Callable[[str], MainWindow]) -> None:
     app, a = running
-    participants.add(app, a["cora"], 2, registered_on=TODAY - dt.timedelta(days=30))
-    enrol(app, a, 3, registered=TODAY - dt.timedelta(days=3), enrolled=TODAY)
+    participants.add(app, a["cora"], 2, registered_on=today() - dt.timedelta(days=30))
+    enrol(app, a, 3, registered=today() - dt.timedelta(days=3), enrolled=today())
     due = _tab(window("cora"), DueView)
     overdue = [r for r in due.model.rows if r.due == "overdue"]
     assert [(r.participant, r.visit) for r in overdue] == [("P002", "baseline")]
@@ -174,17 +178,17 @@ def test_someone_else_booking_first_is_a_conflict(
         qtbot: QtBot, running: tuple[App, dict[str, Actor]],
         window: Callable[[str], MainWindow]) -> None:
     app, a = running
-    enrol(app, a, 1, registered=TODAY - dt.timedelta(days=10), enrolled=TODAY)
+    enrol(app, a, 1, registered=today() - dt.timedelta(days=10), enrolled=today())
     view = _tab(window("cora"), VisitsView)
     view.set_participant("P001")
     _select(view, "dose1")
     _click(qtbot, view.actions.book_button)
     book = view.actions.book_dialog
     assert book is not None
-    visits.book(app, a["cora"], 1, "dose1", TODAY + dt.timedelta(days=8))
+    visits.book(app, a["cora"], 1, "dose1", today() + dt.timedelta(days=8))
     with qtbot.waitSignal(book.conflict):
         _ok(qtbot, book)
-    theirs = (TODAY + dt.timedelta(days=8)).isoformat()
+    theirs = (today() + dt.timedelta(days=8)).isoformat()
     assert book.isVisible() and "was changed by cora" in book.error.text()
     assert f"Stored now: booked on {theirs}" in book.error.text()
     assert f"Yours: booked for {book.date.date().toPython()}" in book.error.text()

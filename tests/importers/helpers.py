@@ -14,14 +14,20 @@ from services.context import Actor, App
 from tests.conftest import make_study
 from trialcore.response_sets import decode
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    return dt.date.today()  # at use: a run may cross midnight
+
+
+def registered() -> dt.date:
+    return today() - dt.timedelta(days=30)
+
 # The real MRIQC group table, read where the project keeps it (beside the repository),
 # never copied into it.
 MRIQC = next((p / "shared" / "data" / "real" / "mriqc_group_bold.tsv"
               for p in Path(__file__).resolve().parents
               if (p / "shared" / "data" / "real").is_dir()),
              Path("shared", "data", "real", "mriqc_group_bold.tsv"))
-REGISTERED = TODAY - dt.timedelta(days=30)
 
 
 def baseline_study(app: App, numbers: Iterable[int] = range(1, 17),
@@ -31,9 +37,9 @@ def baseline_study(app: App, numbers: Iterable[int] = range(1, 17),
     actors = make_study(app, ("cora", "ivan", "stella"))
     numbers = list(numbers)
     for n in numbers:
-        participants.add(app, actors["cora"], n, registered_on=REGISTERED)
+        participants.add(app, actors["cora"], n, registered_on=registered())
     for n in numbers if done is None else done:
-        visits.log(app, actors["cora"], n, "baseline", date=REGISTERED + dt.timedelta(days=1))
+        visits.log(app, actors["cora"], n, "baseline", date=registered() + dt.timedelta(days=1))
     return actors
 
 

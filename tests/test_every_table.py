@@ -1,0 +1,194 @@
+"""Every table the schema has, tried with raw SQL: after lock the database refuses
+changes to it, and `audit verify` notices a raw edit of it.
+
+The tables are the models' (db.models metadata) and the test below checks that the
+migrated database has exactly those, so a table a migration adds is tried here too
+without anyone listing it: if it must stay writable after lock, it goes into
+WRITABLE_AFTER_LOCK with the reason; otherwise it needs its lock triggers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from db import audit
+from db.models import Base
+from services.context import App
+from tests.conftest import database
+from tests.lock_helpers import every_table_filled
+from tests.raw_sql import OPERATIONS, rows, statement, table_names
+from trialcore.audit_chain import canonical_json
+
+MIGRATIONS = "alembic_version"
+TABLES = sorted([*Base.metadata.tables, MIGRATIONS])
+
+# (table, operation) -> why the database lets it through once the study is locked.
+WRITABLE_AFTER_LOCK = {
+    # Every change after lock is audited too: the lock itself, unlocking, unblinding.
+    ("audit_log", "INSERT"): "the lock, unlock and unblinding are recorded after lock",
+    # No trigger guards the log's rows; `audit verify` finds any raw change to them
+    # (test_audit_verify_notices_a_raw_edit_of_every_table[audit_log]).
+    ("audit_log", "UPDATE"): "caught by audit verify: each entry's hash covers the last",
+    ("audit_log", "DELETE"): "caught by audit verify: the chain's sequence has a gap",
+    # Accounts are not study data: people join and leave a locked study's team.
+    ("users", "INSERT"): "an admin adds an account (a monitor) after lock",
+    ("users", "UPDATE"): "an admin disables an account or a password changes after lock",
+    ("users", "DELETE"): "accounts are not study data",
+    # Migrations run on locked studies too (0003 moved a locked study's answers).
+    (MIGRATIONS, "INSERT"): "Alembic's own bookkeeping",
+    (MIGRATIONS, "UPDATE"): "Alembic's own bookkeeping",
+    (MIGRATIONS, "DELETE"): "Alembic's own bookkeeping",
+    # Known gap: migration 0002 guards the study row's updates and deletes, not a second
+    # study row; `audit verify` reports such a row. Closing it needs a migration.
+    ("study", "INSERT"): "no INSERT trigger on study (0002): a gap, caught by audit verify",
+}
+WRITABLE_WHILE_LOCKED = {
+    # The study unblinding writes its record and the conditions while the stage is
+    # locked; test_lock_triggers checks the rules that limit them.
+    ("unblindings", "INSERT"): "the study unblinding's signed record",
+    ("revealed_conditions", "INSERT"): "the conditions the study unblinding reveals",
+}
+
+
+# The triggers' messages (migration 0002), not a constraint's error.
+LOCK_REFUSAL = re.compile(r"\bstudy (is locked|lock records|unblinding records)")
+
+
+def _writable(stage: str, table: str, operation: str) -> bool:
+    return (table, operation) in WRITABLE_AFTER_LOCK or (
+        stage == "locked" and (table, operation) in WRITABLE_WHILE_LOCKED)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def dialect(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="module", params=["locked", "unblinded"])
+def closed(dialect: str, request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[App, str]]:
+    """A study at each closed stage with a row in every table, built once per module;
+    each test's raw SQL runs in a transaction that is rolled back."""
+    stage = request.param
+    with database(dialect, request, tmp_path_factory.mktemp(stage)) as url:
+        app = App(url)
+        every_table_filled(app, stage)
+        yield app, stage
+        app.close()
+
+
+def test_the_database_has_exactly_the_models_tables(closed: tuple[App, str]) -> None:
+    app, _ = closed
+    with app.engine.connect() as conn:
+        assert table_names(conn) == set(TABLES)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("table", TABLES)
+def test_after_lock_raw_sql_cannot_change_any_table(closed: tuple[App, str], table: str,
+                                                    operation: str) -> None:
+    app, stage = closed
+    with app.engine.connect() as conn, conn.begin() as transaction:
+        assert rows(conn, table), f"every_table_filled must give {table} a row to try"
+        sql = statement(conn, table, operation)
+        try:
+            changed = conn.execute(text(sql)).rowcount
+            refusal = None
+        except DBAPIError as exc:
+            refusal = str(exc.orig)
+        transaction.rollback()
+    if _writable(stage, table, operation):
+        assert refusal is None and changed == 1, (sql, refusal)
+    else:
+        assert refusal is not None and LOCK_REFUSAL.search(refusal), (
+            f"{stage} study: {sql} was {'accepted' if refusal is None else refusal}")
+
+
+def _disarm(conn, dialect: str) -> None:  # type: ignore[no-untyped-def]
+    """Drop the lock triggers inside the transaction: the attacker verify is for has
+    full access to the database file or server."""
+    if dialect == "sqlite":
+        for (name,) in conn.execute(text("SELECT name FROM sqlite_master "
+                                         "WHERE type = 'trigger'")).all():
+            conn.execute(text(f'DROP TRIGGER "{name}"'))
+        return
+    for table in Base.metadata.tables:
+        conn.execute(text(f'ALTER TABLE "{table}" DISABLE TRIGGER USER'))
+
+
+@pytest.mark.parametrize("operation", ["UPDATE", "INSERT"])
+@pytest.mark.parametrize("table", sorted(Base.metadata.tables))
+def test_audit_verify_notices_a_raw_edit_of_every_table(
+        closed: tuple[App, str], dialect: str, table: str, operation: str) -> None:
+    """Every table the models have, the audit log itself included: audited_tables()
+    is what is under test, so the list does not come from it. The problem names the
+    row that was changed or added."""
+    app, _ = closed
+    with app.engine.connect() as conn, conn.begin() as transaction:
+        session = Session(bind=conn)
+        _verified_whole(conn, session)
+        _disarm(conn, dialect)
+        assert conn.execute(text(statement(conn, table, operation))).rowcount == 1
+        problems = audit.verify(session).problems
+        edited = _edited_row(conn, table, operation)
+        session.close()
+        transaction.rollback()
+    if table == "audit_log":
+        assert len(problems) == 1 and problems[0].endswith(
+            "its hash does not match, so it or an entry before it was altered"), problems
+        return
+    assert problems == [f"table {table}: row {canonical_json(edited)[:160]} is not what the "
+                        "audit trail recorded (changed or inserted outside TrialDesk)"]
+
+
+def _verified_whole(conn, session: Session) -> None:  # type: ignore[no-untyped-def]
+    """Before any tampering: verified, over every entry, up to the head."""
+    result = audit.verify(session)
+    assert result.ok and result.entries == rows(conn, "audit_log")
+    assert result.head == audit.head_hash(session)
+
+
+def _edited_row(conn, table: str, operation: str) -> dict:  # type: ignore[no-untyped-def]
+    """The audited content of the row raw_sql changed (UPDATE: the first row) or added."""
+    model = Base.metadata.tables[table]
+    key = next(iter(model.primary_key))
+    order = key.asc() if operation == "UPDATE" else key.desc()
+    row = conn.execute(select(model).order_by(order).limit(1)).mappings().one()
+    return audit.canonical_row(model, row)
+
+
+# Tables whose rows no foreign key points at: a raw DELETE of their last row goes through.
+UNREFERENCED = sorted(set(Base.metadata.tables) - {
+    fk.column.table.name for t in Base.metadata.tables.values() for fk in t.foreign_keys})
+
+
+@pytest.mark.parametrize("table", UNREFERENCED)
+def test_audit_verify_names_a_row_deleted_outside_trialdesk(
+        closed: tuple[App, str], dialect: str, table: str) -> None:
+    app, _ = closed
+    model = Base.metadata.tables[table]
+    if table == "audit_log":  # an entry from the middle: the chain has a gap
+        sql, expected = "DELETE FROM audit_log WHERE seq = 2", [
+            "audit entry 2: missing (the next entry is 3); entries were deleted"]
+    with app.engine.connect() as conn, conn.begin() as transaction:
+        session = Session(bind=conn)
+        _verified_whole(conn, session)
+        if table != "audit_log":
+            mapped = next(m.class_ for m in Base.registry.mappers if m.local_table is model)
+            last = session.scalars(select(mapped).order_by(
+                next(iter(model.primary_key)).desc()).limit(1)).one()
+            expected = [f"table {table}: row {last.audit_key()} is in the audit trail but "
+                        "not in the table (deleted outside TrialDesk)"]
+            sql = statement(conn, table, "DELETE")
+        _disarm(conn, dialect)
+        assert conn.execute(text(sql)).rowcount == 1
+        problems = audit.verify(session).problems
+        session.close()
+        transaction.rollback()
+    assert problems == expected
