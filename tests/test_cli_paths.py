@@ -63,14 +63,16 @@ def test_user_list_is_for_the_admin_only(app, db_url: str, study,  # type: ignor
             password=PASSWORDS["admin"])
     assert r.code == 0, r.err
     assert r.json == {"users": [
-        {"user": "admin", "role": "admin", "active": True},
-        {"user": "cora", "role": "coordinator", "active": True},
-        {"user": "ivan", "role": "investigator", "active": True},
-        {"user": "stella", "role": "statistician", "active": True}]}
+        {"user": "admin", "role": "admin", "active": True, "locked_until": None},
+        {"user": "cora", "role": "coordinator", "active": True, "locked_until": None},
+        {"user": "ivan", "role": "investigator", "active": True, "locked_until": None},
+        {"user": "rita", "role": "randomizer", "active": True, "locked_until": None},
+        {"user": "stella", "role": "statistician", "active": True, "locked_until": None}]}
     r = cli(capsys, monkeypatch, db_url, "user", "list", user="admin",
             password=PASSWORDS["admin"])
-    assert r.code == 0 and r.out.split() == ["admin", "admin", "cora", "coordinator", "ivan",
-                                             "investigator", "stella", "statistician"]
+    assert r.code == 0 and r.out.split() == [
+        "admin", "admin", "enabled", "cora", "coordinator", "enabled", "ivan", "investigator",
+        "enabled", "rita", "randomizer", "enabled", "stella", "statistician", "enabled"]
     r = cli(capsys, monkeypatch, db_url, "--json", "user", "list", user="cora",
             password=PASSWORDS["cora"])
     assert r.code == 1 and "users.manage" in r.json["error"]

@@ -102,7 +102,7 @@ _OLD = [sa.Column("id", sa.Integer), sa.Column("name", sa.String(64)),
         sa.Column("active", sa.Boolean), sa.Column("created_at", sa.DateTime),
         sa.Column("version", sa.Integer)]
 USERS_BEFORE = sa.Table("users", _meta, *_OLD)
-USERS_AFTER = sa.Table("users", sa.MetaData(), *(c.copy() for c in _OLD),
+USERS_AFTER = sa.Table("users", sa.MetaData(), *(sa.Column(c.name, c.type) for c in _OLD),
                        sa.Column("failed_logins", sa.Integer),
                        sa.Column("failed_since", sa.DateTime),
                        sa.Column("locked_until", sa.DateTime))
