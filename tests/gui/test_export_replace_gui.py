@@ -22,6 +22,7 @@ def test_replace_is_asked_and_only_replace_writes(qtbot: QtBot, sqlite_app: App,
     qtbot.keyClicks(dialog.path, str(fresh))
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.result is not None)  # a new file: written unasked
+    qtbot.waitUntil(lambda: not dialog.runner.runs)  # its worker gone before the next
     assert fresh.exists() and not dialog.replace_button.isVisible()
 
     target = tmp_path / "long.csv"
@@ -38,5 +39,6 @@ def test_replace_is_asked_and_only_replace_writes(qtbot: QtBot, sqlite_app: App,
 
     qtbot.mouseClick(dialog.replace_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.result is not None)
+    qtbot.waitUntil(lambda: not dialog.runner.runs)  # no worker outlives the dialog
     assert target.read_text() != "mine\n" and dictionary.exists()
     assert not dialog.replace_button.isVisible()
