@@ -22,7 +22,7 @@ from services import demo, participants
 from services.context import Actor, App
 
 SIZES = ((1024, 700), (1400, 900))
-ROLES = ("coordinator", "investigator", "pharmacist", "statistician")
+ROLES = ("coordinator", "investigator", "monitor", "pharmacist", "randomizer", "statistician")
 
 
 def _settle(qapp: QApplication, until: Callable[[], bool] = lambda: True) -> None:
