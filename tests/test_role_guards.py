@@ -2,7 +2,8 @@
 
 Driven from trialcore/roles.py: for each (function, permission) pair below, every role
 PERMISSIONS does not give the permission to (and a role TrialDesk does not know) is
-refused with PermissionDenied, and nothing is written. Two guards keep the table whole:
+refused with PermissionDenied, and nothing is written but the audit entry of a refused
+opening of the key (`<action>.refused`, one per refused role). Two guards keep the table whole:
 every permission has a function here, and every public service function taking
 (app, actor) is listed, so a new permission or a new use case cannot be forgotten.
 The arguments are ones the call would accept from an allowed role: a missing role
@@ -17,32 +18,42 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 import services
-from db.audit import head_hash
+from db.models import AuditEntry
 from importers.mapping import Mapping
 from services import (
     accounts,
+    adverse_events,
     allocation,
     analysis,
+    anchors,
     audit_check,
     audit_trail,
     calendar_export,
+    casebook,
     codes,
     dashboard,
+    data_entry,
     enrolment,
     exports,
     imports,
     lock,
+    missing_values,
     participants,
     plot_data,
+    queries,
+    sdv,
     study,
     unblinding,
     visits,
 )
 from services.context import Actor, App
 from services.errors import PermissionDenied
-from tests.lock_helpers import EMERGENCY, PASSPHRASE, REG, TODAY, ready_to_lock
+from tests.conftest import PASSWORDS
+from tests.db_digest import digest
+from tests.lock_helpers import DISPENSING, EMERGENCY, PASSPHRASE, REG, TODAY, ready_to_lock
 from trialcore.roles import PERMISSIONS, ROLES
 
 Call = Callable[[App, Actor, Path], object]
@@ -52,6 +63,12 @@ GUARDED: dict[str, tuple[str, Call]] = {
     "accounts.add_user": ("users.manage", lambda app, a, _: accounts.add_user(
         app, a, "newcomer", "coordinator", "a long and unusual passphrase 9")),
     "accounts.list_users": ("users.manage", lambda app, a, _: accounts.list_users(app, a)),
+    "accounts.set_active": ("users.manage", lambda app, a, _: accounts.set_active(
+        app, a, "phil", False, "left the team")),
+    "accounts.set_role": ("users.manage", lambda app, a, _: accounts.set_role(
+        app, a, "phil", "coordinator", "new job")),
+    "accounts.reset_password": ("users.manage", lambda app, a, _: accounts.reset_password(
+        app, a, "phil", "a long and unusual passphrase 9", "forgotten")),
     "participants.add": ("participants.write", lambda app, a, _: participants.add(
         app, a, 40, stratum="NTNA+", registered_on=REG)),
     "participants.edit": ("participants.write", lambda app, a, _: participants.edit(
@@ -76,10 +93,13 @@ GUARDED: dict[str, tuple[str, Call]] = {
                              lambda app, a, _: allocation.preflight(app, a)),
     "allocation.generate": ("allocation.generate", lambda app, a, _: allocation.generate(
         app, a, PASSPHRASE, EMERGENCY, replace=True, reason="redo")),
-    "allocation.report": ("allocation.report",
-                          lambda app, a, _: allocation.report(app, a, PASSPHRASE)),
+    "allocation.report": ("allocation.report", lambda app, a, _: allocation.report(
+        app, a, PASSPHRASE, "balance check")),
     "allocation.dispensing": ("allocation.dispensing", lambda app, a, tmp: allocation.dispensing(
-        app, a, PASSPHRASE, tmp / "dispensing.csv")),
+        app, a, DISPENSING, tmp / "dispensing.csv", "kits for site 2")),
+    "allocation.handover": ("allocation.handover", lambda app, a, _: allocation.handover(
+        app, a, PASSPHRASE, "a new pharmacist's own passphrase 7", "new pharmacist")),
+    "allocation.overview": ("study.read", lambda app, a, _: allocation.overview(app, a)),
     "lock.lock": ("study.lock", lambda app, a, _: lock.lock(app, a, "final", SECRET)),
     "lock.unlock": ("study.lock", lambda app, a, _: lock.unlock(app, a, "query", SECRET)),
     "unblinding.unblind_study": ("study.unblind", lambda app, a, _: unblinding.unblind_study(
@@ -104,7 +124,7 @@ GUARDED: dict[str, tuple[str, Call]] = {
                                    lambda app, a, _: enrolment.proposed_stratum(app, a, 3)),
     "imports.profiles": ("study.read", lambda app, a, _: imports.profiles(app, a)),
     "imports.list_imports": ("study.read", lambda app, a, _: imports.list_imports(app, a)),
-    "imports.provenance": ("study.read", lambda app, a, _: imports.provenance(app, a, 1)),
+    "imports.provenance": ("data.read", lambda app, a, _: imports.provenance(app, a, 1)),
     "lock.checklist": ("study.read", lambda app, a, _: lock.checklist(app, a)),
     "lock.history": ("study.read", lambda app, a, _: lock.history(app, a)),
     "lock.certificate": ("study.read", lambda app, a, _: lock.certificate(app, a)),
@@ -112,24 +132,72 @@ GUARDED: dict[str, tuple[str, Call]] = {
                                        lambda app, a, _: participants.list_participants(app, a)),
     "participants.statuses": ("study.read", lambda app, a, _: participants.statuses(app, a)),
     "participants.get": ("study.read", lambda app, a, _: participants.get(app, a, 1)),
-    "plot_data.participant_plots": ("study.read", lambda app, a, _:
+    "plot_data.participant_plots": ("data.read", lambda app, a, _:
                                     plot_data.participant_plots(app, a, 1, today=TODAY)),
-    "plot_data.group_plot": ("study.read",
+    "plot_data.group_plot": ("data.read",
                              lambda app, a, _: plot_data.group_plot(app, a, "amygdala_threat")),
     "study.show": ("study.read", lambda app, a, _: study.show(app, a)),
     "visits.list_visits": ("study.read",
                            lambda app, a, _: visits.list_visits(app, a, 1, today=TODAY)),
+    "dashboard.enrolment_over_time": ("study.read",
+                                      lambda app, a, _: dashboard.enrolment_over_time(app, a)),
+    "dashboard.flow": ("study.read", lambda app, a, _: dashboard.flow(app, a)),
+    "enrolment.target_warning": ("study.read",
+                                 lambda app, a, _: enrolment.target_warning(app, a, 3)),
+    "missing_values.missing": ("study.read",
+                               lambda app, a, _: missing_values.missing(app, a)),
+    "sdv.list_marks": ("study.read", lambda app, a, _: sdv.list_marks(app, a)),
+    # casebook_html checks study.read, yet its values section calls data_entry.show
+    # (data.read), so a pharmacist, randomizer or admin is refused there, not up front
+    "casebook.casebook_html": ("study.read",
+                               lambda app, a, _: casebook.casebook_html(app, a, 1)),
+    "casebook.write_casebook": ("study.read", lambda app, a, tmp: casebook.write_casebook(
+        app, a, 1, tmp / "casebook.html")),
+    "data_entry.set_values": ("values.enter", lambda app, a, _: data_entry.set_values(
+        app, a, 1, "baseline", {"tsnr": "50"}, "re-read from the scanner log")),
+    "data_entry.show": ("data.read", lambda app, a, _: data_entry.show(app, a, 1)),
+    "queries.open_query": ("queries.raise", lambda app, a, _: queries.open_query(
+        app, a, 1, "baseline", "tsnr", "please check the log")),
+    "queries.close": ("queries.raise", lambda app, a, _: queries.close(app, a, OPEN_QUERY)),
+    "queries.reopen": ("queries.raise", lambda app, a, _: queries.reopen(
+        app, a, ANSWERED_QUERY, "the log says otherwise")),
+    "queries.answer": ("queries.answer", lambda app, a, _: queries.answer(
+        app, a, OPEN_QUERY, "checked against the log")),
+    "queries.list_queries": ("queries.read", lambda app, a, _: queries.list_queries(app, a)),
+    "sdv.mark": ("sdv.mark", lambda app, a, _: sdv.mark(app, a, 1, "baseline")),
+    "adverse_events.add": ("ae.write", lambda app, a, _: adverse_events.add(
+        app, a, 1, term="headache", onset=REG + dt.timedelta(days=20), severity="mild",
+        serious=False, related="possible")),
+    "adverse_events.update": ("ae.write", lambda app, a, _: adverse_events.update(
+        app, a, 1, "resolved since", resolved=REG + dt.timedelta(days=30))),
+    "adverse_events.list_events": ("ae.read",
+                                   lambda app, a, _: adverse_events.list_events(app, a)),
+    "adverse_events.table": ("analysis.run", lambda app, a, _: adverse_events.table(app, a)),
+    "anchors.anchor": ("audit.read", lambda app, a, tmp: anchors.anchor(
+        app, a, tmp / "new-receipt.json")),
+    "anchors.check": ("audit.read", lambda app, a, tmp: anchors.check(app, a, [_receipt(tmp)])),
 }
 # Public (app, actor) functions that check no permission, and why.
 UNGUARDED = {
     "accounts.confirm_password": "re-entering one's own password for a signature",
+    "accounts.change_password": "one's own password, the old one checked like a sign-in",
+    "allocation.audited_access": "not a use case: the context manager that records the "
+                                 "refusals of the key accesses it wraps (each checks its role)",
 }
 STRANGER = "visitor"  # a role TrialDesk does not know is refused everything
+OPEN_QUERY, ANSWERED_QUERY = 1, 2  # made by `running`, with adverse event 1
+INPUTS = {"scans.csv", "receipt.json"}  # files the calls read, made by the helpers below
 
 
 def _scans(folder: Path) -> Path:
     path = folder / "scans.csv"
     path.write_text("participant,visit,tsnr\nP001,dose1,58.5\n", encoding="utf-8")
+    return path
+
+
+def _receipt(folder: Path) -> Path:
+    path = folder / "receipt.json"
+    path.write_text('{"entries": 1, "head": ""}', encoding="utf-8")
     return path
 
 
@@ -161,9 +229,18 @@ def test_every_listed_permission_exists() -> None:
 
 @pytest.fixture(scope="module")
 def running(module_db_url: str) -> Iterator[App]:
-    """An allocated study with participants, shared: refused calls write nothing."""
+    """An allocated study with participants, an open and an answered data query and an
+    adverse event, shared: refused calls write nothing but the record of a refused
+    opening of the key."""
     app = App(module_db_url)
-    ready_to_lock(app)
+    actors = ready_to_lock(app)
+    accounts.add_user(app, actors["admin"], "mona", "monitor", PASSWORDS["mona"])
+    mona, cora = Actor("mona", "monitor"), actors["cora"]
+    for number in (OPEN_QUERY, ANSWERED_QUERY):
+        assert queries.open_query(app, mona, 1, "baseline", "tsnr", "is this right?").id == number
+    queries.answer(app, cora, ANSWERED_QUERY, "yes")
+    adverse_events.add(app, cora, 1, term="nausea", onset=REG + dt.timedelta(days=15),
+                       severity="mild", serious=False, related="possible")
     yield app
     app.close()
 
@@ -174,11 +251,22 @@ def test_the_roles_without_the_permission_are_refused(running: App, name: str,
     permission, call = GUARDED[name]
     refused = [r for r in ROLES if r not in PERMISSIONS[permission]] + [STRANGER]
     holders = ", ".join(r for r in ROLES if r in PERMISSIONS[permission])
+    before = digest(running.url, except_attempts=True)
     with running.read() as s:
-        before = head_hash(s)
+        last = s.scalar(select(func.max(AuditEntry.seq)))
     for role in refused:
         with pytest.raises(PermissionDenied, match=f"{permission} is for {holders}$"):
             call(running, Actor(f"a {role}", role), tmp_path)
+    # A refused opening of the key is audited on purpose (allocation.audited_access), in
+    # a transaction of its own: exactly one `<action>.refused` entry per refused role,
+    # and nothing else anywhere.
     with running.read() as s:
-        assert head_hash(s) == before, "a refused call wrote to the audit trail"
-    assert {p.name for p in tmp_path.iterdir()} <= {"scans.csv"}, "a refused call wrote a file"
+        added = s.execute(select(AuditEntry.action, AuditEntry.actor)
+                          .where(AuditEntry.seq > last).order_by(AuditEntry.seq)).all()
+    if added:
+        action = added[0].action
+        assert action.endswith(".refused"), f"a refused call wrote {action}"
+        assert sorted(added) == sorted((action, f"a {r}") for r in refused), (
+            "a refused call wrote to the audit trail")
+    assert digest(running.url, except_attempts=True) == before, "a refused call wrote data"
+    assert {p.name for p in tmp_path.iterdir()} <= INPUTS, "a refused call wrote a file"
