@@ -292,6 +292,25 @@ def test_handover_seals_a_new_copy_for_the_pharmacist(app: App, tmp_path: Path) 
         allocation.dispensing(app, actors["phil"], DISPENSING, tmp_path / "b.csv", "kits")
 
 
+def test_a_new_pharmacist_gets_a_copy_mid_study_but_the_key_itself_stays_fixed(
+        app: App, tmp_path: Path) -> None:
+    """Once participants are enrolled the sealed key and envelopes can never change (the
+    0005 guards), but handing the dispensing list over to a new pharmacist must still work:
+    only the pharmacist's copy is sealed anew."""
+    actors = allocated_study(app, ("cora", "phil"))
+    enrol_by_hand(app, actors["cora"], 1)
+    done = allocation.handover(app, actors["rita"], PASSPHRASE, "a brand new pharmacist "
+                               "phrase", "phil left; his successor starts today")
+    assert done["replaced"] is True
+    allocation.dispensing(app, actors["phil"], "a brand new pharmacist phrase",
+                          tmp_path / "list.csv", "kits for the successor")
+    for sql in ("UPDATE sealed_keys SET box = box WHERE kind <> 'dispensing'",
+                "DELETE FROM sealed_keys WHERE kind <> 'dispensing'"):
+        with pytest.raises(Exception, match="the allocation list is in use"), \
+                app.engine.begin() as conn:
+            conn.execute(text(sql))
+
+
 def test_printable_dispensing_page(app: App, tmp_path: Path) -> None:
     actors = allocated_study(app, ("phil",))
     allocation.dispensing(app, actors["phil"], DISPENSING, tmp_path / "list.html", "kits")

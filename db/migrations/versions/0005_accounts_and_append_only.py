@@ -28,6 +28,7 @@ branch_labels = None
 depends_on = None
 
 IN_USE = "EXISTS (SELECT 1 FROM allocation_slots WHERE participant_id IS NOT NULL)"
+DISPENSING_COPY = "dispensing"  # sealed_keys.kind of the pharmacist's copy
 M_AUDIT = "audit_log is append-only: entries are never changed or deleted"
 M_SEALED = "the allocation list is in use: {table} can never be changed or deleted"
 M_SLOT = ("the allocation list is in use: slots are never deleted and the participant "
@@ -37,8 +38,13 @@ M_SLOT = ("the allocation list is in use: slots are never deleted and the partic
 SQLITE_TRIGGERS = [
     ("append_only_audit_log_update", "UPDATE", "audit_log", "1", M_AUDIT),
     ("append_only_audit_log_delete", "DELETE", "audit_log", "1", M_AUDIT),
-    *((f"sealed_{t}_{e.lower()}", e, t, IN_USE, M_SEALED.format(table=t))
-      for t in ("sealed_keys", "dose_codes") for e in ("UPDATE", "DELETE")),
+    # The pharmacist's dispensing copy may be sealed anew (allocation handover, with the
+    # sealing passphrase, audited): it re-encrypts the same key and changes no allocation.
+    *((f"sealed_sealed_keys_{e.lower()}", e, "sealed_keys",
+       f"OLD.kind <> '{DISPENSING_COPY}' AND {IN_USE}", M_SEALED.format(table="sealed_keys"))
+      for e in ("UPDATE", "DELETE")),
+    *((f"sealed_dose_codes_{e.lower()}", e, "dose_codes", IN_USE,
+       M_SEALED.format(table="dose_codes")) for e in ("UPDATE", "DELETE")),
     ("sealed_allocation_slots_delete", "DELETE", "allocation_slots", IN_USE, M_SLOT),
     ("sealed_allocation_slots_update", "UPDATE", "allocation_slots",
      "OLD.participant_id IS NOT NULL AND (NEW.participant_id IS NOT OLD.participant_id "
@@ -59,6 +65,10 @@ PG_FUNCTIONS = {
       TG_TABLE_NAME;
   END IF;
   RETURN NULL;"""),
+    "trialdesk_guard_sealed_keys": _pg_function("trialdesk_guard_sealed_keys", f"""  IF OLD.kind <> '{DISPENSING_COPY}' AND {IN_USE} THEN
+    RAISE EXCEPTION '{M_SEALED.format(table="sealed_keys")}';
+  END IF;
+  RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;"""),
     "trialdesk_guard_slots": _pg_function("trialdesk_guard_slots", f"""  IF TG_OP = 'UPDATE' THEN
     IF OLD.participant_id IS NOT NULL AND (NEW.participant_id IS DISTINCT FROM OLD.participant_id
        OR NEW.stratum IS DISTINCT FROM OLD.stratum OR NEW.position IS DISTINCT FROM OLD.position)
@@ -79,8 +89,12 @@ PG_TRIGGERS = [
      "trialdesk_append_only"),
     ("append_only_audit_log_truncate", "audit_log", "BEFORE TRUNCATE", "STATEMENT",
      "trialdesk_append_only"),
-    *((f"sealed_{t}", t, "BEFORE UPDATE OR DELETE OR TRUNCATE", "STATEMENT",
-       "trialdesk_guard_sealed") for t in ("sealed_keys", "dose_codes")),
+    ("sealed_sealed_keys", "sealed_keys", "BEFORE UPDATE OR DELETE", "ROW",
+     "trialdesk_guard_sealed_keys"),
+    ("sealed_sealed_keys_truncate", "sealed_keys", "BEFORE TRUNCATE", "STATEMENT",
+     "trialdesk_guard_sealed"),
+    ("sealed_dose_codes", "dose_codes", "BEFORE UPDATE OR DELETE OR TRUNCATE", "STATEMENT",
+     "trialdesk_guard_sealed"),
     ("sealed_allocation_slots", "allocation_slots", "BEFORE UPDATE OR DELETE", "ROW",
      "trialdesk_guard_slots"),
     ("sealed_allocation_slots_truncate", "allocation_slots", "BEFORE TRUNCATE", "STATEMENT",
