@@ -30,7 +30,19 @@ from db.models import (
     Unblinding,
 )
 from importers.mapping import Mapping
-from services import allocation, enrolment, imports, lock, participants, unblinding, visits
+from services import (
+    accounts,
+    adverse_events,
+    allocation,
+    enrolment,
+    imports,
+    lock,
+    participants,
+    queries,
+    sdv,
+    unblinding,
+    visits,
+)
 from services.context import Actor, App
 from tests.conftest import PASSWORDS, ROLES, make_study
 from trialcore import response_sets
@@ -142,7 +154,9 @@ def every_table_filled(app: App, stage: str) -> dict[str, Actor]:
     so a raw UPDATE or DELETE has a row to act on (SQLite's triggers fire per row).
 
     Beyond ready_to_lock: a mapping profile, one participant's questionnaire answers,
-    an emergency unblinding (while running), the lock and, for "unblinded", the study
+    a monitor (mona) with a data query (opened, answered, closed: an open one would stop
+    the lock), a source-data verification mark, an adverse event, an emergency
+    unblinding (while running), the lock and, for "unblinded", the study
     unblinding. A locked study has no revealed conditions yet: one is written
     while locked, which the triggers allow (the unblinding writes them then), on a
     non-dosing visit the unblinding never writes.
@@ -150,6 +164,14 @@ def every_table_filled(app: App, stage: str) -> dict[str, Actor]:
     actors = ready_to_lock(app)
     cora, ivan = actors["cora"], actors["ivan"]
     imports.save_profile(app, cora, "site scans", "scans", Mapping(columns={}))
+    accounts.add_user(app, actors["admin"], "mona", ROLES["mona"], PASSWORDS["mona"])
+    mona = actors["mona"] = Actor("mona", ROLES["mona"])
+    query = queries.open_query(app, mona, 1, "baseline", "amygdala_threat", "is this right?")
+    queries.answer(app, cora, query.id, "checked against the scan log")
+    queries.close(app, mona, query.id, "agreed")
+    sdv.mark(app, mona, 1, "baseline")
+    adverse_events.add(app, cora, 1, term="headache", onset=REG + dt.timedelta(days=11),
+                       severity="mild", serious="no", related="possible")
     with app.write(cora, "import.questionnaires") as s:
         number = s.scalar(select(Participant.id).where(Participant.number == 1))
         s.add(ResponseSet(participant_id=number, visit="dose1",

@@ -3,28 +3,35 @@ triggers (migration 0005) are taken off first, the way such an attacker would.""
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 
 from services.context import App
+
+
+def guards_off(conn: Connection, table: str) -> None:
+    """Take `table`'s triggers off inside `conn`'s transaction, as a schema owner could;
+    they are back when it is rolled back (or put back by the caller)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
+        return
+    for (name,) in conn.execute(text("SELECT name FROM sqlite_master WHERE type = "
+                                     "'trigger' AND tbl_name = :t"), {"t": table}).all():
+        conn.execute(text(f'DROP TRIGGER "{name}"'))
 
 
 def behind_the_guards(app: App, table: str, *statements: str) -> None:
     """Run `statements` on `table` with its triggers taken off and put back, as a schema
     owner could: what the guards stop, only the audit check can then find."""
     with app.engine.begin() as conn:
-        if app.dialect == "postgresql":
-            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-            for sql in statements:
-                conn.execute(text(sql))
-            conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
-            return
-        triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = "
-                                     "'trigger' AND tbl_name = :t"), {"t": table}).all()
-        for name, _ in triggers:
-            conn.execute(text(f'DROP TRIGGER "{name}"'))
+        triggers = [] if app.dialect == "postgresql" else conn.execute(
+            text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"),
+            {"t": table}).scalars().all()
+        guards_off(conn, table)
         for sql in statements:
             conn.execute(text(sql))
-        for _, sql in triggers:
+        if app.dialect == "postgresql":
+            conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
+        for sql in triggers:
             conn.execute(text(sql))
 
 
