@@ -37,11 +37,7 @@ WRITABLE_AFTER_LOCK = {
     # The trail's head (migration 0009) is not study data and not audited: the trigger on
     # audit_log moves it (an UPDATE) with every entry, after lock too.
     ("audit_head", "UPDATE"): "the audit_log insert trigger moves it with every entry",
-    # Known gap: nothing guards the head's one row against a second row or its deletion;
-    # with no row `audit verify` can no longer name a trail cut at its end (db.audit
-    # _cut_tail). Closing it needs a migration: a trigger refusing INSERT and DELETE.
-    ("audit_head", "INSERT"): "no trigger on audit_head (0009): a gap, see above",
-    ("audit_head", "DELETE"): "no trigger on audit_head (0009): a gap, see above",
+    # (INSERT and DELETE are refused: the head is one row, migration 0009.)
     # Accounts are not study data: people join and leave a locked study's team.
     ("users", "INSERT"): "an admin adds an account (a monitor) after lock",
     ("users", "UPDATE"): "an admin disables an account or a password changes after lock",
@@ -70,10 +66,11 @@ REFUSALS = {
     "lock": r"\bstudy (is locked|lock records|unblinding records)",
     "append_only": r"^audit_log is append-only: entries are never changed or deleted",
     "sealed": r"\bthe allocation list is in use: ",
+    "one_head": r"audit_head holds one row, moved only by new audit entries",
 }
 # The guards that may refuse a table's change: the append-only message only for the log,
 # the sealed list's only for its three tables; any other table needs the study lock's.
-GUARDS = {"audit_log": ("append_only",),
+GUARDS = {"audit_log": ("append_only",), "audit_head": ("one_head",),
           **{t: ("lock", "sealed") for t in ("sealed_keys", "dose_codes", "allocation_slots")}}
 
 

@@ -30,6 +30,13 @@ PG_FUNCTION = (
     "RETURN NULL;\nEND\n$fn$")
 
 
+M_HEAD = "audit_head holds one row, moved only by new audit entries"
+PG_GUARD = (
+    "CREATE OR REPLACE FUNCTION trialdesk_audit_head_guard() RETURNS trigger LANGUAGE "
+    f"plpgsql SET search_path FROM CURRENT AS $fn$\nBEGIN\nRAISE EXCEPTION '{M_HEAD}';\n"
+    "END\n$fn$")
+
+
 def upgrade() -> None:
     op.create_table('audit_head',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -46,7 +53,16 @@ def upgrade() -> None:
         op.execute(PG_FUNCTION)
         op.execute("CREATE TRIGGER audit_head_follows AFTER INSERT ON audit_log "
                    "FOR EACH ROW EXECUTE FUNCTION trialdesk_audit_head()")
+        # Its one row is neither added to nor taken away: with none, a cut trail could
+        # no longer be named; with two, which one counts would be undefined.
+        op.execute(PG_GUARD)
+        op.execute("CREATE TRIGGER audit_head_one_row BEFORE INSERT OR DELETE OR TRUNCATE "
+                   "ON audit_head FOR EACH STATEMENT EXECUTE FUNCTION "
+                   "trialdesk_audit_head_guard()")
     else:
+        for event in ("INSERT", "DELETE"):
+            op.execute(f"CREATE TRIGGER audit_head_one_row_{event.lower()} BEFORE {event} "
+                       f"ON audit_head BEGIN SELECT RAISE(ABORT, '{M_HEAD}'); END")
         op.execute("CREATE TRIGGER audit_head_follows AFTER INSERT ON audit_log "
                    "FOR EACH ROW BEGIN UPDATE audit_head SET seq = NEW.seq, hash = NEW.hash "
                    "WHERE id = 1 AND seq < NEW.seq; END")
@@ -56,5 +72,10 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER audit_head_follows" + (
         " ON audit_log" if op.get_bind().dialect.name == "postgresql" else ""))
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER audit_head_one_row ON audit_head")
         op.execute("DROP FUNCTION trialdesk_audit_head()")
+        op.execute("DROP FUNCTION trialdesk_audit_head_guard()")
+    else:
+        for event in ("insert", "delete"):
+            op.execute(f"DROP TRIGGER audit_head_one_row_{event}")
     op.drop_table('audit_head')
