@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from db.models import AuditEntry, Base
+from db.models import AuditEntry, AuditHead, Base
 from services import participants
 from services.canonical_export import chunks, data_digest
 from services.context import App
@@ -47,8 +47,8 @@ def _copy(source: App, target: App) -> None:
     """Every study table, row by row in reverse order, with other surrogate ids."""
     with source.engine.connect() as src, target.engine.begin() as dst:
         for table in Base.metadata.sorted_tables:
-            if table.name == AuditEntry.__tablename__:
-                continue
+            if table.name in (AuditEntry.__tablename__, AuditHead.__tablename__):
+                continue  # the trail and its head are the target's own
             rows = [dict(r) for r in src.execute(select(table)).mappings()]
             if rows:
                 dst.execute(table.insert(), [_shifted(table, r) for r in reversed(rows)])
