@@ -182,6 +182,10 @@ class JobRunner(QObject):
 
     def _done(self, run: _Run) -> None:
         self.runs.remove(run)
-        run.signals.deleteLater()
+        # The signals are not deleted here: this slot runs as soon as the worker's last
+        # emit is queued, while the pool thread may still be returning from that emit,
+        # and deleting the sender then crashed the process now and then (a loaded
+        # 2-core machine). They stay with the application, a few bytes per job.
+        run.signals.progress.disconnect(run._progress)
         run.deleteLater()
         self.done.emit(run.job)
