@@ -20,6 +20,7 @@ from services import accounts
 from services.context import Actor, App
 from services.study import init_study
 from tests.pg_server import throwaway_postgres
+from trialcore import passwords
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -32,6 +33,21 @@ PASSWORDS = {
 # stella is the blinded trial statistician; rita, the randomizer, makes the list.
 ROLES = {"admin": "admin", "cora": "coordinator", "ivan": "investigator", "mona": "monitor",
          "phil": "pharmacist", "rita": "randomizer", "stella": "statistician"}
+
+
+# scrypt cost for the passwords the tests make: about 1 ms instead of 0.1 s. Every study a
+# test builds hashes one password per account (five for `study`), so at production cost
+# hashing alone took a large share of the suite. Only new hashes are cheaper: a stored
+# hash carries its own cost, which check_password reads back, so signing in is checked
+# exactly as in production. test_passwords proves the production cost is unchanged.
+TEST_SCRYPT_N = 2**10
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "N", TEST_SCRYPT_N)
+        yield
 
 
 @pytest.fixture(scope="session")
