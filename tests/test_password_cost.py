@@ -1,4 +1,4 @@
-"""The suite hashes new passwords at a cheap scrypt cost (conftest.cheap_password_hashing);
+"""The suite hashes new passwords at a cheap scrypt cost (conftest.cheap_key_derivation);
 these tests prove that this stays a test-only setting: the application outside pytest
 hashes at full cost, and signing in checks each hash at the cost stored with it."""
 
