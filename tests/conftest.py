@@ -20,6 +20,7 @@ from services import accounts
 from services.context import Actor, App
 from services.study import init_study
 from tests.pg_server import throwaway_postgres
+from trialcore import passwords, sealing
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -32,6 +33,33 @@ PASSWORDS = {
 # stella is the blinded trial statistician; rita, the randomizer, makes the list.
 ROLES = {"admin": "admin", "cora": "coordinator", "ivan": "investigator", "mona": "monitor",
          "phil": "pharmacist", "rita": "randomizer", "stella": "statistician"}
+
+
+# scrypt cost for what the tests hash and seal: about 1 ms instead of 0.1 s per password
+# and 0.3-0.7 s per sealing key. Every study a test builds hashes one password per account
+# (five for `study`) and every allocation list derives three sealing keys, so at production
+# cost key derivation took a large share of the suite. A stored hash or box carries its
+# own cost, which is what checking and opening use, so signing in and unsealing work
+# exactly as in production. The production costs stay as they are: test_password_cost
+# checks the passwords' and tests/domain (tests/domain/conftest.py) the sealing's.
+TEST_SCRYPT_N = 2**10
+PRODUCTION_SCRYPT_N = {"password": passwords.N, "sealing": sealing.MIN_N}
+
+
+def set_scrypt_costs(patch: pytest.MonkeyPatch, *, password: int, sealing_n: int) -> None:
+    """New password hashes at `password`; new sealing keys at `sealing_n`, which is
+    also the least cost a box may have to be opened."""
+    patch.setattr(passwords, "N", password)
+    patch.setattr(sealing, "MIN_N", sealing_n)
+    patch.setitem(sealing.seal.__kwdefaults__, "n", sealing_n)
+    patch.setitem(sealing.Sealer.create.__func__.__kwdefaults__, "n", sealing_n)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_key_derivation() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        set_scrypt_costs(patch, password=TEST_SCRYPT_N, sealing_n=TEST_SCRYPT_N)
+        yield
 
 
 @pytest.fixture(scope="session")
