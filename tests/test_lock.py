@@ -62,9 +62,9 @@ def test_a_complete_study_passes_the_checklist_and_is_locked_with_a_signed_recor
     items = lock.checklist(app, ivan)
     assert [(i.key, i.ok, i.warning) for i in items] == [
         ("visits", True, False), ("deviations", True, False), ("imports", True, False),
-        ("queries", True, False), ("audit", True, False), ("emergency", True, False),
-        ("values_on_unresolved_visits", True, False)]
-    assert items[5].note == "no emergency envelope was opened"
+        ("queries", True, False), ("double_entry", True, False), ("audit", True, False),
+        ("emergency", True, False), ("values_on_unresolved_visits", True, False)]
+    assert items[6].note == "no emergency envelope was opened"
     assert "none can be left waiting" in items[2].note
     with app.read() as s:
         digest, head = data_digest(s), head_hash(s)
