@@ -202,7 +202,7 @@ def test_lock_and_unlock_on_the_command_line(app: App, db_url: str,
     ivan = password(ACTORS["ivan"])
     r = cli(capsys, monkeypatch, db_url, "--json", "lock", "--check", user="cora",
             password=password(ACTORS["cora"]))
-    assert r.code == 0 and r.json["ready"] is True and len(r.json["items"]) == 7
+    assert r.code == 0 and r.json["ready"] is True and len(r.json["items"]) == 8
     before = state(app)
     r = cli(capsys, monkeypatch, db_url, "lock", "--reason", "final", user="ivan",
             password=ivan)

@@ -36,6 +36,7 @@ from services import (
     codes,
     dashboard,
     data_entry,
+    double_entry,
     enrolment,
     exports,
     imports,
@@ -156,6 +157,9 @@ GUARDED: dict[str, tuple[str, Call]] = {
     "data_entry.set_values": ("values.enter", lambda app, a, _: data_entry.set_values(
         app, a, 1, "baseline", {"tsnr": "50"}, "re-read from the scanner log")),
     "data_entry.show": ("data.read", lambda app, a, _: data_entry.show(app, a, 1)),
+    "data_entry.resolve": ("values.resolve", lambda app, a, _: data_entry.resolve(
+        app, a, 1, "baseline", {"lik_angry_1": "3"}, "the paper form says 3")),
+    "double_entry.pending": ("data.read", lambda app, a, _: double_entry.pending(app, a)),
     "queries.open_query": ("queries.raise", lambda app, a, _: queries.open_query(
         app, a, 1, "baseline", "tsnr", "please check the log")),
     "queries.close": ("queries.raise", lambda app, a, _: queries.close(app, a, OPEN_QUERY)),
@@ -229,8 +233,8 @@ def test_every_listed_permission_exists() -> None:
 
 @pytest.fixture(scope="module")
 def running(module_db_url: str) -> Iterator[App]:
-    """An allocated study with participants, an open and an answered data query and an
-    adverse event, shared: refused calls write nothing but the record of a refused
+    """An allocated study with participants, an open and an answered data query, an
+    adverse event and a double data entry's first entry, shared: refused calls write nothing but the record of a refused
     opening of the key."""
     app = App(module_db_url)
     actors = ready_to_lock(app)
@@ -241,6 +245,7 @@ def running(module_db_url: str) -> Iterator[App]:
     queries.answer(app, cora, ANSWERED_QUERY, "yes")
     adverse_events.add(app, cora, 1, term="nausea", onset=REG + dt.timedelta(days=15),
                        severity="mild", serious=False, related="possible")
+    data_entry.set_values(app, cora, 1, "baseline", {"lik_angry_1": "3"})
     yield app
     app.close()
 
