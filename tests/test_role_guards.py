@@ -234,8 +234,8 @@ def test_every_listed_permission_exists() -> None:
 @pytest.fixture(scope="module")
 def running(module_db_url: str) -> Iterator[App]:
     """An allocated study with participants, an open and an answered data query, an
-    adverse event and a double data entry's first entry, shared: refused calls write nothing but the record of a refused
-    opening of the key."""
+    adverse event and a double data entry's first entry, shared: refused calls write
+    nothing but the record of a refused opening of the key."""
     app = App(module_db_url)
     actors = ready_to_lock(app)
     accounts.add_user(app, actors["admin"], "mona", "monitor", PASSWORDS["mona"])
