@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services import accounts
-from services.context import App
+from services.context import Actor, App
 from tests.cli_helpers import Outcome, cli
 from tests.conftest import PASSWORDS
 from tests.importers.helpers import baseline_study
@@ -117,3 +117,9 @@ def test_casebook_on_the_command_line(study_db: str, capsys, monkeypatch,  # typ
     assert "Casebook P001" in target.read_text(encoding="utf-8")
     r = run(capsys, monkeypatch, study_db, "mona", "casebook", "P001", str(target))
     assert r.code == 1 and "already exists" in r.json["error"]
+    app = App(study_db)
+    accounts.add_user(app, Actor("admin", "admin"), "phil", "pharmacist", PASSWORDS["phil"])
+    app.close()
+    other = tmp_path / "p2.html"
+    r = run(capsys, monkeypatch, study_db, "phil", "casebook", "P001", str(other))
+    assert r.code == 1 and "data.read is for" in r.json["error"] and not other.exists()

@@ -148,11 +148,9 @@ GUARDED: dict[str, tuple[str, Call]] = {
     "missing_values.missing": ("study.read",
                                lambda app, a, _: missing_values.missing(app, a)),
     "sdv.list_marks": ("study.read", lambda app, a, _: sdv.list_marks(app, a)),
-    # casebook_html checks study.read, yet its values section calls data_entry.show
-    # (data.read), so a pharmacist, randomizer or admin is refused there, not up front
-    "casebook.casebook_html": ("study.read",
+    "casebook.casebook_html": ("data.read",
                                lambda app, a, _: casebook.casebook_html(app, a, 1)),
-    "casebook.write_casebook": ("study.read", lambda app, a, tmp: casebook.write_casebook(
+    "casebook.write_casebook": ("data.read", lambda app, a, tmp: casebook.write_casebook(
         app, a, 1, tmp / "casebook.html")),
     "data_entry.set_values": ("values.enter", lambda app, a, _: data_entry.set_values(
         app, a, 1, "baseline", {"tsnr": "50"}, "re-read from the scanner log")),

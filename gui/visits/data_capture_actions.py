@@ -66,6 +66,8 @@ class DataCaptureActions(QWidget):
         self.verified.clicked.connect(self._ticked)
         mark_write(self.enter_button, self.verified)
         self.enter_button.setVisible(self.can_enter)
+        # the casebook holds outcome values: the service refuses other roles up front
+        self.casebook_button.setVisible(allowed(actor.role, "data.read"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.enter_button)
