@@ -164,7 +164,8 @@ def test_0010_adds_double_entries_with_its_lock_guard_and_takes_them_away(app: A
             table = "double_entries" in inspect(conn).get_table_names()
             sql = ("SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
                    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
-                   "current_schema() AND t.tgname LIKE 'lock_double_entries%'" if app.dialect == "postgresql" else
+                   "current_schema() AND t.tgname LIKE 'lock_double_entries%'"
+                   if app.dialect == "postgresql" else
                    "SELECT name FROM sqlite_master WHERE type = 'trigger' "
                    "AND name LIKE 'lock_double_entries%'")
             return table, sorted(conn.execute(text(sql)).scalars())
