@@ -400,3 +400,35 @@ class AdverseEvent(Versioned, Base):
 
     def audit_participant(self) -> str | None:
         return self.participant.label
+
+
+class DoubleEntry(Versioned, Base):
+    """One value of a double-entry measure (protocol `double_entry = true`) entered by hand:
+    the first person's entry waits for a second, different person's; both agreeing stores
+    the value, a mismatch waits for a resolver, who decides with a reason. Rows stay after
+    agreement or resolution as the record of who entered what."""
+
+    __tablename__ = "double_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    visit: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    first_value: Mapped[str] = mapped_column(String(64))
+    first_by: Mapped[str] = mapped_column(String(64))
+    first_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    second_value: Mapped[str | None] = mapped_column(String(64))
+    second_by: Mapped[str | None] = mapped_column(String(64))
+    second_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolved_value: Mapped[str | None] = mapped_column(String(64))
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    participant: Mapped[Participant] = relationship(lazy="joined")
+    __mapper_args__ = {"version_id_col": Versioned.version}
+
+    def audit_key(self) -> str:
+        return f"{self.participant.label}/{self.visit}/{self.name} double entry"
+
+    def audit_participant(self) -> str | None:
+        return self.participant.label

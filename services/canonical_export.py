@@ -9,6 +9,12 @@ values are canonical JSON (floats by repr, dates and times ISO 8601). The
 stage, version counters and what unblinding adds later are not data, so the
 digest of a locked study can be checked again after unblinding. Item answers
 are written one line each (as `item_responses`), however they are stored.
+
+Adverse events are study data too and are exported after the other tables, by
+participant label; they hold no condition (nothing in this export does before or
+after unblinding: revealed conditions are not data). Their section is written only
+when the study has adverse events, so a study locked before they were exported (none
+then, or a study without any) still gives the digest its lock signed.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from db.audit import canonical_row
 from db.models import (
+    AdverseEvent,
     Allocation,
     AllocationSlot,
     DoseCode,
@@ -90,7 +97,14 @@ def chunks(session: Session) -> Iterator[bytes]:
             name, lines = "item_responses", _answer_lines(session, keys)
         else:
             lines = _lines(session, model.__table__, keys)
-        yield (f"# {name} {len(lines)}\n" + "".join(line + "\n" for line in lines)).encode()
+        yield _section(name, lines)
+    events = _lines(session, AdverseEvent.__table__, keys)
+    if events:
+        yield _section(AdverseEvent.__tablename__, events)
+
+
+def _section(name: str, lines: list[str]) -> bytes:
+    return (f"# {name} {len(lines)}\n" + "".join(line + "\n" for line in lines)).encode()
 
 
 def data_digest(session: Session) -> str:

@@ -29,8 +29,10 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 
 
 def casebook_html(app: App, actor: Actor, participant: object) -> str:
-    """The casebook of one participant as an HTML document."""
-    require(actor, "study.read")
+    """The casebook of one participant as an HTML document. Checked up front: its values
+    are outcome data (data.read), so a role that may not read them is refused once,
+    before any work, not half-way through."""
+    require(actor, "data.read")
     p = participants.get(app, actor, participant)
     title = escape(app.protocol.title)
     parts = [f"<h1>Casebook {escape(p.label)}</h1><p>{title}</p>",
@@ -79,6 +81,7 @@ def _source(r: dict[str, Any]) -> str:
 def write_casebook(app: App, actor: Actor, participant: object, path: str | Path, *,
                    force: bool = False) -> Path:
     """The casebook as an HTML file, written whole or not at all."""
+    require(actor, "data.read")
     html = casebook_html(app, actor, participant)
     with written_whole(path, force=force) as tmp:
         tmp.write_text(html, encoding="utf-8")

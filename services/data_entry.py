@@ -34,6 +34,7 @@ from importers.mapping import Mapping as ColumnMapping
 from importers.reading import Table
 from importers.validation import Plan, validate
 from services.context import Actor, App, need_reason, require
+from services.double_entry import RESOLVED, double_names, hold, open_row, settle
 from services.errors import Refused
 from services.import_store import write
 from services.imports import IMPORT_LOCK, provenance, snapshot
@@ -58,11 +59,14 @@ class EntryResult:
     values: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     sdv_cleared: bool = False
+    # double-entry names this entry held: [{"name", "status": waiting|agreed|mismatch|...}]
+    double_entry: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"participant": self.participant, "visit": self.visit,
                 "entry_id": self.entry_id, "values": self.values,
-                "warnings": self.warnings, "sdv_cleared": self.sdv_cleared}
+                "warnings": self.warnings, "sdv_cleared": self.sdv_cleared,
+                "double_entry": self.double_entry}
 
 
 def _kinds(protocol: Protocol) -> dict[str, tuple[str, Measure]]:
@@ -207,13 +211,75 @@ def set_values(app: App, actor: Actor, participant: object, visit: str,
 def enter(s: Session, app: App, actor: Actor, participant: object, visit: str,
           values: Mapping[str, str], reason: str | None) -> EntryResult:
     """set_values inside the caller's unit of work (a query's answer corrects a value and
-    records the answer in one transaction). The caller has checked the role and stage."""
+    records the answer in one transaction). The caller has checked the role and stage.
+
+    A double-entry measure's name with no stored value is held as a first or second
+    entry (services/double_entry.py) instead of stored; the values two people agree on
+    are stored with the others, in one entry that records both people."""
     protocol = app.protocol
     visit = visit_spec(protocol, visit).id
-    pairs = _checked_pairs(protocol, values)
-    if s.connection().dialect.name == "postgresql":  # as an import: no stale snapshot
-        s.connection().exec_driver_sql(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})")
+    _checked_pairs(protocol, values)
+    _serialize(s)
     p, _ = _done_visit(s, app, participant, visit)
+    fresh = _unstored(s, app, p, visit, {n: v for n, v in values.items()
+                                         if n in double_names(protocol)})
+    held = hold(s, p, visit, fresh, actor)
+    rest = {n: v for n, v in values.items() if n not in fresh}
+    result = EntryResult(p.label, visit, None)
+    if rest or held.agreed:
+        result = _store(s, app, actor, p, visit, {**rest, **held.agreed}, reason,
+                        {n: [held.first_by[n], actor.name] for n in held.agreed})
+    result.double_entry = held.outcome
+    return result
+
+
+def resolve(app: App, actor: Actor, participant: object, visit: str,
+            values: Mapping[str, str], reason: str | None) -> EntryResult:
+    """A resolver decides a double-entry mismatch (or a first entry no second person
+    will enter): the value given is stored, with the reason, and the pair is closed."""
+    require(actor, "values.resolve")
+    require_open(app)
+    reason = need_reason(reason, "resolving a double data entry (--reason)")
+    with app.write(actor, "values.resolve", reason) as s:
+        protocol = app.protocol
+        visit = visit_spec(protocol, visit).id
+        _checked_pairs(protocol, values)
+        _serialize(s)
+        p, _ = _done_visit(s, app, participant, visit)
+        entered = {}
+        for name, text in values.items():
+            row = open_row(s, p, visit, name)
+            settle(row, str(text).strip(), actor, reason)
+            entered[name] = [row.first_by] + ([row.second_by] if row.second_by else [])
+        result = _store(s, app, actor, p, visit, values, reason, entered)
+        result.double_entry = [{"name": n, "status": RESOLVED} for n in sorted(values)]
+        return result
+
+
+def _serialize(s: Session) -> None:
+    """As an import: on PostgreSQL no stale snapshot between the check and the write."""
+    if s.connection().dialect.name == "postgresql":
+        s.connection().exec_driver_sql(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})")
+
+
+def _unstored(s: Session, app: App, p: Participant, visit: str,
+              values: Mapping[str, str]) -> dict[str, str]:
+    """Those of `values` with nothing stored yet (checked as an import checks them): a
+    stored value is corrected with a reason, not entered twice."""
+    if not values:
+        return {}
+    states = {v["name"]: v["state"] for v in _listed(_merged(_plans(
+        s, app, p.label, visit, _checked_pairs(app.protocol, values))))}
+    return {n: v for n, v in values.items() if states.get(n) == STATES[NEW]}
+
+
+def _store(s: Session, app: App, actor: Actor, p: Participant, visit: str,
+           values: Mapping[str, str], reason: str | None,
+           entered_by: dict[str, list[str]]) -> EntryResult:
+    """Check, score and write values as an import of a one-row file; `entered_by` names
+    the people behind each double-entered value, for the entry's provenance."""
+    protocol = app.protocol
+    pairs = _checked_pairs(protocol, values)
     _no_items_stored(s, p, visit, [n for n, _ in pairs["scans"]
                                    if _kinds(protocol)[n][0] == "score"], protocol)
     plans = _plans(s, app, p.label, visit, pairs)
@@ -227,7 +293,7 @@ def enter(s: Session, app: App, actor: Actor, participant: object, visit: str,
     if changed:
         reason = need_reason(reason, f"changing {changed} stored value(s) of {p.label} "
                                      f"{visit} (--reason)")
-    record = _record(actor, p.label, visit, values, states)
+    record = _record(actor, p.label, visit, values, states, entered_by)
     result.entry_id = write(s.connection(), actor.name, record, changes, reason,
                             lambda _f, _t: None, lambda: False)
     result.sdv_cleared = bool(clear_marks(s, {(p.id, visit)}, f"values of {p.label} "
@@ -237,10 +303,12 @@ def enter(s: Session, app: App, actor: Actor, participant: object, visit: str,
 
 
 def _record(actor: Actor, label: str, visit: str, values: Mapping[str, str],
-            states: np.ndarray) -> dict[str, Any]:
-    """The entry's provenance row: who entered which values, when."""
+            states: np.ndarray, entered_by: dict[str, list[str]]) -> dict[str, Any]:
+    """The entry's provenance row: who entered which values, when (and, for double-entered
+    values, the people who typed them)."""
     entered = {"participant": label, "visit": visit,
-               "values": {k: str(v).strip() for k, v in sorted(values.items())}}
+               "values": {k: str(v).strip() for k, v in sorted(values.items())},
+               **({"double_entry": entered_by} if entered_by else {})}
     text = json.dumps(entered, sort_keys=True)
     updated = int((states == CHANGED).any())  # the one "row" counts as updated or inserted
     return {"kind": ENTRY_KIND, "file_name": ENTRY_FILE,
@@ -252,7 +320,8 @@ def _record(actor: Actor, label: str, visit: str, values: Mapping[str, str],
 def show(app: App, actor: Actor, participant: object,
          visit: str | None = None) -> list[dict[str, Any]]:
     """Each stored value of a participant with how it arrived: a file's import (its id and
-    file) or a hand entry (who, when)."""
+    file) or a hand entry (who, when; for a double-entered value also who typed it).
+    A double entry's first entry is not a stored value and is not shown."""
     rows = provenance(app, actor, participant)
     if visit is not None:
         visit = visit_spec(app.protocol, visit).id
@@ -270,5 +339,11 @@ def show(app: App, actor: Actor, participant: object,
                     "entry_id": r["import_id"] if entry else None,
                     "file": None if entry else r["file"],
                     "user": rec.by if rec else None,
-                    "at": rec.at.isoformat() + "Z" if rec else None})
+                    "at": rec.at.isoformat() + "Z" if rec else None,
+                    "double_entry": _typed_by(rec, r["name"]) if entry else None})
     return out
+
+
+def _typed_by(record: ImportRecord, name: str) -> list[str] | None:
+    """Who typed a double-entered value (first, second), as its entry recorded them."""
+    return json.loads(record.options).get("double_entry", {}).get(name)

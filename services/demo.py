@@ -20,6 +20,8 @@ from services import (
     accounts,
     adverse_events,
     allocation,
+    data_entry,
+    double_entry,
     enrolment,
     imports,
     lock,
@@ -39,6 +41,8 @@ STAGES = ("setup", "running", "locked", "unblinded")
 ACCOUNTS = (
     ("admin", "admin", "demo-administrator"),
     ("cora", "coordinator", "demo-coordinator"),
+    # a second coordinator: likability_angry is entered twice (double data entry)
+    ("dora", "coordinator", "demo-coordinator-2"),
     ("ivan", "investigator", "demo-investigator"),
     ("mona", "monitor", "demo-monitor"),
     ("phil", "pharmacist", "demo-pharmacist"),
@@ -107,11 +111,13 @@ def build(app: App, stage: str = "running", today: dt.date | None = None) -> Dem
         _allocate_and_enrol(demo)
         _log_past_visits(demo)
         _import_results(demo)
+        _double_entry(demo)
         _monitoring(demo)
     if STAGES.index(stage) >= STAGES.index("locked"):
         _finish_visits(demo)
         _import_results(demo)
         _close_queries(demo)
+        _resolve_double_entries(demo)
         _lock(demo)
     if stage == "unblinded":
         _unblind(demo)
@@ -352,6 +358,36 @@ def _monitoring(demo: DemoStudy) -> None:
                            severity=severity, serious=serious, related=related, visit=visit,
                            resolved=resolved if resolved and resolved <= demo.today else None,
                            outcome="recovered" if resolved else None)
+
+
+# (participant, the first coordinator's paper form answers, the second's) at baseline,
+# whose questionnaire is typed from paper (the file imports hold the dosing visits')
+DEMO_DOUBLE_ENTRY = (
+    ("P001", {"lik_angry_1": "4", "lik_angry_2": "5", "lik_angry_3": "3", "lik_angry_4": "6"},
+     {"lik_angry_1": "4", "lik_angry_2": "5", "lik_angry_3": "3", "lik_angry_4": "6"}),
+    ("P002", {"lik_angry_1": "7", "lik_angry_2": "6", "lik_angry_3": "6", "lik_angry_4": "5"},
+     {"lik_angry_1": "1", "lik_angry_2": "6", "lik_angry_3": "6", "lik_angry_4": "5"}),
+)
+
+
+def _double_entry(demo: DemoStudy) -> None:
+    """Baseline likability forms typed by both coordinators: P001's agree (stored), P002's
+    first item differs (a mismatch left open for a resolver)."""
+    first, second = (Actor(name, role) for name, role, _ in ACCOUNTS[1:3])
+    for label, typed_first, typed_second in DEMO_DOUBLE_ENTRY:
+        if _done_on(demo, label, "baseline") is None:
+            continue
+        data_entry.set_values(demo.app, first, label, "baseline", typed_first)
+        data_entry.set_values(demo.app, second, label, "baseline", typed_second)
+
+
+def _resolve_double_entries(demo: DemoStudy) -> None:
+    """Before the lock the investigator decides each open double entry from the paper form
+    (the checklist demands none open)."""
+    investigator = demo.actor("investigator")
+    for row in double_entry.pending(demo.app, investigator):
+        data_entry.resolve(demo.app, investigator, row.participant, row.visit,
+                           {row.name: row.first_value}, "checked against the paper form")
 
 
 def _close_queries(demo: DemoStudy) -> None:

@@ -32,6 +32,7 @@ from db.models import (
 from services.accounts import confirm_password
 from services.canonical_export import data_digest
 from services.context import Actor, App, need_reason, require
+from services.double_entry import WAITING, open_entries
 from services.errors import Refused
 from services.queries import unresolved
 from services.sdv import rows as sdv_rows
@@ -186,13 +187,22 @@ def _values_on_unresolved_visits(session: Session, protocol: Protocol) -> list[P
 
 
 def monitoring_items(session: Session, protocol: Protocol) -> list[CheckItem]:
-    """No query left unclosed; and, when the protocol requires it, every done visit
-    source-verified."""
+    """No query left unclosed, no double data entry left open; and, when the protocol
+    requires it, every done visit source-verified."""
     waiting = [Problem(f"query {q.id}", q.participant, q.visit,
                        f"query {q.id} on {q.name} is {q.status}: {q.text}")
                for q in unresolved(session)]
+    doubles = [Problem(f"{d.participant}/{d.visit}/{d.name}", d.participant, d.visit,
+                       f"{d.name}: entered by {d.first_by}, waiting for a second person's "
+                       "entry" if d.status == WAITING else
+                       f"{d.name}: entries by {d.first_by} and {d.second_by} differ; a "
+                       "resolver decides (values resolve)")
+               for d in open_entries(session)]
     items = [CheckItem("queries", "Every data query closed", not waiting,
-                       "a query is resolved when the monitor closes it", waiting)]
+                       "a query is resolved when the monitor closes it", waiting),
+             CheckItem("double_entry", "Every double data entry complete", not doubles,
+                       "a double-entry value is stored when a second person's entry agrees "
+                       "or a resolver decides", doubles)]
     if require_sdv(protocol):
         pending = [Problem(f"{r.participant}/{r.visit}", r.participant, r.visit,
                            "done but not source-verified")

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from db.models import (
     AuditEntry,
+    DoubleEntry,
     ImportRecord,
     Observation,
     Participant,
@@ -53,6 +54,7 @@ DISPENSING = "test dispensing passphrase"
 REG = dt.date(2026, 1, 5)
 TODAY = dt.date(2026, 6, 1)
 VISITS = ("baseline", "dose1", "dose2", "dose3")
+ENTERED = dt.datetime(2026, 2, 1, 9, 30)
 
 ACTORS = {name: Actor(name, ROLES[name])
           for name in ("admin", "cora", "ivan", "stella", "phil", "rita")}
@@ -155,7 +157,8 @@ def every_table_filled(app: App, stage: str) -> dict[str, Actor]:
 
     Beyond ready_to_lock: a mapping profile, one participant's questionnaire answers,
     a monitor (mona) with a data query (opened, answered, closed: an open one would stop
-    the lock), a source-data verification mark, an adverse event, an emergency
+    the lock), a source-data verification mark, an adverse event, an agreed double data
+    entry (an open one would stop the lock too), an emergency
     unblinding (while running), the lock and, for "unblinded", the study
     unblinding. A locked study has no revealed conditions yet: one is written
     while locked, which the triggers allow (the unblinding writes them then), on a
@@ -176,6 +179,12 @@ def every_table_filled(app: App, stage: str) -> dict[str, Actor]:
         number = s.scalar(select(Participant.id).where(Participant.number == 1))
         s.add(ResponseSet(participant_id=number, visit="dose1",
                           answers=response_sets.encode({"anx_1": (2.0, None)})))
+        # as two coordinators' agreeing entries leave it (a hand entry's bulk-written
+        # values would leave audit verify unable to name a raw edit's row in their tables)
+        s.add(DoubleEntry(participant=s.get(Participant, number), visit="dose1",
+                          name="lik_angry_1", status="agreed", first_value="3",
+                          first_by="cora", first_at=ENTERED, second_value="3",
+                          second_by="dora", second_at=ENTERED))
     unblinding.emergency(app, ivan, 3, "allergic reaction", EMERGENCY, password(ivan))
     lock.lock(app, ivan, "final", password(ivan))
     if stage == "unblinded":

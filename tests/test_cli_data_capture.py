@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services import accounts
-from services.context import App
+from services.context import Actor, App
 from tests.cli_helpers import Outcome, cli
 from tests.conftest import PASSWORDS
 from tests.importers.helpers import baseline_study
@@ -117,3 +117,56 @@ def test_casebook_on_the_command_line(study_db: str, capsys, monkeypatch,  # typ
     assert "Casebook P001" in target.read_text(encoding="utf-8")
     r = run(capsys, monkeypatch, study_db, "mona", "casebook", "P001", str(target))
     assert r.code == 1 and "already exists" in r.json["error"]
+    app = App(study_db)
+    accounts.add_user(app, Actor("admin", "admin"), "phil", "pharmacist", PASSWORDS["phil"])
+    app.close()
+    other = tmp_path / "p2.html"
+    r = run(capsys, monkeypatch, study_db, "phil", "casebook", "P001", str(other))
+    assert r.code == 1 and "data.read is for" in r.json["error"] and not other.exists()
+
+
+def test_double_data_entry_on_the_command_line(db_url: str, capsys,  # type: ignore[no-untyped-def]
+                                               monkeypatch) -> None:
+    app = App(db_url)
+    actors = baseline_study(app, [1], done=[1])
+    accounts.add_user(app, actors["admin"], "dora", "coordinator", "dora-pass-1")
+    app.close()
+    passwords = {**PASSWORDS, "dora": "dora-pass-1"}
+
+    def go(user: str, *args: str) -> Outcome:
+        return cli(capsys, monkeypatch, db_url, "--json", *args, user=user,
+                   password=passwords[user])
+
+    r = go("cora", "values", "set", "1", "baseline", "lik_angry_1=3", "lik_angry_2=5")
+    assert r.code == 0 and r.json["entry_id"] is None and r.json["values"] == []
+    assert r.json["double_entry"] == [{"name": "lik_angry_1", "status": "waiting"},
+                                      {"name": "lik_angry_2", "status": "waiting"}]
+    r = go("cora", "values", "set", "1", "baseline", "lik_angry_1=3")
+    assert r.code == 1 and "you entered it already" in r.json["error"]
+    r = go("dora", "values", "pending")
+    assert r.code == 0 and [(p["name"], p["status"], p["first_value"])
+                            for p in r.json["pending"]] == [("lik_angry_1", "waiting", None),
+                                                            ("lik_angry_2", "waiting", None)]
+    r = go("dora", "values", "set", "1", "baseline", "lik_angry_1=3", "lik_angry_2=6")
+    assert r.code == 0 and [d["status"] for d in r.json["double_entry"]] == ["agreed",
+                                                                             "mismatch"]
+    assert [v["name"] for v in r.json["values"] if v["kind"] == "answer"] == ["lik_angry_1"]
+    r = go("ivan", "values", "pending", "--participant", "P001")
+    assert r.json["pending"][0] | {"first_at": None} == {
+        "participant": "P001", "visit": "baseline", "name": "lik_angry_2",
+        "status": "mismatch", "first_by": "cora", "first_at": None, "second_by": "dora",
+        "first_value": "5", "second_value": "6"}
+    r = go("ivan", "values", "resolve", "1", "baseline", "lik_angry_2=5")
+    assert r.code == 1 and "needs a reason" in r.json["error"]
+    r = go("stella", "values", "resolve", "1", "baseline", "lik_angry_2=5", "--reason", "x")
+    assert r.code == 1 and "values.resolve is for" in r.json["error"]
+    r = go("ivan", "values", "resolve", "1", "baseline", "lik_angry_2=5", "--reason",
+           "the paper form says 5")
+    assert r.code == 0 and r.json["double_entry"] == [{"name": "lik_angry_2",
+                                                       "status": "resolved"}]
+    assert go("ivan", "values", "pending").json == {"pending": []}
+    shown = {v["name"]: v for v in go("cora", "values", "show", "1").json["values"]}
+    assert shown["lik_angry_1"]["double_entry"] == ["cora", "dora"]
+    assert shown["lik_angry_2"]["user"] == "ivan"
+    r = go("ivan", "values", "resolve", "1", "baseline")
+    assert r.code == 2

@@ -267,3 +267,18 @@ def test_the_casebook_lists_values_sources_queries_and_what_a_role_may_not_see(
     assert "tsnr" in path.read_text(encoding="utf-8")
     with pytest.raises(Refused, match="already exists"):
         casebook.write_casebook(app, cora, 1, tmp_path / "p1.html")
+
+
+def test_the_casebook_refuses_a_role_without_data_read_up_front(
+        app: App, people: dict[str, Actor], tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One clear refusal before any work: no section is built, no file is written."""
+    built: list[str] = []
+    monkeypatch.setattr(casebook.participants, "get", lambda *a: built.append("get"))
+    accounts.add_user(app, people["admin"], "phil", "pharmacist", PASSWORDS["phil"])
+    phil = Actor("phil", "pharmacist")
+    for call in (lambda: casebook.casebook_html(app, phil, 1),
+                 lambda: casebook.write_casebook(app, phil, 1, tmp_path / "p1.html")):
+        with pytest.raises(PermissionDenied, match=r"data\.read is for coordinator, "
+                                                   "investigator, monitor, statistician$"):
+            call()
+    assert built == [] and not (tmp_path / "p1.html").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from db.models import AuditEntry, AuditHead, Base
-from services import participants
+from services import adverse_events, participants
 from services.canonical_export import chunks, data_digest
 from services.context import App
 from tests.lock_helpers import ACTORS, ready_app, record
@@ -63,6 +64,8 @@ def test_same_data_same_bytes_and_digest_on_sqlite_and_postgresql(
                         ("P002", "baseline", "sgacc_threat", None),
                         ("P002", "dose1", "sgacc_threat", -0.0)], "scans, 2nd.tsv")
     participants.edit(lite, cora, 2, {"notes": 'naïve "quoted"\nsecond line ✓'}, "test")
+    adverse_events.add(lite, cora, 2, term="headache", onset=dt.date(2026, 2, 1),
+                       severity="mild", serious=False, related="possible", visit="dose1")
     _copy(lite, pg_app)
     with lite.read() as a, pg_app.read() as b:
         lite_bytes, pg_bytes = b"".join(chunks(a)), b"".join(chunks(b))
@@ -77,6 +80,31 @@ def test_same_data_same_bytes_and_digest_on_sqlite_and_postgresql(
     assert all('"participant_id":"P00' in line and '"import_id":"import 2"' in line
                for line in observations)
     assert not any('"id":' in line or '"version":' in line for line in lines)
+    events = lines[lines.index("# adverse_events 1") + 1:]
+    assert len(events) == 1 and '"participant_id":"P002"' in events[0]
+    assert '"term":"headache"' in events[0] and '"severity":"mild"' in events[0]
+
+
+def test_adverse_events_are_exported_and_no_condition_is_before_unblinding(
+        tmp_path_factory: pytest.TempPathFactory, tmp_path: Any) -> None:
+    """A study without adverse events keeps the bytes (and the lock's digest) it had
+    before they were exported; with one, its section follows the others, blind."""
+    app = ready_app(f"sqlite:///{tmp_path / 'study.sqlite'}", tmp_path_factory)
+    with app.read() as s:
+        before = b"".join(chunks(s)).decode()
+    assert "# adverse_events" not in before
+    adverse_events.add(app, ACTORS["cora"], 1, term="nausea", onset=dt.date(2026, 2, 1),
+                       severity="moderate", serious=True, related="probable")
+    with app.read() as s:
+        after = b"".join(chunks(s)).decode()
+    app.close()
+    assert after.startswith(before) and after.endswith("\n")
+    added = after[len(before):].splitlines()
+    assert added[0] == "# adverse_events 1" and '"term":"nausea"' in added[1]
+    conditions = [c.code for c in app.protocol.conditions] + [
+        c.label for c in app.protocol.conditions]
+    assert not any(f'"{c}"' in after for c in conditions)
+    assert '"condition' not in after
 
 
 def test_the_digest_changes_with_any_value_and_not_with_the_stage(

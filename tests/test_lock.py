@@ -62,9 +62,9 @@ def test_a_complete_study_passes_the_checklist_and_is_locked_with_a_signed_recor
     items = lock.checklist(app, ivan)
     assert [(i.key, i.ok, i.warning) for i in items] == [
         ("visits", True, False), ("deviations", True, False), ("imports", True, False),
-        ("queries", True, False), ("audit", True, False), ("emergency", True, False),
-        ("values_on_unresolved_visits", True, False)]
-    assert items[5].note == "no emergency envelope was opened"
+        ("queries", True, False), ("double_entry", True, False), ("audit", True, False),
+        ("emergency", True, False), ("values_on_unresolved_visits", True, False)]
+    assert items[6].note == "no emergency envelope was opened"
     assert "none can be left waiting" in items[2].note
     with app.read() as s:
         digest, head = data_digest(s), head_hash(s)
@@ -202,7 +202,7 @@ def test_lock_and_unlock_on_the_command_line(app: App, db_url: str,
     ivan = password(ACTORS["ivan"])
     r = cli(capsys, monkeypatch, db_url, "--json", "lock", "--check", user="cora",
             password=password(ACTORS["cora"]))
-    assert r.code == 0 and r.json["ready"] is True and len(r.json["items"]) == 7
+    assert r.code == 0 and r.json["ready"] is True and len(r.json["items"]) == 8
     before = state(app)
     r = cli(capsys, monkeypatch, db_url, "lock", "--reason", "final", user="ivan",
             password=ivan)

@@ -147,3 +147,39 @@ def test_0004_makes_the_statistician_who_generated_the_list_the_randomizer(
     assert allocation.report(app, actors["rita"], PASSPHRASE)["regenerates_from_seed"]
     # the pharmacist's copy outlives both directions
     assert allocation.open_key(app, DISPENSING, "dispensing").conditions
+
+
+def test_0010_adds_double_entries_with_its_lock_guard_and_takes_them_away(app: App) -> None:
+    """Down to 0009 the table and its triggers are gone; up again both are back."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from db.migrate import alembic_config
+    from tests.conftest import make_study
+
+    make_study(app)
+
+    def present() -> tuple[bool, list[str]]:
+        with app.engine.connect() as conn:
+            table = "double_entries" in inspect(conn).get_table_names()
+            sql = ("SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                   "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
+                   "current_schema() AND t.tgname LIKE 'lock_double_entries%'"
+                   if app.dialect == "postgresql" else
+                   "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                   "AND name LIKE 'lock_double_entries%'")
+            return table, sorted(conn.execute(text(sql)).scalars())
+
+    expected = (["lock_double_entries"] if app.dialect == "postgresql" else
+                ["lock_double_entries_delete", "lock_double_entries_insert",
+                 "lock_double_entries_update"])
+    assert present() == (True, expected)
+    cfg = alembic_config()
+    with app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009")
+    assert present() == (False, [])
+    with app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    assert present() == (True, expected)

@@ -36,6 +36,7 @@ from services import (
     codes,
     dashboard,
     data_entry,
+    double_entry,
     enrolment,
     exports,
     imports,
@@ -147,15 +148,16 @@ GUARDED: dict[str, tuple[str, Call]] = {
     "missing_values.missing": ("study.read",
                                lambda app, a, _: missing_values.missing(app, a)),
     "sdv.list_marks": ("study.read", lambda app, a, _: sdv.list_marks(app, a)),
-    # casebook_html checks study.read, yet its values section calls data_entry.show
-    # (data.read), so a pharmacist, randomizer or admin is refused there, not up front
-    "casebook.casebook_html": ("study.read",
+    "casebook.casebook_html": ("data.read",
                                lambda app, a, _: casebook.casebook_html(app, a, 1)),
-    "casebook.write_casebook": ("study.read", lambda app, a, tmp: casebook.write_casebook(
+    "casebook.write_casebook": ("data.read", lambda app, a, tmp: casebook.write_casebook(
         app, a, 1, tmp / "casebook.html")),
     "data_entry.set_values": ("values.enter", lambda app, a, _: data_entry.set_values(
         app, a, 1, "baseline", {"tsnr": "50"}, "re-read from the scanner log")),
     "data_entry.show": ("data.read", lambda app, a, _: data_entry.show(app, a, 1)),
+    "data_entry.resolve": ("values.resolve", lambda app, a, _: data_entry.resolve(
+        app, a, 1, "baseline", {"lik_angry_1": "3"}, "the paper form says 3")),
+    "double_entry.pending": ("data.read", lambda app, a, _: double_entry.pending(app, a)),
     "queries.open_query": ("queries.raise", lambda app, a, _: queries.open_query(
         app, a, 1, "baseline", "tsnr", "please check the log")),
     "queries.close": ("queries.raise", lambda app, a, _: queries.close(app, a, OPEN_QUERY)),
@@ -229,9 +231,9 @@ def test_every_listed_permission_exists() -> None:
 
 @pytest.fixture(scope="module")
 def running(module_db_url: str) -> Iterator[App]:
-    """An allocated study with participants, an open and an answered data query and an
-    adverse event, shared: refused calls write nothing but the record of a refused
-    opening of the key."""
+    """An allocated study with participants, an open and an answered data query, an
+    adverse event and a double data entry's first entry, shared: refused calls write
+    nothing but the record of a refused opening of the key."""
     app = App(module_db_url)
     actors = ready_to_lock(app)
     accounts.add_user(app, actors["admin"], "mona", "monitor", PASSWORDS["mona"])
@@ -241,6 +243,7 @@ def running(module_db_url: str) -> Iterator[App]:
     queries.answer(app, cora, ANSWERED_QUERY, "yes")
     adverse_events.add(app, cora, 1, term="nausea", onset=REG + dt.timedelta(days=15),
                        severity="mild", serious=False, related="possible")
+    data_entry.set_values(app, cora, 1, "baseline", {"lik_angry_1": "3"})
     yield app
     app.close()
 

@@ -69,6 +69,8 @@ class Measure:
     min_answered: int | None = None
     qc_max: float | None = None
     missing_codes: tuple[str, ...] = ()  # see Protocol.codes_of
+    # hand entry by two people, stored when both agree (services/double_entry.py)
+    double_entry: bool = False
 
     def in_range(self, value: float) -> bool:
         return self.min <= value <= self.max
@@ -382,7 +384,7 @@ def _conditions(r: _Reader, data: Mapping[str, Any]) -> list[Condition]:
 def _measures(r: _Reader, data: Mapping[str, Any]) -> list[Measure]:
     out: list[Measure] = []
     keys = {"name", "label", "kind", "unit", "min", "max", "items", "score", "reverse",
-            "min_answered", "qc_max", "missing_codes"}
+            "min_answered", "qc_max", "missing_codes", "double_entry"}
     for i, item in enumerate(_list_of_tables(r, data, "measures")):
         p = f"measures[{i}]."
         r.unknown(item, keys, p)
@@ -427,10 +429,11 @@ def _measures(r: _Reader, data: Mapping[str, Any]) -> list[Measure]:
                     r.fail(p + key, "only questionnaire measures have items and scoring")
         qc_max = r.get(item, "qc_max", p, float, None)
         label = r.get(item, "label", p, str, name)
+        double = r.get(item, "double_entry", p, bool, False)
         if None not in (name, kind, unit, lo, hi) and not any(x == name for x in (
                 m.name for m in out)):
             out.append(Measure(name, label or name, kind, unit, lo, hi, items, score,
-                               reverse or (), min_answered, qc_max))
+                               reverse or (), min_answered, qc_max, double_entry=bool(double)))
     return out
 
 

@@ -35,6 +35,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # admin, and not the randomizer, who knows the allocation)
     "audit.read": frozenset({"coordinator", "investigator", "monitor", "statistician"}),
     "values.enter": frozenset({"coordinator"}),
+    # deciding a double data entry mismatch: blinded data people who may decide a value
+    # (services.data_entry.resolve also refuses either of the two who typed it)
+    "values.resolve": frozenset({"coordinator", "investigator"}),
     "queries.read": frozenset({"coordinator", "investigator", "monitor"}),
     "queries.raise": frozenset({"monitor"}),
     "queries.answer": frozenset({"coordinator"}),

@@ -1,11 +1,12 @@
-"""`values set ID VISIT NAME=VALUE ... [--reason R]` and `values show ID [--visit V]`."""
+"""`values set ID VISIT NAME=VALUE ... [--reason R]`, `values show ID [--visit V]`,
+`values missing`, and double data entry's `values pending` and `values resolve`."""
 
 from __future__ import annotations
 
 import argparse
 
 from cli.runner import Cli, Result
-from services import data_entry, missing_values
+from services import data_entry, double_entry, missing_values
 from services.errors import Refused
 
 
@@ -28,6 +29,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     gaps.add_argument("--participant")
     gaps.add_argument("--measure", help="only this measure or scale")
     gaps.set_defaults(handler=handle_missing)
+    waiting = actions.add_parser("pending", help="double data entry: first entries awaiting "
+                                                 "a second person, and mismatches")
+    waiting.add_argument("--participant")
+    waiting.set_defaults(handler=handle_pending)
+    decide = actions.add_parser("resolve", help="decide a double data entry mismatch (or a "
+                                                "first entry) with a reason")
+    decide.add_argument("id", help="participant ID")
+    decide.add_argument("visit")
+    decide.add_argument("values", nargs="+", metavar="NAME=VALUE", help="the value decided")
+    decide.add_argument("--reason", help="why this value (required)")
+    decide.set_defaults(handler=handle_resolve)
 
 
 def _pairs(texts: list[str]) -> dict[str, str]:
@@ -42,18 +54,41 @@ def _pairs(texts: list[str]) -> dict[str, str]:
     return out
 
 
+DOUBLE_ENTRY = {
+    double_entry.WAITING: "kept as a first entry: a second person enters it again "
+                          "(double data entry)",
+    double_entry.AGREED: "agrees with the first entry: stored",
+    double_entry.MISMATCH: "differs from the first entry: listed for a resolver "
+                           "(values pending)",
+    double_entry.RESOLVED: "resolved: stored",
+}
+
+
 def handle_set(cli: Cli) -> Result:
     a = cli.args
     result = data_entry.set_values(cli.app, cli.actor, a.id, a.visit, _pairs(a.values),
                                    a.reason)
+    return _entered(result)
+
+
+def handle_resolve(cli: Cli) -> Result:
+    a = cli.args
+    return _entered(data_entry.resolve(cli.app, cli.actor, a.id, a.visit, _pairs(a.values),
+                                       a.reason))
+
+
+def _entered(result: data_entry.EntryResult) -> Result:
+    saved = result.entry_id is not None
     lines = [f"{result.participant} {result.visit}: "
-             + ("saved" if result.entry_id is not None else "nothing to change")]
+             + ("saved" if saved else "nothing stored" if result.double_entry
+                else "nothing to change")]
     for v in result.values:
         old = "" if v["old"] is None or v["state"] != "changed" else f" (was {v['old']:g})"
         lines.append(f"  {v['name']:<26} {v['value']:>8g}  {v['state']}{old}")
     if result.sdv_cleared:
         lines.append("  the visit's source-data verification was cleared: a verified value "
                      "changed; it needs verifying again")
+    lines += [f"  {d['name']:<26} {DOUBLE_ENTRY[d['status']]}" for d in result.double_entry]
     return Result(result.as_dict(), "\n".join(lines), warnings=result.warnings)
 
 
@@ -75,3 +110,16 @@ def handle_missing(cli: Cli) -> Result:
              + (f" items not answered: {', '.join(r['unanswered_items'])}"
                 if r["unanswered_items"] else "") for r in rows]
     return Result({"missing": rows}, "\n".join(lines) or "no values missing at done visits")
+
+
+def handle_pending(cli: Cli) -> Result:
+    rows = double_entry.pending(cli.app, cli.actor, cli.args.participant)
+    lines = []
+    for r in rows:
+        state = (f"first entry by {r.first_by}, waiting for a second person"
+                 if r.status == double_entry.WAITING else
+                 f"mismatch: {r.first_by} typed {r.first_value}, {r.second_by} typed "
+                 f"{r.second_value}")
+        lines.append(f"{r.participant:<6} {r.visit:<10} {r.name:<26} {state}")
+    return Result({"pending": [r.as_dict() for r in rows]},
+                  "\n".join(lines) or "no double data entry open")

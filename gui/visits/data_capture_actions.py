@@ -1,4 +1,5 @@
-"""Enter values…, the SDV tick and the participant's Casebook… on the Visits tab.
+"""Enter values…, the SDV tick, the participant's Casebook… and Double entry… (the open
+double data entries and their resolution) on the Visits tab.
 
 "Enter values…" (coordinator) opens the hand-entry form for a done visit. The
 "Source-verified" tick (monitor) marks the visit's values as checked against
@@ -23,6 +24,7 @@ from gui.common.read_only import mark_write
 from gui.common.table_model import ROW_ROLE
 from gui.participants.casebook_dialog import CasebookDialog
 from gui.participants.participant_dialogs import ServiceDialog
+from gui.visits.double_entry_dialogs import DoubleEntriesDialog
 from gui.visits.entry_dialog import EnterValuesDialog
 from services import sdv
 from services.context import Actor, App
@@ -30,6 +32,15 @@ from services.data_entry import EntryResult
 from services.errors import Refused
 from services.visits import VisitRow
 from trialcore.roles import allowed
+
+# what a hand entry did to a double-entry value (services.double_entry)
+HELD = {
+    "waiting": "{}: kept as a first entry; a second person enters it again before it is "
+               "stored (double data entry).",
+    "agreed": "{}: agrees with the first entry and is stored.",
+    "mismatch": "{}: differs from the first entry; it is listed under Double entry… for a "
+                "resolver.",
+}
 
 
 class UndoSdvDialog(ServiceDialog):
@@ -63,14 +74,21 @@ class DataCaptureActions(QWidget):
         self.verified = QCheckBox("Source-&verified")
         self.casebook_button = QPushButton("Case&book…", clicked=self.open_casebook)
         self.casebook: CasebookDialog | None = None
+        self.double_button = QPushButton("&Double entry…", clicked=self.open_double_entries)
+        self.double_entries: DoubleEntriesDialog | None = None
         self.verified.clicked.connect(self._ticked)
         mark_write(self.enter_button, self.verified)
         self.enter_button.setVisible(self.can_enter)
+        # the casebook holds outcome values: the service refuses other roles up front
+        self.casebook_button.setVisible(allowed(actor.role, "data.read"))
+        self.double_button.setVisible(any(m.double_entry for m in app.protocol.measures)
+                                      and allowed(actor.role, "data.read"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.enter_button)
         layout.addWidget(self.verified)
         layout.addWidget(self.casebook_button)
+        layout.addWidget(self.double_button)
         table.selectionModel().selectionChanged.connect(self.update_buttons)
         self.marks: dict[tuple[str, str], bool] = {}
         self.update_buttons()
@@ -99,6 +117,12 @@ class DataCaptureActions(QWidget):
             self.casebook = CasebookDialog(self.app, self.actor, rows[0].participant, self)
             self.casebook.open()
 
+    def open_double_entries(self) -> None:
+        """First entries awaiting a second person, and mismatches for a resolver."""
+        self.double_entries = DoubleEntriesDialog(self.app, self.actor, self)
+        self.double_entries.changed.connect(self.changed.emit)
+        self.double_entries.open()
+
     def open_entry(self) -> None:
         row = self.selected()
         if row is None:
@@ -110,7 +134,8 @@ class DataCaptureActions(QWidget):
     def _entered(self, result: EntryResult) -> None:
         self.reload_marks()
         self.changed.emit()
-        notes = list(result.warnings)
+        notes = list(result.warnings) + [HELD[d["status"]].format(d["name"])
+                                         for d in result.double_entry]
         if result.sdv_cleared:
             notes.append("A verified value changed: the visit's source-data verification was "
                          "cleared and needs doing again.")

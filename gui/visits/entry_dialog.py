@@ -3,7 +3,9 @@
 Every scan measure, every questionnaire item and each scale's score gets a field,
 filled with what is stored. Only the fields the user changed are sent, in one
 service call (services.data_entry), which checks, scores and audits them exactly as
-an import would; changing a stored value needs the reason field.
+an import would; changing a stored value needs the reason field. A double-entry
+measure's field says so; its first entry is not a stored value, so a second person
+sees the field blank.
 """
 
 from __future__ import annotations
@@ -35,15 +37,17 @@ class EnterValuesDialog(ServiceDialog):
         self.before: dict[str, str] = {}
         self.form.addRow(QLabel(f"<b>{row.participant}</b> – {row.label} ({row.visit})"))
         for m in app.protocol.measures:
+            twice = " – entered twice (double data entry)" if m.double_entry else ""
             if m.kind == "questionnaire":
-                self.form.addRow(QLabel(f"<b>{m.label}</b> (items {m.min:g}–{m.max:g})"))
+                self.form.addRow(QLabel(f"<b>{m.label}</b> (items {m.min:g}–{m.max:g})"
+                                        + twice))
                 for item in m.items:
                     self._field(item, item, stored.get(item), f"{m.min:g} to {m.max:g}")
                 lo, hi = data_entry.score_range(m)
                 self._field(m.name, f"{m.name} (score)", stored.get(m.name),
                             f"computed from the items; or a paper score {lo:g} to {hi:g}")
             else:
-                self._field(m.name, f"{m.label} [{m.unit}]", stored.get(m.name),
+                self._field(m.name, f"{m.label} [{m.unit}]{twice}", stored.get(m.name),
                             f"{m.min:g} to {m.max:g}")
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("required when a stored value changes")

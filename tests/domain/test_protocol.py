@@ -82,3 +82,10 @@ def test_require_sdv_is_off_unless_the_protocol_says_true() -> None:
     assert require_sdv(parse_protocol(with_sdv)) is True
     found = problems(reference_text().replace("[study]\n", "[study]\nrequire_sdv = \"yes\"\n", 1))
     assert "study.require_sdv" in found
+
+
+def test_double_entry_is_a_per_measure_flag_that_must_be_true_or_false() -> None:
+    flagged = {m.name for m in load_protocol(REFERENCE).measures if m.double_entry}
+    assert flagged == {"likability_angry"}
+    found = problems(reference_text().replace("double_entry = true", "double_entry = 1", 1))
+    assert found["measures[5].double_entry"].startswith("must be true")

@@ -31,6 +31,7 @@ from pytestqt.qtbot import QtBot
 import gui
 from services import adverse_events, participants, visits
 from services.context import Actor, App
+from services.double_entry import PendingRow
 from tests.test_visits import enrol
 
 Make = Callable[[App, dict[str, Actor]], QDialog]
@@ -94,6 +95,7 @@ def _makers() -> dict[str, Make]:
     from gui.randomization.emergency_dialog import EmergencyDialog
     from gui.safety.adverse_events_view import AddAdverseEventDialog, UpdateAdverseEventDialog
     from gui.visits.data_capture_actions import UndoSdvDialog
+    from gui.visits.double_entry_dialogs import DoubleEntriesDialog, ResolveDialog
     from gui.visits.entry_dialog import EnterValuesDialog
     from gui.visits.visit_dialogs import BookVisitDialog, LogVisitDialog
     from gui.window.new_study_dialog import NewStudyDialog
@@ -117,6 +119,12 @@ def _makers() -> dict[str, Make]:
             lambda app, a: UpdateAdverseEventDialog(app, a["cora"], _adverse_event(app, a)),
         "gui.visits.data_capture_actions.UndoSdvDialog":
             lambda app, a: UndoSdvDialog(app, a["mona"], _visit(app, a)),
+        "gui.visits.double_entry_dialogs.DoubleEntriesDialog":
+            lambda app, a: DoubleEntriesDialog(app, a["ivan"]),
+        "gui.visits.double_entry_dialogs.ResolveDialog": lambda app, a: ResolveDialog(
+            app, a["ivan"], PendingRow(_participant(app, a).label, "baseline", "lik_angry_1",
+                                       "mismatch", "cora", "2026-01-05T10:00:00Z", "dora",
+                                       "3", "4")),
         "gui.visits.entry_dialog.EnterValuesDialog":
             lambda app, a: EnterValuesDialog(app, a["cora"], _visit(app, a)),
         "gui.accounts.login_dialog.LoginDialog": lambda app, a: LoginDialog(app),

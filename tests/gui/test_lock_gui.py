@@ -127,7 +127,8 @@ def test_failing_checks_list_their_records_and_lead_to_them(qtbot: QtBot, app: A
     records = [visits_item.child(i).text(0) for i in range(visits_item.childCount())]
     assert records == ["P004/baseline", "P004/dose1", "P004/dose2", "P004/dose3"]
     assert view.tree.topLevelItem(3).text(0) == "✔  Every data query closed"
-    assert view.tree.topLevelItem(4).text(0) == "✔  Audit chain verified"
+    assert view.tree.topLevelItem(4).text(0) == "✔  Every double data entry complete"
+    assert view.tree.topLevelItem(5).text(0) == "✔  Audit chain verified"
     assert not view.lock_button.isEnabled()
     window = view.window()
     assert isinstance(window, MainWindow)
@@ -197,7 +198,7 @@ def test_values_on_a_visit_not_done_are_a_warning_that_does_not_block(qtbot: QtB
     visits.log(app, ACTORS["cora"], 2, "dose3", date=done.actual, status="missed",
                reason="logged done by mistake")
     view = _lock_view(qtbot, _window(qtbot, app, "ivan"))
-    warning = view.tree.topLevelItem(6)
+    warning = view.tree.topLevelItem(7)
     assert warning.text(0) == "⚠  No values on visits not done" and warning.isExpanded()
     assert [warning.child(i).text(0) for i in range(warning.childCount())] == ["P002/dose3"]
     assert view.lock_button.isEnabled()
