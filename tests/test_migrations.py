@@ -147,3 +147,36 @@ def test_0004_makes_the_statistician_who_generated_the_list_the_randomizer(
     assert allocation.report(app, actors["rita"], PASSPHRASE)["regenerates_from_seed"]
     # the pharmacist's copy outlives both directions
     assert allocation.open_key(app, DISPENSING, "dispensing").conditions
+
+
+def test_0011_swaps_the_measure_index_for_a_covering_one_and_back(app: App) -> None:
+    """Down to 0009: the index on measure alone and no index on visit status; up again:
+    the group view's covering index, and the status index."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from db.migrate import alembic_config
+
+    def indexes() -> dict[str, list[str | None]]:
+        with app.engine.connect() as conn:
+            found = inspect(conn)
+            return {i["name"]: i["column_names"] for table in ("observations", "visits")
+                    for i in found.get_indexes(table) if i["name"]}
+
+    covering = ["measure", "visit", "participant_id", "value"]
+    assert indexes()["ix_observations_measure_visit"] == covering
+    assert indexes()["ix_visits_status"] == ["status"]
+    assert "ix_observations_measure" not in indexes()
+    cfg = alembic_config()
+    with app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009")
+    assert indexes()["ix_observations_measure"] == ["measure"]
+    assert "ix_observations_measure_visit" not in indexes()
+    assert "ix_visits_status" not in indexes()
+    with app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    assert indexes()["ix_observations_measure_visit"] == covering
+    assert indexes()["ix_visits_status"] == ["status"]
+    assert "ix_observations_measure" not in indexes()
