@@ -35,8 +35,9 @@ from importers.reading import Table
 from importers.validation import Plan, validate
 from services.context import Actor, App, need_reason, require
 from services.errors import Refused
+from services.import_records import provenance
 from services.import_store import write
-from services.imports import IMPORT_LOCK, provenance, snapshot
+from services.imports import IMPORT_LOCK, snapshot
 from services.lifecycle import require_open
 from services.participants import load
 from services.sdv import clear_marks

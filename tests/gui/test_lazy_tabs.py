@@ -207,14 +207,15 @@ def test_start_up_imports_none_of_the_heavy_libraries(tmp_path: Path,
 
 
 @pytest.mark.parametrize(("role", "tabs"), [
-    ("coordinator", ["Participants", "Visits", "Due", "Randomization", "Queries",
+    ("coordinator", ["Participants", "Visits", "Due", "Randomization", "Imports", "Queries",
                      "Adverse events", "Lock", "Audit trail"]),
     ("statistician", ["Analysis"])])
 def test_tabs_that_list_import_none_of_the_heavy_libraries(
         tmp_path: Path, sqlite_app: App, actors: dict[str, Actor], role: str,
         tabs: list[str]) -> None:
-    """Their first show stays quick: the import path's pandas waits for Enter values…,
-    a query's context or the casebook, and the analysis's libraries for a study that can
-    be analysed (this one is running: the Analysis tab only says so)."""
+    """Their first show stays quick: the import path's pandas waits for the import
+    wizard, Enter values…, a query's context or the casebook, and the analysis's
+    libraries for a study that can be analysed (this one is running: the Analysis tab
+    only says so)."""
     participants.add(sqlite_app, actors["cora"], 1)
     assert _heavy_after(sqlite_app.url, tmp_path, role, tabs) == ["none"]
