@@ -45,7 +45,7 @@ from services.context import Actor, App
 SWITCHES = 100
 GROUP_REPEATS = 7
 GROUP_MEASURE = "roi_01"
-TARGETS = {"switch redraw": 50.0, "group view draw": 200.0}
+TARGETS = {"switch redraw": 50.0, "group view fetch": 50.0, "group view draw": 200.0}
 READER = Actor("bench", "coordinator")
 
 

@@ -16,9 +16,13 @@ PostgreSQL too with --pg (a scratch schema, dropped afterwards), then measures:
   register  the participant register reloaded (fetch, model filled, proxy
             sorted and filtered, painted), and one filter keystroke (median);
             baseline: the same rows fetched as a plain list of tuples
-  export    the long CSV export; baseline: pandas writing the same frame to CSV
+  export    the long CSV export; baseline: pandas writing the same frame to CSV;
+            on PostgreSQL also the peak memory of a process that only exports
+            (benchmarks/export_memory.py); baseline: the same imports only
   disk      SQLite bytes per observation (file and WAL after a checkpoint);
             baseline: the same four columns in a bare table without indexes
+  tabs      first show of every tab of the main window (benchmarks/tab_bench.py);
+            baseline: an empty QTableView tab shown the same way
   plot      benchmarks/plot_bench.py's figures (it unblinds the study, so last)
   import    benchmarks/import_bench.py's figure, on a study of its own
 
@@ -50,13 +54,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
 
 from sqlalchemy import func, select, text
 
-from benchmarks import import_bench, plot_bench, study_builder
+from benchmarks import export_memory, import_bench, plot_bench, study_builder, tab_bench
 from db.engine import sqlite_path
 from db.models import Observation, Participant
 from services.context import Actor, App
 from services.participants import ROW_COLUMNS
 
-NAMES = ("startup", "memory", "register", "export", "disk", "plot", "import")
+NAMES = ("startup", "memory", "register", "export", "disk", "tabs", "plot", "import")
 ACTOR = Actor("bench", "coordinator")
 REPO = Path(__file__).resolve().parent.parent
 ANSWERS_PER_PARTICIPANT = 500  # import_bench: 125 items at each of 4 visits
@@ -221,6 +225,20 @@ def export(app: App, folder: Path) -> list[Figure]:
                    2.0, of_ratio=True)]
 
 
+def export_peak(url: str, folder: Path, repeats: int) -> list[Figure]:
+    """benchmarks/export_memory.py: a child that only exports, against one that only
+    imports what the export needs."""
+    peak, bare, seconds = export_memory.measure(url, folder, repeats)
+    return [Figure(f"export memory (PostgreSQL): peak RSS of a process exporting the long "
+                   f"CSV in {seconds:.1f} s", peak, bare, "MB", export_memory.TARGET_MB)]
+
+
+def tabs(url: str, repeats: int) -> list[Figure]:
+    return [Figure(f"tab first show: {title} ({tab_bench.role_for(title)}, median of "
+                   f"{repeats})", value, baseline, "ms", tab_bench.TARGET_MS)
+            for title, value, baseline in tab_bench.measure(url, repeats)]
+
+
 def disk(app: App, folder: Path) -> list[Figure]:
     """Bytes per observation: the whole study file, and a bare copy of its four columns."""
     path = sqlite_path(app.url)
@@ -297,6 +315,9 @@ def measure_database(database: str, url: str, import_url: str, folder: Path, siz
             ("startup", lambda: startup(url, size.repeats)),
             ("register", lambda: register(app, size.repeats)),
             ("export", lambda: export(app, folder)),
+            *([("export", lambda: export_peak(url, folder, size.repeats))]
+              if database == "PostgreSQL" else []),
+            ("tabs", lambda: tabs(url, size.repeats)),
             ("plot", lambda: plots(app, size)),
         ]
         for name, step in steps:
@@ -332,7 +353,9 @@ def table(figures: list[Figure]) -> str:
 
 LEGEND = """Baselines: startup and memory, a bare PySide6 QMainWindow shown by the same
 interpreter the same way; register, the same participant rows fetched as a plain
-list of tuples; export, pandas DataFrame.to_csv of the same table; disk, the
+list of tuples; export, pandas DataFrame.to_csv of the same table; export memory, a
+process that only imports what the export needs; tab first show, an empty
+QTableView tab shown the same way in the same window; disk, the
 observations' four columns in a bare SQLite table without indexes; plot fetch, one
 trivial query; plot draw, a 4-point plot redrawn and grabbed; import, pandas
 read_csv of the same file and one bulk insert into a bare table."""

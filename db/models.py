@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -117,7 +118,7 @@ class Visit(Versioned, Base):
     window_end: Mapped[dt.date | None] = mapped_column(Date)
     booked_date: Mapped[dt.date | None] = mapped_column(Date)
     actual_date: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    status: Mapped[str] = mapped_column(String(16), default="scheduled", index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     deviation_days: Mapped[int | None] = mapped_column(Integer)
     deviation_reason: Mapped[str | None] = mapped_column(Text)
@@ -236,11 +237,14 @@ class Observation(Versioned, Base):
     """One value of one measure at one visit (scan measure or scored scale)."""
 
     __tablename__ = "observations"
-    __table_args__ = (UniqueConstraint("participant_id", "visit", "measure"),)
+    __table_args__ = (UniqueConstraint("participant_id", "visit", "measure"),
+                      # covers one measure's values by visit (the group view; 0011)
+                      Index("ix_observations_measure_visit", "measure", "visit",
+                            "participant_id", "value"))
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"))
     visit: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    measure: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
+    measure: Mapped[str] = mapped_column(String(NAME_LENGTH))
     value: Mapped[float | None] = mapped_column(Float)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"), index=True)
 

@@ -36,8 +36,9 @@ from importers.validation import Plan, validate
 from services.context import Actor, App, need_reason, require
 from services.double_entry import RESOLVED, double_names, hold, open_row, settle
 from services.errors import Refused
+from services.import_records import provenance
 from services.import_store import write
-from services.imports import IMPORT_LOCK, provenance, snapshot
+from services.imports import IMPORT_LOCK, snapshot
 from services.lifecycle import require_open
 from services.participants import load
 from services.sdv import clear_marks

@@ -33,11 +33,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.models import (
-    ImportRecord,
     MappingProfile,
     Observation,
     Participant,
-    ResponseSet,
     Study,
     Visit,
     utcnow,
@@ -54,11 +52,11 @@ from importers.validation import STORED_COLUMNS, Plan, Snapshot, validate
 from services.answer_store import stored_answers
 from services.context import Actor, App, need_reason, require
 from services.errors import Conflict, NotFound, Refused
+from services.import_records import list_imports, provenance  # noqa: F401 (CLI, tests)
 from services.import_store import Cancelled, write
 from services.lifecycle import require_open
 from services.sdv import clear_marks
 from trialcore.protocol import Protocol
-from trialcore.response_sets import decode, missing
 from trialcore.wording import counted
 
 KINDS = ("scans", "questionnaire")
@@ -469,44 +467,3 @@ def profiles(app: App, actor: Actor, kind: str | None = None) -> list[dict[str, 
     with app.read() as s:
         return [{"name": p.name, "kind": p.kind, "mapping": json.loads(p.mapping)}
                 for p in s.scalars(q)]
-
-
-def list_imports(app: App, actor: Actor) -> list[dict[str, Any]]:
-    """Every import record, newest first: file, checksum, who, when and the counts."""
-    require(actor, "study.read")
-    with app.read() as s:
-        records = s.scalars(select(ImportRecord).order_by(ImportRecord.id.desc())).all()
-    return [{"id": r.id, "kind": r.kind, "file": r.file_name, "sha256": r.sha256,
-             "size": r.size, "format": r.format, "by": r.by, "at": r.at.isoformat() + "Z",
-             "rows": r.rows, "inserted": r.inserted, "updated": r.updated,
-             "unchanged": r.unchanged, "options": json.loads(r.options)} for r in records]
-
-
-def provenance(app: App, actor: Actor, participant: object | None = None) -> list[dict[str, Any]]:
-    """Which import each stored value came from (None: entered another way)."""
-    from services.participants import number_of
-
-    require(actor, "data.read")
-    with app.read() as s:
-        people = select(Participant.id, Participant.label).order_by(Participant.number)
-        if participant is not None:
-            people = people.where(Participant.number == number_of(app, participant))
-        labels = dict(s.execute(people).all())
-        files = dict(s.execute(select(ImportRecord.id, ImportRecord.file_name)).all())
-        q = select(Observation.participant_id, Observation.visit, Observation.measure,
-                   Observation.value, Observation.import_id)
-        sets = select(ResponseSet.participant_id, ResponseSet.visit, ResponseSet.answers)
-        if participant is not None:
-            q = q.where(Observation.participant_id.in_(labels))
-            sets = sets.where(ResponseSet.participant_id.in_(labels))
-        values = [(*r, "observations", None) for r in s.execute(q)]
-        for pid, visit, answers in s.execute(sets):
-            codes = missing(answers)
-            values += [(pid, visit, item, value, source, "item_responses", codes.get(item))
-                       for item, (value, source) in decode(answers).items()]
-    order = {pid: n for n, pid in enumerate(labels)}
-    values.sort(key=lambda v: (v[5] != "observations", order[v[0]], v[1], v[2]))
-    return [{"participant": labels[pid], "visit": visit, "name": name, "value": value,
-             "missing_code": code, "import_id": source, "file": files.get(source),
-             "table": table}
-            for pid, visit, name, value, source, table, code in values]

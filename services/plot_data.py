@@ -23,8 +23,8 @@ from itertools import chain
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, and_, bindparam, case, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, and_, bindparam, case, literal, not_, select
+from sqlalchemy.orm import Session
 
 from db.models import (
     AllocationSlot,
@@ -447,53 +447,26 @@ def group_plot(app: App, actor: Actor, measure: str) -> GroupPlotData:
     spec = _measure(protocol, measure)
     strata = list(protocol.strata)
     dosing = protocol.dosing_visits
-    stratum_index = case({name: i for i, name in enumerate(strata)},
-                         value=Participant.stratum, else_=len(strata))
-    visit_index = case({v.id: i for i, v in enumerate(dosing)}, value=Observation.visit,
-                       else_=-1)
-    given_flag = case((Visit.status.in_(sorted(NOT_GIVEN)), 0), else_=1)
     with app.read() as s:
         unblinded = _stage(s) == "unblinded"
         if unblinded:
-            x_index = case({c.code: i for i, c in enumerate(protocol.conditions)},
-                           value=RevealedCondition.condition, else_=-1)
             x_labels = tuple(c.label for c in protocol.conditions)
         else:
-            x_index = visit_index
             x_labels = tuple(v.label for v in dosing)
         # the quality values of the same scan, one column per checked measure
         checked = [m for m in protocol.measures if m.qc_max is not None] \
             if spec.kind == "scan" else []
-        quality = [aliased(Observation) for _ in checked]
-        q = select(Observation.participant_id, stratum_index, x_index, Observation.value,
-                   visit_index, given_flag, *(a.value for a in quality)) \
-            .join(Participant, Participant.id == Observation.participant_id) \
-            .outerjoin(Visit, and_(Visit.participant_id == Observation.participant_id,
-                                   Visit.visit == Observation.visit))
-        for m, a in zip(checked, quality, strict=True):
-            q = q.outerjoin(a, and_(a.participant_id == Observation.participant_id,
-                                    a.visit == Observation.visit, a.measure == m.name))
-        if unblinded:
-            q = q.join(RevealedCondition, and_(
-                RevealedCondition.participant_id == Observation.participant_id,
-                RevealedCondition.visit == Observation.visit))
-        else:
-            q = q.where(Observation.visit.in_([v.id for v in dosing]))
-        q = q.where(Observation.measure == measure, Observation.value.is_not(None))
-        rows = s.connection().execute(q).all()
-        # fromiter over the flattened rows: np.array(rows) would probe every Row for
-        # array attributes, each probe a caught exception (seconds at 30,000 rows)
-        table = np.fromiter(chain.from_iterable(rows), dtype=float) \
-            .reshape(-1, 6 + len(checked))
+        table = group_table(s, protocol, spec.name, checked, unblinded)
     table = table[table[:, 2] >= 0]
     not_given = table[:, 5] == 0
     table = table[~not_given]
     pid, occasion = table[:, 0].tolist(), table[:, 4].tolist()
     failures = failed_checks(
         ((p, o, m.name, None if np.isnan(x) else x) for i, m in enumerate(checked)
-         for p, o, x in zip(pid, occasion, table[:, 6 + i].tolist(), strict=True)),
+         for p, o, x in table[~np.isnan(table[:, 6 + i])][:, [0, 4, 6 + i]].tolist()),
         {m.name: m.qc_max for m in checked})
-    out = scans_left_out(pid, occasion, np.ones(len(table), dtype=bool), failures)
+    # only a row with a quality value read can have failed (see group_table)
+    out = scans_left_out(pid, occasion, ~np.isnan(table[:, 6:]).all(axis=1), failures)
     left_out = _left_out(protocol, int(not_given.sum()), table[out], failures)
     table = table[~out]
     names = [*strata, NO_STRATUM]
@@ -511,6 +484,66 @@ def group_plot(app: App, actor: Actor, measure: str) -> GroupPlotData:
     return GroupPlotData(measure=spec.name, title=spec.label, unit=spec.unit,
                          unblinded=unblinded, heading=heading, x_labels=x_labels, slots=slots,
                          key=key, strata=summaries, left_out=left_out)
+
+
+def group_table(s: Session, protocol: Protocol, measure: str, checked: Sequence[Measure],
+                unblinded: bool) -> np.ndarray:
+    """One row per stored value of `measure` at a dosing visit: participant id, stratum
+    index (len(strata): none), x (condition index when unblinded, else dosing visit
+    index; -1: none revealed), value, dosing visit index, given (1) or not (0), then the
+    value of each `checked` quality measure at that visit if it may fail its check (NaN:
+    none, or plainly within the limit: the thousands of scans that pass are not read).
+
+    Each column comes from its own narrow query, matched up here by (participant, dosing
+    visit), instead of one query joining four tables for every value: the values and the
+    quality values are read from the covering index on observations (migration 0011),
+    strata and visits not given are a few small reads. At 10,000 participants this is
+    about a fifth of the joined query's time (benchmarks/plot_bench.py, group view)."""
+    dosing = [v.id for v in protocol.dosing_visits]
+    per_visit = [_floats(s, select(Observation.participant_id, Observation.value).where(
+        Observation.measure == measure, Observation.visit == visit,
+        Observation.value.is_not(None)), 2) for visit in dosing]  # a range of the index each
+    values = np.concatenate(per_visit)
+    pid = values[:, 0].astype(np.int64)
+    occasion = np.repeat(np.arange(len(dosing)), [len(v) for v in per_visit])
+    size = int(pid.max(initial=0)) + 1
+
+    def lookup(who: Any, visit: Any, x: Any, missing: float, *where: Any) -> np.ndarray:
+        """x of the (participant, dosing visit) of each value; `missing` where none."""
+        rows = _floats(s, select(who, case({v: i for i, v in enumerate(dosing)}, value=visit),
+                                 x).where(visit.in_(dosing), who < size, *where), 3)
+        grid = np.full((size, len(dosing)), missing)
+        grid[rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64)] = rows[:, 2]
+        return grid[pid, occasion]
+
+    strata = list(protocol.strata)
+    people = _floats(s, select(Participant.id, case(
+        {name: i for i, name in enumerate(strata)}, value=Participant.stratum,
+        else_=len(strata))).where(Participant.id < size), 2)
+    stratum = np.full(size, float(len(strata)))
+    stratum[people[:, 0].astype(np.int64)] = people[:, 1]
+    given_flag = lookup(Visit.participant_id, Visit.visit, literal(0.0), 1.0,
+                        Visit.status.in_(sorted(NOT_GIVEN)))
+    x = lookup(RevealedCondition.participant_id, RevealedCondition.visit, case(
+        {c.code: i for i, c in enumerate(protocol.conditions)},
+        value=RevealedCondition.condition, else_=-1), -1.0) if unblinded \
+        else occasion.astype(float)
+    # Only the quality values that may fail are read: a value plainly within its limit
+    # cannot, and one missing reads as NaN either way (trialcore.counted decides on the rest).
+    quality = [lookup(Observation.participant_id, Observation.visit, Observation.value, np.nan,
+                      Observation.measure == m.name, not_(Observation.value <= m.qc_max))
+               for m in checked]
+    return np.column_stack([pid, stratum[pid], x, values[:, 1], occasion, given_flag,
+                            *quality]).reshape(-1, 6 + len(checked))
+
+
+def _floats(s: Session, q: Select[Any], width: int) -> np.ndarray:
+    """q's rows as a float array (NULL: NaN). fromiter over the flattened rows:
+    np.array(rows) would probe every Row for array attributes, each probe a caught
+    exception (seconds at 30,000 rows)."""
+    rows = s.connection().execute(q).all()
+    return np.fromiter(chain.from_iterable(rows), dtype=float,
+                       count=len(rows) * width).reshape(-1, width)
 
 
 def _left_out(protocol: Protocol, not_given: int, failed_rows: np.ndarray,

@@ -10,18 +10,23 @@ refuses while any query is open or answered but not closed.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import DataQuery, Participant, QueryMessage, utcnow
 from services.context import Actor, App, need_reason, require
-from services.data_entry import EntryResult, enter, known_names
 from services.errors import NotFound, Refused
 from services.lifecycle import require_open
 from services.participants import load, number_of
 from services.visits import visit_spec
+
+if TYPE_CHECKING:
+    from services.data_entry import EntryResult
+
+# services.data_entry (the import path: pandas) is imported by the two functions that use
+# it, not with this module: the Queries and Lock tabs list queries without it.
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
 STATUSES = (OPEN, ANSWERED, CLOSED)
@@ -79,6 +84,8 @@ def open_query(app: App, actor: Actor, participant: object, visit: str, name: st
     require(actor, "queries.raise")
     require_open(app)
     text = _text(text, "a query")
+    from services.data_entry import known_names
+
     visit = visit_spec(app.protocol, visit).id
     if name not in known_names(app.protocol):
         raise Refused(f"{name}: not a measure, scale or item of the protocol")
@@ -110,6 +117,8 @@ def answer(app: App, actor: Actor, number: int, text: str | None, value: str | N
         if q.status != OPEN:
             raise Refused(f"query {number} is {q.status}: only an open query is answered")
         if value is not None:
+            from services.data_entry import enter
+
             corrected = enter(s, app, actor, q.participant.label, q.visit, {q.name: value},
                               reason)
         q.status = ANSWERED

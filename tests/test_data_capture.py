@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from services.errors import NotFound, PermissionDenied, Refused
 from services.study import init_study
 from tests.conftest import PASSWORDS, REFERENCE
 from tests.importers.files import write_csv
-from tests.importers.helpers import answers, baseline_study, stored, verified
+from tests.importers.helpers import answers, baseline_study, registered, stored, verified
 
 MONA = Actor("mona", "monitor")
 ANXIETY = {"anx_1": "2", "anx_2": "3", "anx_3": "1", "anx_4": "4"}  # anx_3 reversed: 14
@@ -183,6 +184,23 @@ def test_sdv_mark_undo_and_cleared_by_a_later_change(app: App,
     cleared = [e for e in audit_trail.entries(app, cora) if e["action"] == "sdv.cleared"]
     assert len(cleared) == 1 and "after source-data verification" in cleared[0]["reason"]
     assert verified(app, cora)
+
+
+def test_sdv_marks_of_one_participant_are_theirs_only(app: App,
+                                                    people: dict[str, Actor]) -> None:
+    """The Visits tab asks for the listed participant's marks only: the same rows as the
+    whole study's list, filtered, in any spelling of the ID."""
+    cora, mona = people["cora"], people["mona"]
+    visits.log(app, cora, 2, "baseline", date=registered() + dt.timedelta(days=1))
+    sdv.mark(app, mona, 2, "baseline")
+    everyone = sdv.list_marks(app, mona)
+    assert [(r.participant, r.verified) for r in everyone] == [("P001", False), ("P002", True)]
+    for spelling in ("P002", 2, "p002"):
+        assert sdv.list_marks(app, mona, participant=spelling) == everyone[1:]
+    assert sdv.list_marks(app, mona, participant="P001") == everyone[:1]
+    assert sdv.list_marks(app, mona, pending=True, participant="P002") == []
+    with pytest.raises(NotFound):
+        sdv.list_marks(app, mona, participant="P009")
 
 
 def test_lock_checklist_lists_open_queries(app: App, people: dict[str, Actor]) -> None:

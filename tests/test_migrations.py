@@ -183,3 +183,36 @@ def test_0010_adds_double_entries_with_its_lock_guard_and_takes_them_away(app: A
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     assert present() == (True, expected)
+
+
+def test_0011_swaps_the_measure_index_for_a_covering_one_and_back(app: App) -> None:
+    """Down to 0009: the index on measure alone and no index on visit status; up again:
+    the group view's covering index, and the status index."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from db.migrate import alembic_config
+
+    def indexes() -> dict[str, list[str | None]]:
+        with app.engine.connect() as conn:
+            found = inspect(conn)
+            return {i["name"]: i["column_names"] for table in ("observations", "visits")
+                    for i in found.get_indexes(table) if i["name"]}
+
+    covering = ["measure", "visit", "participant_id", "value"]
+    assert indexes()["ix_observations_measure_visit"] == covering
+    assert indexes()["ix_visits_status"] == ["status"]
+    assert "ix_observations_measure" not in indexes()
+    cfg = alembic_config()
+    with app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009")
+    assert indexes()["ix_observations_measure"] == ["measure"]
+    assert "ix_observations_measure_visit" not in indexes()
+    assert "ix_visits_status" not in indexes()
+    with app.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    assert indexes()["ix_observations_measure_visit"] == covering
+    assert indexes()["ix_visits_status"] == ["status"]
+    assert "ix_observations_measure" not in indexes()

@@ -213,7 +213,11 @@ def test_nothing_reveals_a_condition_before_unblinding(app: App,
     assert len(sql) == 2 * len(people), "the stage and one data query per participant"
     with Statements(app) as sql:
         groups = [plot_data.group_plot(app, cora, m.name) for m in app.protocol.measures]
-    assert len(sql) == 2 * len(groups)
+    dosing = len(app.protocol.dosing_visits)
+    checked = sum(m.qc_max is not None for m in app.protocol.measures)
+    assert len(sql) == sum(1 + dosing + 2 + checked * (m.kind == "scan")
+                           for m in app.protocol.measures), \
+        "the stage, each dosing visit's values, strata, visits not given, quality values"
     texts = [t for item in (*people, *groups) for t in strings_in(item)]
     assert texts and revealing(app, texts) == []
     assert not any("revealed_conditions" in s for s in sql)
@@ -281,6 +285,82 @@ def test_after_unblinding_labels_and_groups_are_by_condition(app: App,
         assert high.mean[i] == pytest.approx(np.mean(values))
     assert high.participants == 2 and np.isfinite(high.lines_y).sum() == high.n.sum()
     assert len(high.lines_x) == len(high.lines_y) == 2 * (len(order) + 1)
+
+
+def _joined_table(app: App, measure: str, unblinded: bool) -> np.ndarray:
+    """group_table's rows as the group view read them before migration 0011: one query
+    joining participants, visits, the quality values and the revealed conditions to
+    every value (its x is -1 where none is revealed)."""
+    from sqlalchemy import and_, case
+    from sqlalchemy.orm import aliased
+
+    from trialcore.counted import NOT_GIVEN
+
+    protocol = app.protocol
+    strata, dosing = list(protocol.strata), [v.id for v in protocol.dosing_visits]
+    spec = protocol.measure(measure)
+    checked = [m for m in protocol.measures if m.qc_max is not None] \
+        if spec is not None and spec.kind == "scan" else []
+    visit_index = case({v: i for i, v in enumerate(dosing)}, value=Observation.visit,
+                       else_=-1)
+    x = case({c.code: i for i, c in enumerate(protocol.conditions)},
+             value=RevealedCondition.condition, else_=-1) if unblinded else visit_index
+    quality = [aliased(Observation) for _ in checked]
+    q = select(Observation.participant_id, case({n: i for i, n in enumerate(strata)},
+                                                value=Participant.stratum,
+                                                else_=len(strata)),
+               x, Observation.value, visit_index,
+               case((Visit.status.in_(sorted(NOT_GIVEN)), 0), else_=1),
+               *(a.value for a in quality)) \
+        .join(Participant, Participant.id == Observation.participant_id) \
+        .outerjoin(Visit, and_(Visit.participant_id == Observation.participant_id,
+                               Visit.visit == Observation.visit))
+    for m, a in zip(checked, quality, strict=True):
+        q = q.outerjoin(a, and_(a.participant_id == Observation.participant_id,
+                                a.visit == Observation.visit, a.measure == m.name))
+    if unblinded:
+        q = q.outerjoin(RevealedCondition, and_(
+            RevealedCondition.participant_id == Observation.participant_id,
+            RevealedCondition.visit == Observation.visit))
+    q = q.where(Observation.visit.in_(dosing), Observation.measure == measure,
+                Observation.value.is_not(None))
+    with app.read() as s:
+        rows = [[np.nan if v is None else float(v) for v in r] for r in s.execute(q)]
+    return np.array(rows).reshape(-1, 6 + len(checked))
+
+
+def _in_order(table: np.ndarray) -> np.ndarray:
+    return table[np.lexsort(table[:, [4, 0]].T)]
+
+
+@pytest.mark.parametrize("measure", ["amygdala_threat", "fd_mean", "subjective_anxiety"])
+def test_the_group_view_reads_what_one_joined_query_reads(app: App, built: dict[str, Actor],
+                                                          measure: str) -> None:
+    """The narrow reads of group_table, matched up by participant and visit, give the
+    very rows one query joining everything gives, blinded and unblinded (where every
+    dosing value has its condition); of the quality values, those over the limit (the
+    others are not read: they cannot fail)."""
+    protocol = app.protocol
+    spec = protocol.measure(measure)
+    assert spec is not None
+    checked = [m for m in protocol.measures if m.qc_max is not None] \
+        if spec.kind == "scan" else []
+    for unblinded in (False, True):
+        if unblinded:
+            unblind(app, built)
+        with app.read() as s:
+            table = plot_data.group_table(s, protocol, measure, checked, unblinded)
+        expected = _joined_table(app, measure, unblinded)
+        assert len(table) == len(expected) == sum(len(v) - 1 for v in DONE.values())
+        table, expected = _in_order(table), _in_order(expected)
+        np.testing.assert_array_equal(table[:, :6], expected[:, :6])
+        # quality values: those that may fail their check, the others need not be read
+        limits = np.array([m.qc_max for m in checked])
+        with np.errstate(invalid="ignore"):
+            kept = ~(expected[:, 6:] <= limits)
+        np.testing.assert_array_equal(table[:, 6:][kept], expected[:, 6:][kept])
+        assert np.isnan(table[:, 6:][~kept]).all()
+        assert kept.sum() == (spec.kind == "scan")  # MOTION, P003's dose2
 
 
 def test_unknown_participant_or_measure_is_refused(app: App, built: dict[str, Actor]) -> None:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyqtgraph as pg
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -31,13 +30,14 @@ from gui.common.events import events
 from gui.common.jobs import Cancelled, Job, JobRunner, Progress
 from gui.common.table_model import Column, RowTableModel
 from gui.common.widgets import placeholder, row_table
-from gui.plots.export import Figure
-from gui.plots.export_dialog import Exports
-from services import analysis
 from services.context import Actor, App
 from services.study import stage
 from trialcore.roles import allowed
 from trialcore.wording import counted
+
+if TYPE_CHECKING:
+    from gui.analysis.forest import ForestPlot
+    from gui.plots.export import Figure
 
 
 def _num(key: str, digits: int = 3) -> Callable[[dict[str, Any]], str]:
@@ -122,6 +122,8 @@ class AnalysisJob(Job):
 
     def run(self, progress: Progress, cancelled: Cancelled) -> dict[str, Any]:
         progress(0, 0, "Fitting the models of every measure…")
+        from services import analysis  # pandas and the models: here, not with the tab
+
         return analysis.run(self.view.app, self.view.actor)
 
     def process_result(self, result: object) -> None:
@@ -136,6 +138,8 @@ class SaveTablesJob(Job):
 
     def run(self, progress: Progress, cancelled: Cancelled) -> object:
         progress(0, 0, f"Writing {self.path}…")
+        from services import analysis
+
         # The save dialog has asked "Replace?" already when the file exists.
         return analysis.write(self.view.result or {"measures": []}, self.path, force=True)
 
@@ -150,6 +154,22 @@ class AnalysisView(QWidget):
         self.runner = JobRunner(self)
         self.result: dict[str, Any] | None = None
         self.file_dialog: QFileDialog | None = None
+        self.waiting = placeholder("")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.waiting)
+        QVBoxLayout(self).addWidget(self.stack)
+        self.forest: ForestPlot | None = None  # the results' widgets: made with the first result
+        events().data_changed.connect(self._data_changed)
+        self.refresh()  # built when the tab is first shown: run at once if it can
+
+    def _build_results(self) -> None:
+        """The tables and the forest plot, made when the first result arrives: a study not
+        yet unblinded shows only the note, without importing pyqtgraph for it."""
+        import pyqtgraph as pg
+
+        from gui.analysis.forest import ForestPlot
+        from gui.plots.export_dialog import Exports
+
         self.measure = QComboBox()
         self.measure.currentIndexChanged.connect(self._show_measure)
         self.run_button = QPushButton("&Run again", clicked=self.run_analysis)
@@ -157,14 +177,11 @@ class AnalysisView(QWidget):
         self.saved = QLabel()
         self.models = {key: RowTableModel(columns, self) for key, (_, columns) in TABLES.items()}
         self.tables = {key: row_table(model, -1) for key, model in self.models.items()}
-        from gui.analysis.forest import ForestPlot  # pyqtgraph: with the tab, not at start-up
-
         self.forest = ForestPlot()
         self.forest_view = pg.GraphicsView(background="w")
         self.forest_view.setCentralItem(self.forest)
         self.exports = Exports(self, self.figures)
         self.plot_button = QPushButton("Export &plot…", clicked=self.exports.export)
-        self.waiting = placeholder("")
         self.content = QWidget()
         bar = QHBoxLayout()
         bar.addWidget(QLabel("&Measure:", buddy=self.measure))
@@ -189,12 +206,7 @@ class AnalysisView(QWidget):
         self.notes = QLabel(wordWrap=True)
         inner.addWidget(self.notes)
         inner.addWidget(self.saved)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.waiting)
         self.stack.addWidget(self.content)
-        QVBoxLayout(self).addWidget(self.stack)
-        events().data_changed.connect(self._data_changed)
-        self.refresh()  # built when the tab is first shown: run at once if it can
 
     def _explain(self) -> bool:
         """Say why there is nothing to show; True when the analysis can run."""
@@ -224,6 +236,8 @@ class AnalysisView(QWidget):
 
     def show_result(self, result: dict[str, Any]) -> None:
         self.result = result
+        if self.forest is None:
+            self._build_results()
         current = self.measure.currentData()
         self.measure.blockSignals(True)
         self.measure.clear()
@@ -236,7 +250,7 @@ class AnalysisView(QWidget):
         self.stack.setCurrentWidget(self.content)
 
     def _show_measure(self) -> None:
-        if self.result is None:
+        if self.result is None or self.forest is None:
             return
         m = next((m for m in self.result["measures"]
                   if m["measure"] == self.measure.currentData()), None)
@@ -257,7 +271,8 @@ class AnalysisView(QWidget):
 
     def figures(self) -> list[Figure]:
         """The forest plot, once there is a result to draw."""
-        return [self.forest] if self.forest.data is not None else []
+        return [self.forest] if self.forest is not None and self.forest.data is not None \
+            else []
 
     def ask_export_path(self) -> None:
         self.file_dialog = QFileDialog(self, "Export analysis tables", "analysis.xlsx",

@@ -7,7 +7,7 @@ button; the service checks the role again.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -24,11 +24,13 @@ from gui.common.events import events
 from gui.common.read_only import mark_write
 from gui.common.table_model import Column, FilterProxy, RowTableModel
 from gui.common.widgets import row_table
-from gui.imports.import_wizard import ImportWizard
 from gui.imports.value_sources import ValueSources
-from services import imports
+from services import import_records
 from services.context import Actor, App
 from trialcore.roles import allowed
+
+if TYPE_CHECKING:
+    from gui.imports.import_wizard import ImportWizard
 
 COLUMNS = [
     Column("#", lambda r: str(r["id"]), lambda r: r["id"]),
@@ -80,10 +82,12 @@ class ImportsTab(QWidget):
         return list(self.model.rows)
 
     def refresh(self) -> None:
-        self.model.set_rows(imports.list_imports(self.app, self.actor))
+        self.model.set_rows(import_records.list_imports(self.app, self.actor))
         self.table.resizeColumnsToContents()
 
     def open_wizard(self) -> None:
+        from gui.imports.import_wizard import ImportWizard  # the readers (pandas): when used
+
         self.wizard = ImportWizard(self.app, self.actor, self)
         self.wizard.finished.connect(self._wizard_finished)
         self.wizard.open()

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 from gui.common.events import events
 from gui.common.table_model import Column, RowTableModel
 from gui.common.widgets import row_table
-from services import imports
+from services import import_records
 from services.context import Actor, App
 from services.errors import NotFound, Refused
 from trialcore.wording import counted
@@ -62,7 +62,7 @@ class ValueSources(QWidget):
         if not text:
             return
         try:
-            rows = imports.provenance(self.app, self.actor, text)
+            rows = import_records.provenance(self.app, self.actor, text)
         except (Refused, NotFound) as exc:
             self.model.set_rows([])
             self.status.setText(str(exc))

@@ -23,9 +23,8 @@ from gui.common.read_only import mark_write
 from gui.common.table_model import ROW_ROLE, Column, RowTableModel
 from gui.common.widgets import placeholder, row_table
 from gui.participants.participant_dialogs import ServiceDialog
-from services import data_entry, queries
+from services import queries
 from services.context import Actor, App
-from services.data_entry import known_names
 from services.errors import Refused
 from services.queries import QueryRow
 from trialcore.roles import allowed
@@ -48,6 +47,8 @@ class RaiseQueryDialog(ServiceDialog):
     def __init__(self, app: App, actor: Actor, participant: str | None,
                  parent: QWidget | None = None):
         super().__init__(app, actor, "Raise query", "Raise", parent)
+        from services.data_entry import known_names  # pandas: when the dialog opens
+
         self.participant = QLineEdit(participant or "")
         self.visit = QComboBox()
         for v in app.protocol.visits:
@@ -181,6 +182,8 @@ class QueriesView(QWidget):
 
     def _context(self, q: QueryRow) -> str:
         """The visit's stored values, the queried one in bold, with where it came from."""
+        from services import data_entry  # pandas: once a query is selected, not with the tab
+
         rows = data_entry.show(self.app, self.actor, q.participant, q.visit)
         parts = []
         for r in rows:

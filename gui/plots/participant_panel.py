@@ -134,8 +134,15 @@ class ParticipantPlots(QWidget):
         self.copy_button.setEnabled(shown)
 
     def _measures_changed(self) -> None:
-        self.figure.choose(self.chooser.chosen())
-        self._fit()
+        """The plots of the measures checked, made once there is a participant to show:
+        the tab's first show, with nobody chosen yet, makes none of them."""
+        if self.label is not None:
+            self._choose()
+
+    def _choose(self) -> None:
+        if self.figure.grid.chosen != self.chooser.chosen():
+            self.figure.choose(self.chooser.chosen())
+            self._fit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Measure plots wrap to the width shown, so visit labels never crowd."""
@@ -171,6 +178,7 @@ class ParticipantPlots(QWidget):
             self.message.setText(worded(exc))
             self._enable(False)
             return
+        self._choose()
         self.figure.set_data(data)
         self._fit()
         self._enable(True)

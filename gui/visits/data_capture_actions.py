@@ -8,6 +8,8 @@ source; unticking asks for the reason. Both go through the services, which decid
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -22,16 +24,17 @@ from PySide6.QtWidgets import (
 from gui.common.messages import describe, show_message
 from gui.common.read_only import mark_write
 from gui.common.table_model import ROW_ROLE
-from gui.participants.casebook_dialog import CasebookDialog
 from gui.participants.participant_dialogs import ServiceDialog
-from gui.visits.double_entry_dialogs import DoubleEntriesDialog
-from gui.visits.entry_dialog import EnterValuesDialog
 from services import sdv
 from services.context import Actor, App
-from services.data_entry import EntryResult
 from services.errors import Refused
 from services.visits import VisitRow
 from trialcore.roles import allowed
+
+if TYPE_CHECKING:  # the dialogs import pandas (the import path): when opened, not with the tab
+    from gui.participants.casebook_dialog import CasebookDialog
+    from gui.visits.double_entry_dialogs import DoubleEntriesDialog
+    from services.data_entry import EntryResult
 
 # what a hand entry did to a double-entry value (services.double_entry)
 HELD = {
@@ -98,8 +101,10 @@ class DataCaptureActions(QWidget):
         return rows[0].data(ROW_ROLE) if rows else None
 
     def reload_marks(self) -> None:
-        self.marks = {(r.participant, r.visit): r.verified
-                      for r in sdv.list_marks(self.app, self.actor)}
+        """The marks of the participant listed (the table lists one participant's visits)."""
+        rows = self.table.model().rows  # type: ignore[attr-defined]
+        self.marks = {(r.participant, r.visit): r.verified for r in sdv.list_marks(
+            self.app, self.actor, participant=rows[0].participant)} if rows else {}
         self.update_buttons()
 
     def update_buttons(self, *_: object) -> None:
@@ -112,6 +117,8 @@ class DataCaptureActions(QWidget):
 
     def open_casebook(self) -> None:
         """The casebook of the participant whose visits are listed."""
+        from gui.participants.casebook_dialog import CasebookDialog
+
         rows = self.table.model().rows  # type: ignore[attr-defined]
         if rows:
             self.casebook = CasebookDialog(self.app, self.actor, rows[0].participant, self)
@@ -119,6 +126,8 @@ class DataCaptureActions(QWidget):
 
     def open_double_entries(self) -> None:
         """First entries awaiting a second person, and mismatches for a resolver."""
+        from gui.visits.double_entry_dialogs import DoubleEntriesDialog
+
         self.double_entries = DoubleEntriesDialog(self.app, self.actor, self)
         self.double_entries.changed.connect(self.changed.emit)
         self.double_entries.open()
@@ -127,6 +136,8 @@ class DataCaptureActions(QWidget):
         row = self.selected()
         if row is None:
             return
+        from gui.visits.entry_dialog import EnterValuesDialog
+
         self.dialog = EnterValuesDialog(self.app, self.actor, row, self)
         self.dialog.saved.connect(self._entered)
         self.dialog.open()

@@ -243,6 +243,19 @@ def test_plots_follow_data_changes(tab: ParticipantPlotsTab, sqlite_app: App,
     assert list(plot.points.shown()[1]) == [0.42] and not plot.note.isVisible()
 
 
+def test_measure_plots_are_made_with_the_first_participant_shown(
+        tab: ParticipantPlotsTab) -> None:
+    """The tab's first show makes none (nothing to plot yet); measures checked meanwhile
+    are the ones made when a participant is chosen."""
+    panel = tab.panel
+    assert panel.figure.grid.chosen == [] and panel.figure.grid.shown() == []
+    panel.chooser.set_chosen(["likability_angry", "amygdala_threat"])
+    assert panel.figure.grid.chosen == []
+    tab.select("P001")
+    assert [p.data[0].measure for p in panel.figure.grid.shown()] == [
+        "amygdala_threat", "likability_angry"]
+
+
 def test_empty_states_say_so(tab: ParticipantPlotsTab) -> None:
     tab.select("P004")
     figure = tab.panel.figure

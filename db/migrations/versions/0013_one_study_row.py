@@ -1,7 +1,7 @@
 """one study row: a database holds one study, so a second study row is refused
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 
 TrialDesk reads its study as the one row of `study`; migration 0002 guards that
 row's updates and deletes after lock but let a raw INSERT add a second row, which
@@ -14,7 +14,7 @@ every stage, on SQLite and PostgreSQL alike. TrialDesk writes the row once, at
 from alembic import op
 
 revision = '0013'
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

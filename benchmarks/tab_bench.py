@@ -1,0 +1,187 @@
+"""First show of every tab of the main window, each in a child process of its own.
+
+    python -m benchmarks.tab_bench URL ROLE TITLE     (the child; run.py starts it)
+
+A child opens the study at URL in TrialDesk's main window for ROLE, offscreen, as
+a user does (the window's background audit verification starts too), and waits
+for the window's first paint (the Dashboard's with it; to measure the Dashboard
+itself, the window opens on an empty tab instead). It then makes two tabs current, one after the
+other, as a click on them would: first a baseline tab appended for the
+purpose (an empty QTableView, built by the same TabPage machinery), then the tab
+called TITLE, built then for the first time. Each time is from the tab
+becoming current to its content painted: the last Paint event on the page or
+any widget in it, taken once the page has settled (an event-loop turn with no
+new paint on it and no job of the page's still running, so a tab that loads off
+the GUI thread is timed until its data are on screen, not to its placeholder).
+One JSON line reports both, in milliseconds.
+
+A fresh process per tab makes every figure a first show: the tab's modules
+(pyqtgraph, pandas, …) are imported then, as they are for a user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
+
+REPO = Path(__file__).resolve().parent.parent
+START_TITLE = "Bench start"
+BASELINE_TITLE = "Bench baseline"
+TARGET_MS = 300.0
+SETTLE_LIMIT_S = 240.0  # within the parent's timeout for a child
+BUSY_POLL_MS = 10  # a page that never settles is reported, not waited for forever
+# The analysis tab is measured for the role that uses it; every other tab for the
+# coordinator, who sees them all.
+ROLE_OF = {"Analysis": "statistician"}
+DEFAULT_ROLE = "coordinator"
+
+
+def role_for(title: str) -> str:
+    return ROLE_OF.get(title, DEFAULT_ROLE)
+
+
+# -- the child ------------------------------------------------------------------------------
+
+class PaintClock:
+    """Runs `act`, then times until `widget` and its children have settled: the last
+    Paint event among them, once an event-loop turn brought no new paint and no job of
+    `page`'s is running (gui/common/jobs.py; not the window's background audit check,
+    which runs on). `done` gets the milliseconds."""
+
+    def __init__(self, widget, page, act: Callable[[], object],
+                 done: Callable[[float], None]):
+        from PySide6.QtCore import QEvent, QObject, QTimer
+        from PySide6.QtWidgets import QApplication, QWidget
+
+        from gui.common.jobs import JobRunner
+
+        self.widget, self.page, self.act, self.done = widget, page, act, done
+        self.paints: list[float] = []
+        self.seen = 0
+        self.runner_type, self.timer, self.qapp = JobRunner, QTimer, QApplication.instance()
+        paint, paints = QEvent.Type.Paint, self.paints
+
+        class Filter(QObject):
+            def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+                if event.type() == paint and isinstance(watched, QWidget) and (
+                        watched is widget or widget.isAncestorOf(watched)):
+                    paints.append(time.perf_counter())
+                return False
+
+        self.filter = Filter()
+
+    def start(self) -> None:
+        self.qapp.installEventFilter(self.filter)
+        self.started = time.perf_counter()
+        self.act()
+        self.timer.singleShot(0, lambda: self._turn())  # a lambda: held, unlike a method
+
+    def _busy(self) -> bool:
+        return any(runner.runs for runner in self.page.findChildren(self.runner_type))
+
+    def _turn(self) -> None:
+        busy = self._busy()
+        settled = self.paints and len(self.paints) == self.seen and not busy
+        self.seen = len(self.paints)
+        if not settled and time.perf_counter() - self.started > SETTLE_LIMIT_S:
+            _fail(f"not settled after {SETTLE_LIMIT_S:.0f} s")
+        if not settled:
+            # while a job runs, look again a little later: spinning the event loop would
+            # take the interpreter from the job's thread (the clock is the last paint's)
+            self.timer.singleShot(BUSY_POLL_MS if busy else 0, lambda: self._turn())
+            return
+        self.qapp.removeEventFilter(self.filter)
+        if not self.paints:
+            _fail("nothing was painted")
+        try:
+            self.done((self.paints[-1] - self.started) * 1000)
+        except Exception:  # in a Qt callback: reported, and the child ends with an error
+            traceback.print_exc()
+            _fail("the next measurement failed")
+
+
+def _fail(why: str) -> None:
+    print(why, file=sys.stderr, flush=True)
+    os._exit(1)
+
+
+def child(url: str, role: str, title: str) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QTableView, QWidget
+
+    qapp = QApplication(sys.argv[:1])
+    from gui.window import tabs
+    from gui.window.main_window import MainWindow
+    from services.context import Actor, App
+
+    if title not in [t for t, _ in tabs.TABS]:
+        raise SystemExit(f"no tab called {title!r}: {', '.join(t for t, _ in tabs.TABS)}")
+    QTableView()  # Qt's Python enums are made on first use: here, where nothing is timed
+    # The window opens on the Dashboard, as it does for a user, or (to measure the
+    # Dashboard's first show) on an empty tab; the baseline tab is appended.
+    if title == tabs.TABS[0][0]:
+        tabs.TABS.insert(0, (START_TITLE, lambda app, actor, parent: QWidget(parent)))
+    tabs.TABS.append((BASELINE_TITLE, lambda app, actor, parent: QTableView(parent)))
+    window = MainWindow(App(url), Actor("bench", role))
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    baseline = titles.index(BASELINE_TITLE)
+    window.show()
+    result: dict[str, float] = {}
+
+    def measured(ms: float) -> None:
+        result["tab"] = ms
+        print(json.dumps(result), flush=True)
+        os._exit(0)  # no teardown: background jobs and Qt objects die with the process
+
+    def clock(index: int, done: Callable[[float], None]) -> PaintClock:
+        page = window.tabs.widget(index)
+        return PaintClock(page, page, lambda: window.tabs.setCurrentIndex(index), done)
+
+    def baseline_measured(ms: float) -> None:
+        result["baseline"] = ms
+        clock(titles.index(title), measured).start()
+
+    def window_shown(_ms: float) -> None:
+        clock(baseline, baseline_measured).start()
+
+    # The window's own first paint (and the Dashboard's) is over before the clicks.
+    shown = PaintClock(window, window.tabs.currentWidget(), lambda: None, window_shown)
+    QTimer.singleShot(0, lambda: shown.start())
+    qapp.exec()
+
+
+# -- the parent -----------------------------------------------------------------------------
+
+def _run_child(url: str, title: str) -> dict[str, float]:
+    done = subprocess.run([sys.executable, "-m", "benchmarks.tab_bench", url, role_for(title),
+                           title], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode or not lines:
+        raise RuntimeError(f"tab child ({title}) failed: {done.stderr.strip()[-800:]}")
+    return json.loads(lines[-1])
+
+
+def measure(url: str, repeats: int) -> list[tuple[str, float, float]]:
+    """(title, median ms, median baseline ms) for every tab of gui/window/tabs.py."""
+    from gui.window.tabs import TABS
+
+    out = []
+    for title, _ in TABS:
+        runs = [_run_child(url, title) for _ in range(repeats)]
+        out.append((title, statistics.median(r["tab"] for r in runs),
+                    statistics.median(r["baseline"] for r in runs)))
+    return out
+
+
+if __name__ == "__main__":
+    child(*sys.argv[1:4])
