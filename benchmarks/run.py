@@ -19,6 +19,8 @@ PostgreSQL too with --pg (a scratch schema, dropped afterwards), then measures:
   export    the long CSV export; baseline: pandas writing the same frame to CSV
   disk      SQLite bytes per observation (file and WAL after a checkpoint);
             baseline: the same four columns in a bare table without indexes
+  audit     `audit verify` (every entry, every row); baseline: the same rows read
+            by the bare driver cursor and each hashed with SHA-256
   plot      benchmarks/plot_bench.py's figures (it unblinds the study, so last)
   import    benchmarks/import_bench.py's figure, on a study of its own
 
@@ -50,13 +52,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
 
 from sqlalchemy import func, select, text
 
-from benchmarks import import_bench, plot_bench, study_builder
+from benchmarks import audit_bench, import_bench, plot_bench, study_builder
 from db.engine import sqlite_path
 from db.models import Observation, Participant
 from services.context import Actor, App
 from services.participants import ROW_COLUMNS
 
-NAMES = ("startup", "memory", "register", "export", "disk", "plot", "import")
+NAMES = ("startup", "memory", "register", "export", "disk", "audit", "plot", "import")
 ACTOR = Actor("bench", "coordinator")
 REPO = Path(__file__).resolve().parent.parent
 ANSWERS_PER_PARTICIPANT = 500  # import_bench: 125 items at each of 4 visits
@@ -247,6 +249,12 @@ def disk(app: App, folder: Path) -> list[Figure]:
                    bare_bytes / observations, "B")]
 
 
+def audit(app: App) -> list[Figure]:
+    took, baseline, entries, rows = audit_bench.measure(app)
+    return [Figure(f"audit verify: {entries:,} entries, {rows:,} rows (vs read + SHA-256)",
+                   took, baseline, "s", 3.0, of_ratio=True)]
+
+
 def plots(app: App, size: Size) -> list[Figure]:
     results, fetch_base, draw_base = plot_bench.measure(app, size.measures, size.switches)
     return [Figure(f"plot: {name} ({stage}, median of "
@@ -297,6 +305,7 @@ def measure_database(database: str, url: str, import_url: str, folder: Path, siz
             ("startup", lambda: startup(url, size.repeats)),
             ("register", lambda: register(app, size.repeats)),
             ("export", lambda: export(app, folder)),
+            ("audit", lambda: audit(app)),
             ("plot", lambda: plots(app, size)),
         ]
         for name, step in steps:
@@ -334,7 +343,8 @@ LEGEND = """Baselines: startup and memory, a bare PySide6 QMainWindow shown by t
 interpreter the same way; register, the same participant rows fetched as a plain
 list of tuples; export, pandas DataFrame.to_csv of the same table; disk, the
 observations' four columns in a bare SQLite table without indexes; plot fetch, one
-trivial query; plot draw, a 4-point plot redrawn and grabbed; import, pandas
+trivial query; plot draw, a 4-point plot redrawn and grabbed; audit verify, the
+same rows read by the bare driver cursor and each hashed with SHA-256; import, pandas
 read_csv of the same file and one bulk insert into a bare table."""
 
 
@@ -424,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     header = machine(args.pg)
-    print(*header, study_builder.MEASURING_ONLY, sep="\n", flush=True)
+    print(*header, sep="\n", flush=True)
     report = Report([], [], [])
     with _folder(args.db_dir) as folder:
         if not args.skip_sqlite:
