@@ -2,7 +2,7 @@
 
 `audit verify` re-reads every row of every audited table and sums their fingerprints
 (trialcore/audit_chain.py). Building a dict per row (`canonical_row`) and handing it to
-`json.dumps` spent five sixths of the check's time on three million observations. Here
+`json.dumps` spent three quarters of the check's time (cProfile, 150,000 rows). Here
 the same text is built column by column instead: one encoder per column type turns a
 chunk's column into its JSON pieces, and one `%` template per table (its columns in
 sorted order, as `sort_keys` orders them) joins them into each row's text. Only the
