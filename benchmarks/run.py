@@ -23,6 +23,8 @@ PostgreSQL too with --pg (a scratch schema, dropped afterwards), then measures:
             baseline: the same four columns in a bare table without indexes
   tabs      first show of every tab of the main window (benchmarks/tab_bench.py);
             baseline: an empty QTableView tab shown the same way
+  audit     `audit verify` (every entry, every row); baseline: the same rows read
+            by the bare driver cursor and each hashed with SHA-256
   plot      benchmarks/plot_bench.py's figures (it unblinds the study, so last)
   import    benchmarks/import_bench.py's figure, on a study of its own
 
@@ -54,13 +56,21 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
 
 from sqlalchemy import func, select, text
 
-from benchmarks import export_memory, import_bench, plot_bench, study_builder, tab_bench
+from benchmarks import (
+    audit_bench,
+    export_memory,
+    import_bench,
+    plot_bench,
+    study_builder,
+    tab_bench,
+)
 from db.engine import sqlite_path
 from db.models import Observation, Participant
 from services.context import Actor, App
 from services.participants import ROW_COLUMNS
 
-NAMES = ("startup", "memory", "register", "export", "disk", "tabs", "plot", "import")
+NAMES = ("startup", "memory", "register", "export", "disk", "tabs", "audit", "plot",
+         "import")
 ACTOR = Actor("bench", "coordinator")
 REPO = Path(__file__).resolve().parent.parent
 ANSWERS_PER_PARTICIPANT = 500  # import_bench: 125 items at each of 4 visits
@@ -265,6 +275,12 @@ def disk(app: App, folder: Path) -> list[Figure]:
                    bare_bytes / observations, "B")]
 
 
+def audit(app: App) -> list[Figure]:
+    took, baseline, entries, rows = audit_bench.measure(app)
+    return [Figure(f"audit verify: {entries:,} entries, {rows:,} rows (vs read + SHA-256)",
+                   took, baseline, "s", 3.0, of_ratio=True)]
+
+
 def plots(app: App, size: Size) -> list[Figure]:
     results, fetch_base, draw_base = plot_bench.measure(app, size.measures, size.switches)
     return [Figure(f"plot: {name} ({stage}, median of "
@@ -318,6 +334,7 @@ def measure_database(database: str, url: str, import_url: str, folder: Path, siz
             *([("export", lambda: export_peak(url, folder, size.repeats))]
               if database == "PostgreSQL" else []),
             ("tabs", lambda: tabs(url, size.repeats)),
+            ("audit", lambda: audit(app)),
             ("plot", lambda: plots(app, size)),
         ]
         for name, step in steps:
@@ -357,7 +374,8 @@ list of tuples; export, pandas DataFrame.to_csv of the same table; export memory
 process that only imports what the export needs; tab first show, an empty
 QTableView tab shown the same way in the same window; disk, the
 observations' four columns in a bare SQLite table without indexes; plot fetch, one
-trivial query; plot draw, a 4-point plot redrawn and grabbed; import, pandas
+trivial query; plot draw, a 4-point plot redrawn and grabbed; audit verify, the
+same rows read by the bare driver cursor and each hashed with SHA-256; import, pandas
 read_csv of the same file and one bulk insert into a bare table."""
 
 
@@ -447,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     header = machine(args.pg)
-    print(*header, study_builder.MEASURING_ONLY, sep="\n", flush=True)
+    print(*header, sep="\n", flush=True)
     report = Report([], [], [])
     with _folder(args.db_dir) as folder:
         if not args.skip_sqlite:

@@ -1,19 +1,27 @@
 """A synthetic study of any size, written fast: the fixture every benchmark measures.
 
-The study row goes through the service (init_study), so the protocol is real;
-every other row (participants, allocation slots, dose codes, visits,
-observations) is written with SQLAlchemy Core executemany in chunks of CHUNK
-participants. Those rows carry no audit entries: the study is for measuring
-only, and `audit verify` fails on it by design (MEASURING_ONLY says so).
+The study row and one account per role go through the services (init_study,
+add_user), so the protocol and the accounts are real; every other row
+(participants, allocation slots, dose codes, visits, observations, hand entries,
+queries with their answers, SDV marks, adverse events) is written with SQLAlchemy
+Core executemany in chunks of CHUNK participants. The trail still verifies: like an
+import, the bulk writing is recorded as one entry carrying each table's digest delta
+and row count (`recorded`), so `audit verify` re-reads and checks every row.
 
 Default shape: 6 visits (3 of them dosing) and `measures` scan measures
 (fd_mean with a QC limit, then roi_01, roi_02, …), one value per measure at
-every visit that was done; about 1 % of dosing visits are logged as missed.
+every visit that was done; about 1 % of dosing visits are logged as missed. In the
+proportions of a running study: the values of about 2 % of done visits were entered
+by hand (an `imports` row of kind "entry" each, as services/data_entry.py writes
+them), about 3 % of done visits have a query (opened, answered, most closed), a third
+of done visits are source-verified, and there is about one adverse event per three
+participants.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,23 +29,32 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, insert, select, text, update
+from sqlalchemy import Connection, Table, create_engine, insert, select, text, update
 
+from db.audit import Entry, append_entries, canonical_row
 from db.models import (
+    AdverseEvent,
     AllocationSlot,
+    DataQuery,
     DoseCode,
     ImportRecord,
     Observation,
     Participant,
+    QueryMessage,
     RevealedCondition,
+    SdvMark,
     Study,
     StudyLock,
     Unblinding,
     Visit,
 )
-from services.context import App
+from db.row_digest import table_digest
+from services.accounts import add_user
+from services.context import Actor, App
 from services.study import init_study
+from trialcore.audit_chain import DIGEST_MODULUS
 from trialcore.codes import ALPHABET
+from trialcore.roles import ROLES
 
 VISITS = (  # id, anchor, day, window, dosing
     ("screening", "registration", 0, (0, 14), False),
@@ -51,8 +68,16 @@ CONDITIONS = (("A", "Condition A", 0), ("B", "Condition B", 40), ("C", "Conditio
 WILLIAMS = ("ABC", "BCA", "CAB", "ACB", "BAC", "CBA")
 MEASURES = 50
 CHUNK = 500  # participants per bulk insert
-MEASURING_ONLY = ("note: the study's rows were bulk-inserted without audit entries: it is for "
-                  "measuring only, and `audit verify` fails on it by design")
+ADMIN = Actor("admin", "admin")
+PASSWORD = "bench-pass-1234"
+HAND_ENTERED = 0.02  # of done visits: their values entered by hand, not imported
+QUERIED = 0.03  # of done visits: a query about one value
+CLOSED = 0.7  # of queries: closed after the answer (the rest wait, answered)
+VERIFIED = 1 / 3  # of done visits: source-verified (an SDV mark)
+AES_PER_PARTICIPANT = 1 / 3
+BULK = (Study, ImportRecord, Participant, AllocationSlot, DoseCode, Visit, Observation,
+        DataQuery, QueryMessage, SdvMark, AdverseEvent)
+UNBLINDING = (StudyLock, Study, RevealedCondition, Unblinding)
 
 
 def measure_names(measures: int = MEASURES) -> list[str]:
@@ -108,26 +133,99 @@ def _visit_rows(pid: int, registered: dt.date, rng: np.random.Generator) -> list
     return rows
 
 
+@contextmanager
+def recorded(app: App, models: tuple[type, ...], action: str) -> Iterator[None]:
+    """Record what the block bulk-writes into `models`' tables as one audit entry, as an
+    import records its rows: each table's digest delta (measured by reading the table
+    before and after) and row count. The block commits its own transactions."""
+    tables: list[Table] = [m.__table__ for m in models]
+    with app.engine.connect() as conn:
+        before = {t.name: table_digest(conn, t, canonical_row) for t in tables}
+    yield
+    with app.engine.begin() as conn:
+        delta = {t.name: (table_digest(conn, t, canonical_row) - before[t.name])
+                 % DIGEST_MODULUS for t in tables}
+        append_entries(conn, "bench", [Entry(
+            action=action, entity="benchmark", entity_key="synthetic rows",
+            reason="benchmark study written in bulk",
+            digest_delta={name: d for name, d in delta.items() if d})])
+
+
 def build(app: App, participants: int, folder: Path, measures: int = MEASURES) -> None:
-    """The study row through the service, then every other row by bulk insert."""
+    """The study row and the accounts through the services, then every other row by bulk
+    insert, recorded in the trail."""
     path = folder / "bench_protocol.toml"
     path.write_text(protocol_toml(participants, measures), encoding="utf-8")
-    init_study(app, path, "admin", "bench-admin-pass-1", synthetic=True)
+    init_study(app, path, ADMIN.name, "bench-admin-pass-1", synthetic=True)
+    for role in (r for r in ROLES if r != ADMIN.role):  # the admin came with the study
+        add_user(app, ADMIN, role, role, PASSWORD)
     rng = np.random.default_rng(20260101)
     names = measure_names(measures)
     start = time.perf_counter()
-    with app.engine.begin() as conn:
-        conn.execute(update(Study.__table__).values(stage="running"))
-        import_id = conn.execute(insert(ImportRecord.__table__).values(
-            kind="scans", file_name="bench_scans.tsv", sha256="0" * 64, size=0, format="tsv",
-            options="{}", by="bench", at=dt.datetime(2026, 1, 1), rows=0, inserted=0,
-            updated=0, unchanged=0)).inserted_primary_key[0]
-    for first in range(1, participants + 1, CHUNK):
-        numbers = range(first, min(first + CHUNK, participants + 1))
-        _insert_chunk(app, numbers, names, import_id, rng)
-        print(f"\r  built {numbers[-1]:,} of {participants:,} participants "
-              f"({time.perf_counter() - start:.0f} s)", end="", flush=True)
-    print()
+    with recorded(app, BULK, "bench.build"):
+        with app.engine.begin() as conn:
+            conn.execute(update(Study.__table__).values(stage="running"))
+            import_id = conn.execute(insert(ImportRecord.__table__).values(
+                kind="scans", file_name="bench_scans.tsv", sha256="0" * 64, size=0,
+                format="tsv", options="{}", by="bench", at=dt.datetime(2026, 1, 1), rows=0,
+                inserted=0, updated=0, unchanged=0)).inserted_primary_key[0]
+        for first in range(1, participants + 1, CHUNK):
+            numbers = range(first, min(first + CHUNK, participants + 1))
+            _insert_chunk(app, numbers, names, import_id, rng)
+            print(f"\r  built {numbers[-1]:,} of {participants:,} participants "
+                  f"({time.perf_counter() - start:.0f} s)", end="", flush=True)
+        print()
+
+
+def _hand_entry(conn: Connection, pid: int, visit: str, names: list[str]) -> int:
+    """The provenance row of one visit's values entered by hand (services/data_entry.py)."""
+    entered = json.dumps({"participant": f"B{pid:05d}", "visit": visit,
+                          "values": {n: "…" for n in names}}, sort_keys=True)
+    return conn.execute(insert(ImportRecord.__table__).values(
+        kind="entry", file_name="(hand entry)", sha256="0" * 64, size=len(entered),
+        format="entry", options=entered, by="coordinator", at=dt.datetime(2026, 1, 1),
+        rows=1, inserted=1, updated=0, unchanged=0)).inserted_primary_key[0]
+
+
+def _monitoring(conn: Connection, done: list[tuple[int, str]], names: list[str],
+                rng: np.random.Generator) -> None:
+    """Queries with their conversation and SDV marks on done visits."""
+    at = dt.datetime(2026, 1, 5)
+    marks = [{"participant_id": p, "visit": v, "by": "monitor", "at": at}
+             for p, v in done if rng.random() < VERIFIED]
+    if marks:
+        conn.execute(insert(SdvMark.__table__), marks)
+    for p, v in done:
+        if rng.random() >= QUERIED:
+            continue
+        closed = rng.random() < CLOSED
+        qid = conn.execute(insert(DataQuery.__table__).values(
+            participant_id=p, visit=v, name=names[int(rng.integers(len(names)))],
+            status="closed" if closed else "answered", opened_by="monitor", opened_at=at,
+            version=3 if closed else 2)).inserted_primary_key[0]
+        steps = [("open", "Please confirm this value against the source.", "monitor"),
+                 ("answer", "Checked against the scanner log: the value is correct.",
+                  "coordinator")] + ([("close", "Confirmed.", "monitor")] if closed else [])
+        conn.execute(insert(QueryMessage.__table__), [
+            {"query_id": qid, "kind": k, "text": t, "by": by, "at": at} for k, t, by in steps])
+
+
+def _adverse_events(conn: Connection, numbers: range, rng: np.random.Generator) -> None:
+    rows = []
+    for n in numbers:
+        if rng.random() >= AES_PER_PARTICIPANT:
+            continue
+        onset = dt.date(2025, 2, 1) + dt.timedelta(days=n % 300)
+        rows.append({"participant_id": n, "term": "Headache", "term_code": None,
+                     "dictionary": None, "onset": onset,
+                     "severity": ("mild", "moderate", "severe")[int(rng.integers(3))],
+                     "serious": bool(rng.random() < 0.05),
+                     "related": ("unrelated", "unlikely", "possible")[int(rng.integers(3))],
+                     "visit": None, "resolved": onset + dt.timedelta(days=3),
+                     "outcome": "recovered", "action": None, "reported_by": "investigator",
+                     "reported_at": dt.datetime(2026, 1, 4), "version": 1})
+    if rows:
+        conn.execute(insert(AdverseEvent.__table__), rows)
 
 
 def _insert_chunk(app: App, numbers: range, names: list[str], import_id: int,
@@ -151,15 +249,24 @@ def _insert_chunk(app: App, numbers: range, names: list[str], import_id: int,
         done = [(r["participant_id"], r["visit"]) for r in visits if r["status"] == "done"]
         values = rng.normal(0.5, 0.3, size=(len(done), len(names)))
         values[:, 0] = np.abs(values[:, 0]) * 0.6  # fd_mean: some scans above 0.5 mm
+        source = [_hand_entry(conn, pid, visit, names) if rng.random() < HAND_ENTERED
+                  else import_id for pid, visit in done]
         conn.execute(insert(Observation.__table__), [
             {"participant_id": pid, "visit": visit, "measure": name,
-             "value": float(values[i, j]), "import_id": import_id, "version": 1}
+             "value": float(values[i, j]), "import_id": source[i], "version": 1}
             for i, (pid, visit) in enumerate(done) for j, name in enumerate(names)])
+        _monitoring(conn, done, names, rng)
+        _adverse_events(conn, numbers, rng)
 
 
 def unblind(app: App) -> None:
     """Lock record, stage, revealed conditions, unblinding record: in the order the
-    database triggers demand (migration 0002)."""
+    database triggers demand (migration 0002); recorded in the trail like the build."""
+    with recorded(app, UNBLINDING, "bench.unblind"):
+        _unblind(app)
+
+
+def _unblind(app: App) -> None:
     with app.engine.begin() as conn:
         conn.execute(insert(StudyLock.__table__).values(
             locked_at=dt.datetime(2026, 1, 2), signer="bench", meaning="benchmark",

@@ -29,7 +29,9 @@ from sqlalchemy import (
 from sqlalchemy import table as named_table
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import row_digest
 from db.models import AuditEntry, AuditHead, Base, utcnow
+from db.row_digest import SKIP_COLUMNS
 from trialcore.audit_chain import (
     DIGEST_MODULUS,
     GENESIS,
@@ -45,7 +47,6 @@ from trialcore.audit_chain import (
 # for writers (BEGIN IMMEDIATE, db/engine.py).
 AUDIT_CHAIN_LOCK = 0x7D5A0D17
 
-SKIP_COLUMNS = ("id", "version")
 
 # Columns that hold secrets: sealed boxes (the allocation key, the pharmacist's copy,
 # the emergency envelopes) and password hashes. The trail stores their digest, never
@@ -307,7 +308,7 @@ def _table_rows(session: Session, table: Table) -> Iterable[dict[str, Any]]:
 
 
 def _table_digest(session: Session, table: Table) -> int:
-    return sum(row_fingerprint(r) for r in _table_rows(session, table)) % DIGEST_MODULUS
+    return row_digest.table_digest(session.connection(), table, canonical_row)
 
 
 def _locate_bulk(session: Session, table: Table, surplus: int, rows: int | None) -> str:

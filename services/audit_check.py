@@ -1,10 +1,11 @@
 """Verifying the audit trail in a child process, so the window stays quick meanwhile.
 
-The check hashes every row of every audited table: about a minute for three million
-observations, pure Python all along. In a thread of the GUI process it would hold the
+The check hashes every row of every audited table: seconds for three million
+observations, in Python all along. In a thread of the GUI process it would hold the
 interpreter lock that long and every click would wait for it; a child process runs
-on its own and the waiting thread sleeps. The database URL (it may carry a password)
-goes through the environment, never the command line.
+on its own, at a lower priority than the window, and the waiting thread sleeps. The
+database URL (it may carry a password) goes through the environment, never the command
+line.
 
     TRIALDESK_VERIFY_URL=URL python -m services.audit_check FD   # prints one JSON line
 """
@@ -26,6 +27,9 @@ from services.errors import Refused
 ENV = "TRIALDESK_VERIFY_URL"
 ROOT = Path(__file__).resolve().parents[1]
 POLL = 0.2  # seconds between checks for a cancel while the child works
+# The child yields the processors to the window (and to anything else the user runs): the
+# check is a background courtesy, worth a few seconds more, never a slower click.
+NICENESS = 10
 
 
 def in_memory(url: str) -> bool:
@@ -94,7 +98,15 @@ def exit_with_parent(lifeline: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+def lower_priority() -> int:
+    """Lower this process's scheduling priority by NICENESS; the niceness it now has.
+    Windows has no os.nice: there the check keeps the normal priority."""
+    nice = getattr(os, "nice", None)
+    return nice(NICENESS) if nice else 0
+
+
 def main(lifeline: str | None = None) -> None:
+    niceness = lower_priority()
     exit_with_parent(int(lifeline if lifeline is not None else sys.argv[1]))
     app = App(os.environ[ENV])
     try:
@@ -103,7 +115,7 @@ def main(lifeline: str | None = None) -> None:
     finally:
         app.close()
     print(json.dumps({"entries": result.entries, "head": result.head,
-                      "problems": result.problems}), flush=True)
+                      "problems": result.problems, "niceness": niceness}), flush=True)
 
 
 if __name__ == "__main__":

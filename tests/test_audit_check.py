@@ -3,6 +3,7 @@ cancel stops the child."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -72,3 +73,21 @@ def test_the_child_ends_when_its_parent_is_gone() -> None:
         assert child.wait(timeout=10) == 1
     finally:
         child.kill()
+
+
+def test_the_child_checks_at_a_lower_priority_than_the_window(app: App) -> None:
+    """The check yields the processors to the window: its niceness is the window's plus
+    NICENESS (as far as the scheduler allows)."""
+    baseline_study(app, [1])
+    lifeline, held = os.pipe()
+    try:
+        done = subprocess.run([*audit_check.child_command(), str(lifeline)],
+                              cwd=audit_check.ROOT, pass_fds=(lifeline,), capture_output=True,
+                              text=True, timeout=120, check=True,
+                              env={**os.environ, audit_check.ENV: app.url})
+    finally:
+        os.close(lifeline)
+        os.close(held)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["problems"] == []
+    assert found["niceness"] == min(19, os.nice(0) + audit_check.NICENESS)

@@ -25,6 +25,7 @@ FIGURES = [
     "register: 10 participants ready",
     "register: filter keystroke",
     "export: long CSV",
+    "audit verify: ",
     *(f"plot: {name} ({stage}, median" for stage in ("blinded", "unblinded")
       for name in ("switch fetch", "switch redraw", "group view fetch", "group view draw")),
     "plot: switch redraw (unblinded, all 2 measures shown,",
