@@ -21,7 +21,7 @@ from tests.gui.conftest import press, tab
 
 
 def _audit(window: MainWindow) -> AuditView:
-    view = tab(window, "Audit trail")
+    view = tab(window, "Audit")
     assert isinstance(view, AuditView)
     return view
 
@@ -128,7 +128,7 @@ def test_a_role_that_may_not_read_the_trail_gets_a_note_not_an_error(
     window = open_window("phil")
     assert window.findChildren(AuditView) == []
     assert window.audit_label.text() == "Audit trail: not shown to the pharmacist role"
-    assert "pharmacist" in tab(window, "Audit trail").text()
+    assert "pharmacist" in tab(window, "Audit").text()
 
 
 def test_the_tab_shows_password_hashes_as_digests(
