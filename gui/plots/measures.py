@@ -145,7 +145,7 @@ class MeasureGrid(pg.GraphicsLayout):
         super().__init__()
         self.visits = tuple(visits)  # the protocol's visit ids: every plot's visit axis
         self.columns = columns
-        self.key = legend(4)
+        self.key = legend(2)  # two a row: four (the conditions) would widen a laptop's figure
         self.plots: dict[str, MeasurePlot] = {}
         self.chosen: list[str] = []
         self.data: ParticipantPlotData | None = None

@@ -389,10 +389,15 @@ def test_a_clicked_point_opens_its_visit_and_the_participant_carries_over(
         assert chosen is not None and (chosen.participant, chosen.visit) == ("P003", "dose1")
 
 
+@pytest.mark.parametrize("unblinded", [False, True])
 def test_a_participant_s_plots_fit_a_laptop_window(qtbot: QtBot, sqlite_app: App,
-                                                   study: dict[str, Actor]) -> None:
+                                                   study: dict[str, Actor],
+                                                   unblinded: bool) -> None:
     """At 1024×700 the figure is as wide as the space beside the lists: no sideways scroll,
-    the last dose and the today line inside; the profile and QC plots wrap into rows."""
+    the last dose and the today line inside; the profile and QC plots wrap into rows.
+    Unblinded, the conditions' colour key (four entries) wraps too."""
+    if unblinded:
+        unblind(sqlite_app, study)
     with shown(MainWindow(sqlite_app, study["cora"]), 1024, 700) as window:
         qtbot.waitUntil(lambda: not window.runner.runs)
         tab = window.show_tab("Participant plots")
