@@ -220,4 +220,5 @@ def test_every_tab_of_a_role_is_readable_on_a_laptop_screen(
     qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(bar.count() - 1).center())
     assert window.tabs.currentIndex() == bar.count() - 1
     assert ("Analysis" in titles) == (role in ("investigator", "statistician"))
+    assert bar.tabToolTip(titles.index("Audit")).startswith("Audit trail")
     assert ("Participant plots" in titles) == (role not in ("pharmacist", "randomizer"))
