@@ -124,12 +124,14 @@ def _visit_lists(s: Session, protocol: Protocol) -> dict[str, list[dict[str, Any
                 | (Visit.deviation_days.is_not(None) & (Visit.deviation_days != 0))))
     rows = sorted(s.execute(q), key=lambda r: (r.number, order[r.visit]))
     iso = lambda d: d.isoformat() if d else None  # noqa: E731
+    label = {v.id: v.label for v in protocol.visits}  # what the coordinator calls a visit
     return {
-        "deviations": [{"participant": r.label, "visit": r.visit, "actual": iso(r.actual_date),
-                        "days": r.deviation_days, "reason": r.deviation_reason}
-                       for r in rows if r.deviation_days],
-        "missed": [{"participant": r.label, "visit": r.visit, "date": iso(r.actual_date),
-                    "reason": r.reason} for r in rows if r.status == "missed"],
+        "deviations": [{"participant": r.label, "visit": r.visit, "visit_label": label[r.visit],
+                        "actual": iso(r.actual_date), "days": r.deviation_days,
+                        "reason": r.deviation_reason} for r in rows if r.deviation_days],
+        "missed": [{"participant": r.label, "visit": r.visit, "visit_label": label[r.visit],
+                    "date": iso(r.actual_date), "reason": r.reason}
+                   for r in rows if r.status == "missed"],
     }
 
 

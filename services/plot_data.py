@@ -90,6 +90,7 @@ class PointSeries:
     import_file: tuple[str | None, ...]
     tooltips: tuple[str, ...]
     given: np.ndarray  # False: stored on a visit logged missed or cancelled, not analysed
+    qc_failed: np.ndarray  # True: a scan of a visit whose quality check failed, not analysed
 
 
 @dataclass(frozen=True)
@@ -310,7 +311,8 @@ def _columns(protocol: Protocol, visits: dict[str, _VisitFacts], unblinded: bool
 def _assemble(protocol: Protocol, first: Any, unblinded: bool, visits: dict[str, _VisitFacts],
               values: dict[str, dict[str, Any]], today: dt.date) -> ParticipantPlotData:
     c = _columns(protocol, visits, unblinded)
-    series = {m.name: _series(m, values.get(m.name, {}), c) for m in protocol.measures}
+    series = _left_out_by_qc(protocol, {m.name: _series(m, values.get(m.name, {}), c)
+                                        for m in protocol.measures})
     qc = tuple(_qc(series[m.name], m.qc_max) for m in protocol.measures if m.qc_max is not None)
     if unblinded:
         key = (*_condition_key(protocol), KeyEntry("no condition (not a dosing visit)",
@@ -396,7 +398,39 @@ def _series(m: Measure, at: dict[str, Any], c: _Columns) -> PointSeries:
         tooltips=tuple(f"{m.label}: {_number(r.value)} {m.unit}\n{c.where[i]}\n{_origin(r)}"
                        + ("" if given(r.status) else f"\n{NOT_GIVEN_NOTE % r.status}")
                        for i, r in zip(index, rows, strict=True)),
-        given=np.array([given(r.status) for r in rows], dtype=bool))
+        given=np.array([given(r.status) for r in rows], dtype=bool),
+        qc_failed=np.zeros(len(rows), dtype=bool))
+
+
+def qc_reason(check: Measure, failure: FailedCheck) -> str:
+    return (f"left out of the analysis: scan quality check failed ({check.label} "
+            f"{_number(failure.value)} > {failure.limit:g} {check.unit})")
+
+
+def _left_out_by_qc(protocol: Protocol,
+                    series: dict[str, PointSeries]) -> dict[str, PointSeries]:
+    """The scans the analysis leaves out by trialcore.counted's rule (the group plot's
+    too), marked, each tooltip saying which quality value failed: a participant's plot
+    shows every stored value, but must not let one pass for a counted one."""
+    limits = {m.name: m.qc_max for m in protocol.measures if m.qc_max is not None}
+    failures = failed_checks(((0, visit, name, value) for name in limits
+                              for visit, value in zip(series[name].visit_ids,
+                                                      series[name].y.tolist(), strict=True)),
+                             limits)
+    if not failures:
+        return series
+    reasons = {f.occasion: qc_reason(_measure(protocol, f.measure), f)
+               for f in reversed(failures)}  # the first failed check of a visit names it
+    out = {}
+    for m in protocol.measures:
+        s = series[m.name]
+        failed = scans_left_out([0] * len(s.x), s.visit_ids,
+                                np.full(len(s.x), m.kind == "scan"), failures)
+        out[m.name] = s if not failed.any() else replace(
+            s, qc_failed=failed,
+            tooltips=tuple(f"{tip}\n{reasons[v]}" if f else tip
+                           for tip, v, f in zip(s.tooltips, s.visit_ids, failed, strict=True)))
+    return out
 
 
 def _qc(series: PointSeries, limit: float) -> QcSeries:

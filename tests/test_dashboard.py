@@ -46,10 +46,11 @@ def test_enrolment_progress_deviations_withdrawals(running: Running) -> None:
     assert (v["done"], v["missed"], v["deviations"]) == (2, 1, 1)
     # expected by now: the 3 logged, P002's and P004's baselines (window ended 16 March)
     assert v["expected"] == 5 and v["overdue"] == 2
-    assert d["deviations"] == [{"participant": "P001", "visit": "dose1", "actual": "2026-03-21",
+    assert d["deviations"] == [{"participant": "P001", "visit": "dose1",
+                                "visit_label": "Dosing 1", "actual": "2026-03-21",
                                 "days": 2, "reason": "scanner down"}]
-    assert d["missed"] == [{"participant": "P002", "visit": "dose1", "date": "2026-03-16",
-                            "reason": "ill"}]
+    assert d["missed"] == [{"participant": "P002", "visit": "dose1", "visit_label": "Dosing 1",
+                            "date": "2026-03-16", "reason": "ill"}]
     assert d["withdrawals"] == [{"participant": "P003", "stratum": "NTNA+",
                                  "on": "2026-03-10", "reason": "moved abroad"}]
 
@@ -81,11 +82,11 @@ def _from_the_visit_lists(app: App, actor: Actor, today: dt.date) -> dict[str, A
             "overdue": sum(r.due == "overdue" for r in live),
             "deviations": sum(bool(r.deviation_days) for r in live),
         },
-        "deviations": [{"participant": r.participant, "visit": r.visit,
+        "deviations": [{"participant": r.participant, "visit": r.visit, "visit_label": r.label,
                         "actual": r.actual.isoformat() if r.actual else None,
                         "days": r.deviation_days, "reason": r.deviation_reason}
                        for r in live if r.deviation_days],
-        "missed": [{"participant": r.participant, "visit": r.visit,
+        "missed": [{"participant": r.participant, "visit": r.visit, "visit_label": r.label,
                     "date": r.actual.isoformat() if r.actual else None, "reason": r.reason}
                    for r in live if r.status == "missed"],
         "withdrawals": [{"participant": p.label, "stratum": p.stratum,

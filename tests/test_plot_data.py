@@ -205,6 +205,24 @@ def test_qc_marks_the_scan_above_the_limit_and_profile_scales_by_range(
     assert np.isnan(line.y[2]) and "not recorded" in line.tooltips[2]
 
 
+def test_scans_the_analysis_leaves_out_are_marked_with_the_reason(
+        app: App, built: dict[str, Actor]) -> None:
+    """P003's dose2 motion fails the quality check: both scan measures of that visit are
+    marked (as trialcore.counted leaves them out), its questionnaire scores are not."""
+    data = plot_data.participant_plots(app, built["cora"], "P003", today=TODAY)
+    for measure in (*SCANS, *SCALES):
+        series = data.measures[measure]
+        marked = [v for v, f in zip(series.visit_ids, series.qc_failed, strict=True) if f]
+        assert marked == (["dose2"] if measure in SCANS else [])
+        reason = ("left out of the analysis: scan quality check failed "
+                  "(Mean framewise displacement 0.72 > 0.5 mm)")
+        assert [reason in tip for tip in series.tooltips] == \
+            [v == "dose2" and measure in SCANS for v in series.visit_ids]
+    for label in ("P001", "P002"):
+        series = plot_data.participant_plots(app, built["cora"], label, today=TODAY)
+        assert not any(s.qc_failed.any() for s in series.measures.values())
+
+
 def test_nothing_reveals_a_condition_before_unblinding(app: App,
                                                        built: dict[str, Actor]) -> None:
     cora = built["cora"]

@@ -26,7 +26,7 @@ from gui.audit.audit_jobs import VerifyAuditJob, VerifyResult, export_audit, ver
 from gui.common.jobs import JobRunner
 from gui.common.messages import describe
 from gui.common.table_model import Column, FilterProxy, RowTableModel
-from gui.common.widgets import date_edit, error_label, placeholder, row_table
+from gui.common.widgets import date_edit, error_label, fit_columns, placeholder, row_table
 from services import audit_trail
 from services.audit_trail import AuditFilter
 from services.context import Actor, App
@@ -214,7 +214,7 @@ class AuditView(QWidget):
             return
         self.error.hide()
         self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table, widest=110, whole=(0, 1))  # the number and time whole
         self.count.setText(counted(len(rows), "entry", "entries") if rows
                            else "No entries match these filters.")
         self._show_entry()

@@ -10,6 +10,7 @@ from services import anchors
 from services.context import Actor, App
 from services.errors import Refused
 from trialcore.roles import allowed
+from trialcore.wording import counted
 
 
 class ReceiptButton(QPushButton):
@@ -42,6 +43,7 @@ class ReceiptButton(QPushButton):
             self.message = show_message(self, "Receipt not saved", exc.message)
             return
         self.message = show_message(
-            self, "Receipt saved", f"{path}: {receipt['entries']} entries, head "
+            self, "Receipt saved",
+            f"{path}: {counted(receipt['entries'], 'entry', 'entries')}, head "
             f"{receipt['head'][:16]}…. Keep it outside the database (mail it, file it).",
             icon=QMessageBox.Icon.Information)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
-from PySide6.QtCore import QAbstractItemModel, QDate, Qt
+from PySide6.QtCore import QAbstractItemModel, QDate, QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
@@ -102,3 +103,54 @@ def row_table(model: QAbstractItemModel, sort_column: int,
     header.setResizeContentsPrecision(200)
     return table
 
+
+
+LAST_COLUMN_ROOM = 70  # pixels the last (stretching) column keeps at the least
+
+
+class _FittedColumns(QObject):
+    """Keeps a table's columns fitting its width as the window is resized (fit_columns)."""
+
+    def __init__(self, table: QTableView, widest: int, whole: Collection[int]):
+        super().__init__(table)
+        self.table, self.widest, self.whole = table, widest, set(whole)
+        self.wanted: list[int] = []
+        table.viewport().installEventFilter(self)
+
+    def measure(self) -> None:
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)  # sized here: Qt's stretch keeps a 100 px least
+        self.table.resizeColumnsToContents()
+        last = header.count() - 1
+        self.wanted = [header.sectionSize(c) if c in self.whole
+                       else min(header.sectionSize(c), self.widest) for c in range(last)]
+        self.apply()
+
+    def apply(self) -> None:
+        """Shrink the columns that may shrink, all alike, until the last one has room;
+        the last one takes what is left."""
+        header = self.table.horizontalHeader()
+        width = self.table.viewport().width()
+        fixed = sum(w for c, w in enumerate(self.wanted) if c in self.whole)
+        shrinkable = sum(self.wanted) - fixed
+        room = width - LAST_COLUMN_ROOM - fixed
+        scale = min(1.0, max(room, 0) / shrinkable) if shrinkable else 1.0
+        for c, wanted in enumerate(self.wanted):
+            header.resizeSection(c, wanted if c in self.whole
+                                 else max(int(wanted * scale), header.minimumSectionSize()))
+        used = sum(header.sectionSize(c) for c in range(len(self.wanted)))
+        header.resizeSection(len(self.wanted), max(width - used, LAST_COLUMN_ROOM))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and self.wanted:
+            self.apply()
+        return False
+
+
+def fit_columns(table: QTableView, widest: int = 150, whole: Collection[int] = ()) -> None:
+    """Columns as wide as their contents but none wider than `widest` pixels (except the
+    `whole` ones), narrower still when the table is: longer text is elided, and the
+    column's tooltip or the entry's detail holds it whole. The last column takes what is
+    left. A list then reads without scrolling sideways, even on a laptop's screen."""
+    fitted = table.findChild(_FittedColumns) or _FittedColumns(table, widest, whole)
+    fitted.measure()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from gui.common.freshness import Freshness
 from gui.common.table_model import Column, RowTableModel
-from gui.common.widgets import row_table
+from gui.common.widgets import fit_columns, row_table
 from services import dashboard
 from services.context import Actor, App
 
@@ -32,26 +32,28 @@ if TYPE_CHECKING:
     from gui.plots.export import Figure
     from gui.plots.export_dialog import Exports
 
-LISTS: dict[str, tuple[str, list[Column]]] = {
+ID = Column("ID", lambda r: r["participant"])  # short: three lists share a laptop's width
+# Each list: its title, its columns, and the columns never cut (a visit, a date).
+LISTS: dict[str, tuple[str, list[Column], tuple[int, ...]]] = {
     "deviations": ("Protocol deviations", [
-        Column("Participant", lambda r: r["participant"]),
-        Column("Visit", lambda r: r["visit"]),
+        ID,
+        Column("Visit", lambda r: r["visit_label"]),
         Column("Date", lambda r: r["actual"] or ""),
         Column("Days", lambda r: f"{r['days']:+d}", lambda r: r["days"]),
         Column("Reason", lambda r: r["reason"] or "", tooltip=lambda r: r["reason"] or ""),
-    ]),
+    ], (1, 2)),
     "missed": ("Missed visits", [
-        Column("Participant", lambda r: r["participant"]),
-        Column("Visit", lambda r: r["visit"]),
+        ID,
+        Column("Visit", lambda r: r["visit_label"]),
         Column("Date", lambda r: r["date"] or ""),
         Column("Reason", lambda r: r["reason"] or "", tooltip=lambda r: r["reason"] or ""),
-    ]),
+    ], (1, 2)),
     "withdrawals": ("Withdrawals", [
-        Column("Participant", lambda r: r["participant"]),
+        ID,
         Column("Stratum", lambda r: r["stratum"] or ""),
         Column("On", lambda r: r["on"] or ""),
         Column("Reason", lambda r: r["reason"] or "", tooltip=lambda r: r["reason"] or ""),
-    ]),
+    ], (2,)),
 }
 
 
@@ -96,7 +98,7 @@ class DashboardView(QWidget):
         self.emergency.setStyleSheet("color: #b3261e; font-weight: bold;")
         self.enrolment = QGridLayout()
         self.progress = QGridLayout()
-        self.models = {key: RowTableModel(columns, self) for key, (_, columns) in LISTS.items()}
+        self.models = {key: RowTableModel(columns, self) for key, (_, columns, _) in LISTS.items()}
         self.tables: dict[str, QTableView] = {}
         self.boxes: dict[str, QGroupBox] = {}
         top = QHBoxLayout()
@@ -108,7 +110,7 @@ class DashboardView(QWidget):
         lists_page = QWidget()
         lists = QHBoxLayout(lists_page)
         lists.setContentsMargins(0, 0, 0, 0)
-        for key, (title, _) in LISTS.items():
+        for key, (title, _, _) in LISTS.items():
             self.tables[key] = table = row_table(self.models[key], 0)
             # The reason takes what room is left and is cut with "…" (its tooltip is whole):
             # the lists never scroll sideways, even on a laptop's screen.
@@ -219,9 +221,9 @@ class DashboardView(QWidget):
         self.progress.addWidget(QLabel(f"Missed: {v['missed']}   Overdue: {v['overdue']}   "
                                        f"Deviations: {v['deviations']}"), 2, 0, 1, 2)
         self._draw_charts()
-        for key, (title, _) in LISTS.items():
+        for key, (title, _, whole) in LISTS.items():
             self.models[key].set_rows(d[key])
-            self.tables[key].resizeColumnsToContents()
+            fit_columns(self.tables[key], widest=110, whole=whole)
             self.boxes[key].setTitle(f"{title} ({len(d[key])})")
 
 

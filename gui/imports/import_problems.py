@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from gui.common.table_model import Column, FilterProxy, RowTableModel
-from gui.common.widgets import row_table
+from gui.common.widgets import fit_columns, row_table
 from gui.imports.wording import shown
 from services.imports import Problem
 
@@ -40,6 +41,10 @@ class ProblemsView(QWidget):
         self.proxy = FilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.table = row_table(self.proxy, 1)
+        self.table.selectionModel().selectionChanged.connect(self._show_selected)
+        # the selected problem's message in full: a table cell shows one line of it
+        self.detail = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag
+                             .TextSelectableByMouse)
         self.search = QLineEdit(placeholderText="filter: participant, column, words…")
         self.kind = QComboBox()
         self.kind.addItems(KINDS)
@@ -52,11 +57,19 @@ class ProblemsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.detail)
 
     def set_problems(self, errors: list[Problem], warnings: list[Problem]) -> None:
         self.model.set_rows([Shown("error", p) for p in errors]
                             + [Shown("warning", p) for p in warnings])
         self._filter()
+        fit_columns(self.table, widest=160, whole=(0, 1))
+        self._show_selected()
+
+    def _show_selected(self, *_: QItemSelection) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        self.detail.setText(shown(self.proxy.row(rows[0]).problem) if rows else "")
+        self.detail.setVisible(bool(rows))
 
     def _filter(self) -> None:
         kind = self.kind.currentText()

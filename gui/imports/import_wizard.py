@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -28,16 +29,18 @@ from PySide6.QtWidgets import (
 
 from gui.common.jobs import Cancelled, Job, JobRunner, Progress
 from gui.common.messages import describe
-from gui.common.widgets import PathField, error_label
+from gui.common.widgets import PathField, error_label, fit_columns
 from gui.imports.import_problems import ProblemsView
 from gui.imports.wording import control
 from services import imports
 from services.context import Actor, App
 from services.errors import Refused
+from trialcore.wording import counted
 
 KINDS = {"Scan summaries": "scans", "Questionnaire": "questionnaire"}
 FROM_FILE = "(from the file)"
 NOT_IMPORTED = "(not imported)"
+MAPPED_NAME_WIDTH = 320  # pixels: a file column's name, the rest for its measure
 DECIMALS = {"automatic": None, "comma (1,5)": ",", "point (1.5)": "."}
 
 
@@ -193,8 +196,8 @@ class MappingPage(QWizardPage):
         ex, m = report.extract, report.mapping
         file_columns = [str(c) for c in ex.table.frame.columns] if ex is not None else []
         self.detected.setText(
-            f"<b>{report.file_name}</b>: {report.format}, {report.rows} rows. "
-            + ("" if report.ok else f"{len(report.errors)} problem(s) so far; see below "
+            f"<b>{report.file_name}</b>: {report.format}, {counted(report.rows, 'row')}. "
+            + ("" if report.ok else f"{counted(len(report.errors), 'problem')} so far; see below "
                "and on the next page."))
         self.detected.setTextFormat(Qt.TextFormat.RichText)
         key = m.participant_column or m.bids_column
@@ -224,17 +227,21 @@ class MappingPage(QWizardPage):
         shown = list(dict.fromkeys([*mapped, *report.unmatched]))
         self.columns.setRowCount(len(shown))
         for row, col in enumerate(shown):
-            self.columns.setCellWidget(row, 0, QLabel(col))
+            name = QTableWidgetItem(col)  # elided when long, whole in its tooltip
+            name.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            name.setToolTip(col)
+            self.columns.setItem(row, 0, name)
             combo = QComboBox()
             combo.addItems([NOT_IMPORTED, *targets])
             combo.setCurrentText(mapped.get(col) or NOT_IMPORTED)
             self.columns.setCellWidget(row, 1, combo)
+        fit_columns(self.columns, widest=MAPPED_NAME_WIDTH)
 
     def options(self) -> imports.ImportOptions:
         base = self.owner.report.options if self.owner.report else self.owner.file_page.options()
         columns: dict[str, str] = {}
         for row in range(self.columns.rowCount()):
-            name = self.columns.cellWidget(row, 0).text()  # type: ignore[union-attr]
+            name = self.columns.item(row, 0).text()
             target = self.columns.cellWidget(row, 1).currentText()  # type: ignore[union-attr]
             columns[name] = "" if target == NOT_IMPORTED else target
         dropped = tuple(c for c, box in zip(self.owner.guarded, self.drops, strict=True)
@@ -289,7 +296,7 @@ class ReportPage(QWizardPage):
     def show_report(self, report: imports.ImportReport | None) -> None:
         if report is None:
             return
-        self.summary.setText(report.summary() + f"; {len(report.warnings)} warning(s).")
+        self.summary.setText(report.summary() + f"; {counted(len(report.warnings), 'warning')}.")
         self.problems.set_problems(report.errors, report.warnings)
         conflicts = report.updated > 0
         self.update_box.setVisible(conflicts or report.options.update)

@@ -126,10 +126,12 @@ class LockView(QWidget):
         for item in status.items:
             mark = "✘" if not item.ok else "⚠" if item.warning else "✔"
             top = QTreeWidgetItem([f"{mark}  {item.title}", item.note])
+            top.setToolTip(1, item.note)  # a long note is elided: whole here
             if not item.ok:
                 top.setForeground(0, QBrush(FAIL_COLOUR))
             for p in item.problems:
                 child = QTreeWidgetItem([p.record, p.message])
+                child.setToolTip(1, p.message)
                 child.setData(0, PROBLEM_ROLE, p)
                 top.addChild(child)
             self.tree.addTopLevelItem(top)

@@ -33,6 +33,7 @@ from services.context import Actor, App
 from services.errors import Refused
 from services.participants import ParticipantRow
 from trialcore.roles import allowed, roles_with
+from trialcore.wording import counted
 
 COLUMNS = [
     Column("ID", lambda r: r.label, lambda r: r.number),
@@ -188,7 +189,7 @@ class ParticipantsView(QWidget):
         else:
             self.proxy.set_filter(text)
         shown, total = self.proxy.rowCount(), len(self.model.rows)
-        self.count.setText(f"{total} participants" if shown == total
+        self.count.setText(counted(total, "participant") if shown == total
                            else f"{shown} of {total} shown")
 
     def _selection_changed(self, *_: QItemSelection) -> None:

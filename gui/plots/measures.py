@@ -23,6 +23,8 @@ PLOT_HEIGHT = 190
 NOT_GIVEN_ALPHA = 60  # a value stored on a visit logged missed or cancelled
 TICK_WIDTH = 78  # pixels a visit's two-line label needs
 MAX_COLUMNS = 3
+LEFT_OUT_SYMBOL = "x"  # a scan the analysis leaves out (failed QC)
+LEFT_OUT = "left out of the analysis: scan quality check failed"
 
 
 def plot_width(visits: int) -> int:
@@ -54,6 +56,19 @@ def y_range(y: np.ndarray) -> tuple[float, float]:
 def key_samples(key: Sequence[KeyEntry]) -> list[pg.GraphicsObject]:
     return [pg.ScatterPlotItem(symbol=style.condition_symbol(k.slot), size=9, pen=None,
                                brush=style.brush(style.condition_colour(k.slot))) for k in key]
+
+
+def set_measure_key(legend_item: pg.LegendItem, key: Sequence[KeyEntry],
+                    left_out: bool) -> None:
+    """The colour key, with the QC cross explained when a plot shows one."""
+    names = [k.label for k in key] + ([LEFT_OUT] if left_out else [])
+
+    def samples() -> list[pg.GraphicsObject]:
+        cross = pg.ScatterPlotItem(symbol=LEFT_OUT_SYMBOL, size=11, pen=None,
+                                   brush=style.brush(style.NEUTRAL))
+        return [*key_samples(key), *([cross] if left_out else [])]
+
+    update_legend(legend_item, names, samples)
 
 
 class MeasurePlot(FigurePlot[Drawn]):
@@ -97,7 +112,8 @@ class MeasurePlot(FigurePlot[Drawn]):
         # a value on a visit not given (missed, cancelled) is shown faded, joined to none
         self.line.setData(series.x, np.where(series.given, series.y, np.nan))
         index = series.x.astype(int)
-        if np.all(series.slot == NO_CONDITION) and series.given.all():  # the defaults
+        plain = series.given.all() and not series.qc_failed.any()
+        if np.all(series.slot == NO_CONDITION) and plain:  # the defaults
             self.points.show_visits(index, series.y, series.visit_ids, series.tooltips)
         else:
             slots = series.slot.tolist()
@@ -106,12 +122,14 @@ class MeasurePlot(FigurePlot[Drawn]):
                                                  255 if g else NOT_GIVEN_ALPHA)
                                      for s, g in zip(slots, series.given.tolist(),
                                                      strict=True)],
-                                    [style.condition_symbol(s) for s in slots])
+                                    [LEFT_OUT_SYMBOL if q else style.condition_symbol(s)
+                                     for s, q in zip(slots, series.qc_failed.tolist(),
+                                                     strict=True)])
         self.set_view(y=y_range(series.y))
         self.note.show_if(len(series.y) == 0)
         if self.key is not None:  # alone: the participant's kit codes or conditions too
             self.set_ticks("bottom", visit_ticks(labels))
-            self.set_key([k.label for k in key], lambda: key_samples(key))
+            set_measure_key(self.key, key, bool(series.qc_failed.any()))
 
 
 class MeasureGrid(pg.GraphicsLayout):
@@ -127,7 +145,7 @@ class MeasureGrid(pg.GraphicsLayout):
         super().__init__()
         self.visits = tuple(visits)  # the protocol's visit ids: every plot's visit axis
         self.columns = columns
-        self.key = legend(4)
+        self.key = legend(2)  # two a row: four (the conditions) would widen a laptop's figure
         self.plots: dict[str, MeasurePlot] = {}
         self.chosen: list[str] = []
         self.data: ParticipantPlotData | None = None
@@ -174,7 +192,8 @@ class MeasureGrid(pg.GraphicsLayout):
 
     def set_data(self, data: ParticipantPlotData) -> None:
         self.data = data
-        update_legend(self.key, [k.label for k in data.key], lambda: key_samples(data.key))
+        set_measure_key(self.key, data.key,
+                        any(data.measures[name].qc_failed.any() for name in self.chosen))
         for name in self.chosen:
             self.plots[name].set_data((data.measures[name], data.visit_labels, data.key))
 

@@ -89,7 +89,8 @@ class ParticipantPlots(QWidget):
         self.figure.grid.cache_fixed_parts()  # on screen only: exports draw replicas
         self.chooser = MeasureChooser(app.protocol, default_measures(app.protocol))
         self.chooser.setFixedWidth(220)
-        self.chooser.setUniformItemSizes(True)  # one line each: no size asked of every row
+        self.chooser.setWordWrap(True)  # a long measure name on two lines, never cut
+        self.chooser.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.chooser.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.chooser.changed.connect(self._measures_changed)
         self.view = delete_at_exit(pg.GraphicsView(background="w"))

@@ -27,9 +27,11 @@ MARKERS = {  # kind: (legend text, marker style)
                           "brush": style.brush(style.BLACK)}),
     "booked": ("booked", {"symbol": "o", "size": 11, "pen": style.pen(style.BLUE, 2),
                           "brush": style.brush("white")}),
+    "cancelled": ("cancelled", {"symbol": "s", "size": 11, "pen": style.pen(style.BLACK, 1.5),
+                                "brush": style.brush(style.GREY)}),
 }
 BAND = style.brush(style.SKY, 90)
-CANCELLED_BAND = style.brush(style.GREY, 40)
+CANCELLED_BAND = style.brush(style.GREY, 110)  # a cancelled visit's window: grey, not blue
 TODAY_PEN = style.pen(style.PURPLE, 1.5, dashed=True)
 KEY = ["window", *(text for text, _ in MARKERS.values()), "today"]
 
@@ -44,10 +46,12 @@ def marked(t: VisitTimeline) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per marker kind: the day numbers and which visits have that marker."""
     done = np.array([s == "done" for s in t.status])
     booked = np.array([s == "booked" for s in t.status])
+    cancelled = np.array([s == "cancelled" for s in t.status])
     return {"target": (t.target, ~np.isnan(t.target)),
             "done": (t.actual, done & ~t.deviation), "deviation": (t.actual, t.deviation),
             "missed": (t.actual, t.missed & ~np.isnan(t.actual)),
-            "booked": (t.booked, booked & ~np.isnan(t.booked))}
+            "booked": (t.booked, booked & ~np.isnan(t.booked)),
+            "cancelled": (t.target, cancelled & ~np.isnan(t.target))}  # at the date it had
 
 
 class DateAxis(pg.DateAxisItem):

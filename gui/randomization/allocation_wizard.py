@@ -29,6 +29,7 @@ from gui.common.widgets import error_label
 from services import allocation
 from services.context import Actor, App
 from services.errors import Refused
+from trialcore.wording import counted
 
 
 def _wrapped(text: str = "") -> QLabel:
@@ -60,7 +61,7 @@ class DesignPage(QWizardPage):
                                 "envelope under the investigator's.")
         strata = "".join(
             f"<li>{s['stratum']}: {s['slots']} slots"
-            + (f" (target {s['target']} participants)" if s["target"] else "") + "</li>"
+            + (f" (target {counted(s['target'], 'participant')})" if s["target"] else "") + "</li>"
             for s in preview["strata"])
         what = ("Williams sequences (balanced for first-order carry-over)"
                 if preview["design"] == "crossover" else "allocation ratio units")
@@ -78,7 +79,8 @@ class DesignPage(QWizardPage):
         self.reason = QLineEdit(placeholderText="why it is replaced (kept in the audit trail)")
         self.blocked = error_label()
         if preview["exists"] and preview["enrolled"]:
-            self.blocked.setText(f"The list is in use ({preview['enrolled']} participants "
+            in_use = counted(preview["enrolled"], "participant")
+            self.blocked.setText(f"The list is in use ({in_use} "
                                  "enrolled): it can never be replaced or extended.")
             self.blocked.show()
         for widget in (self.replace, self.reason):

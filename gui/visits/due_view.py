@@ -33,6 +33,7 @@ from services import visits
 from services.calendar_export import export_calendar
 from services.context import Actor, App
 from services.errors import Refused
+from trialcore.wording import counted
 
 DEFAULT_DAYS = 14
 
@@ -119,5 +120,6 @@ class DueView(QWidget):
             self.message = show_message(self, "Export calendar", describe(exc))
             return
         self.message = show_message(
-            self, "Export calendar", f"Wrote {n} visits of the next {self.days.value()} days "
+            self, "Export calendar",
+            f"Wrote {counted(n, 'visit')} of the next {counted(self.days.value(), 'day')} "
             f"to {Path(path).name}.", icon=QMessageBox.Icon.Information)

@@ -45,8 +45,8 @@ from trialcore.roles import allowed, roles_with
 
 # Light tints, readable with black text; the legend under each list names them.
 FLAG_COLOURS = {
-    "done": "#c8e6c9", "missed": "#e0e0e0", "booked": "#bbdefb", "overdue": "#ffcdd2",
-    "deviation": "#ffe0b2", "cancelled": "#eeeeee", "scheduled": "#ffffff",
+    "done": "#c8e6c9", "missed": "#b0bec5", "booked": "#bbdefb", "overdue": "#ffcdd2",
+    "deviation": "#ffe0b2", "cancelled": "#d7ccc8", "scheduled": "#ffffff",
 }
 FLAG_TEXT = {
     "done": "Done", "missed": "Missed", "booked": "Booked", "overdue": "Overdue",

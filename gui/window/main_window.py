@@ -23,7 +23,7 @@ from gui.common.jobs import JobRunner
 from gui.common.messages import show_message
 from gui.common.read_only import ReadOnlyGate
 from gui.window.study_files import StudyFiles
-from gui.window.tabs import TABS, TabPage
+from gui.window.tabs import TAB_TIPS, TABS, TabPage, shown_to
 from services.context import Actor, App
 from services.sign_in import study_banner
 from services.study import change_mark
@@ -54,8 +54,9 @@ class MainWindow(QMainWindow):
         hub = events()
         hub.participant = None  # a new window starts without a current participant
         self.tabs = QTabWidget(documentMode=True)
-        for title, factory in TABS:
-            self.tabs.addTab(TabPage(partial(factory, app, actor, self)), title)
+        for title, factory in shown_to(actor.role, TABS):
+            index = self.tabs.addTab(TabPage(partial(factory, app, actor, self)), title)
+            self.tabs.setTabToolTip(index, TAB_TIPS.get(title, ""))
         self.setCentralWidget(self.tabs)
         self.read_only = ReadOnlyGate(self)
         self._build(self.tabs.currentIndex())  # the tab shown first; the others when shown

@@ -13,7 +13,7 @@ which keeps start-up short.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import import_module
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -34,16 +34,20 @@ def lazy(module: str, name: str) -> TabFactory:
 
 
 def needs(permission: str, factory: TabFactory) -> TabFactory:
-    """`factory`'s tab for a role with `permission`; a note for the others."""
+    """`factory`'s tab, shown only to a role with `permission` (see shown_to): a tab that
+    could only say "not for you" would cost every other tab room in a laptop's tab bar."""
 
     def build(app: App, actor: Actor, parent: QWidget) -> QWidget:
-        if allowed(actor.role, permission):
-            return factory(app, actor, parent)
-        from gui.common.widgets import placeholder
+        return factory(app, actor, parent)
 
-        return placeholder(f"This tab is not shown to the {actor.role} role.", parent)
-
+    build.permission = permission  # type: ignore[attr-defined]
     return build
+
+
+def shown_to(role: str, tabs: Sequence[tuple[str, TabFactory]]) -> list[tuple[str, TabFactory]]:
+    """The tabs (of TABS) that `role` can use, in order."""
+    return [(title, factory) for title, factory in tabs
+            if (need := getattr(factory, "permission", None)) is None or allowed(role, need)]
 
 
 TABS: list[tuple[str, TabFactory]] = [
@@ -57,12 +61,15 @@ TABS: list[tuple[str, TabFactory]] = [
                                                   "ParticipantPlotsTab"))),
     ("Group plots", needs("data.read", lazy("gui.plots.group_view", "GroupView"))),
     ("Queries", needs("queries.read", lazy("gui.monitoring.queries_view", "queries_tab"))),
-    ("Adverse events", needs("ae.read", lazy("gui.safety.adverse_events_view",
-                                             "adverse_events_tab"))),
+    ("Safety", needs("ae.read", lazy("gui.safety.adverse_events_view",
+                                     "adverse_events_tab"))),
     ("Lock", lazy("gui.lock.lock_view", "LockView")),
-    ("Analysis", lazy("gui.analysis.analysis_view", "AnalysisView")),
-    ("Audit trail", lazy("gui.audit.audit_view", "audit_tab")),
+    ("Analysis", needs("analysis.run", lazy("gui.analysis.analysis_view", "AnalysisView"))),
+    ("Audit", lazy("gui.audit.audit_view", "audit_tab")),
 ]
+# What a short title stands for, shown when the pointer rests on the tab.
+TAB_TIPS = {"Due": "Visits due, overdue and booked, across participants",
+            "Safety": "Adverse events", "Audit": "Audit trail: every change, who, when and why"}
 
 
 class TabPage(QWidget):

@@ -47,7 +47,7 @@ def actors(sqlite_app: App) -> dict[str, Actor]:
 def foundation_tabs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the tabs these tests are about: each later feature tests its own tab, and
     its failures (or slowness) should not hide or fake the foundation's."""
-    tabs = [t for t in TABS if t[0] in ("Participants", "Audit trail")]
+    tabs = [t for t in TABS if t[0] in ("Participants", "Audit")]
     monkeypatch.setattr(main_window, "TABS", tabs)
 
 

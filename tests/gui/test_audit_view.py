@@ -21,7 +21,7 @@ from tests.gui.conftest import press, tab
 
 
 def _audit(window: MainWindow) -> AuditView:
-    view = tab(window, "Audit trail")
+    view = tab(window, "Audit")
     assert isinstance(view, AuditView)
     return view
 
@@ -128,7 +128,7 @@ def test_a_role_that_may_not_read_the_trail_gets_a_note_not_an_error(
     window = open_window("phil")
     assert window.findChildren(AuditView) == []
     assert window.audit_label.text() == "Audit trail: not shown to the pharmacist role"
-    assert "pharmacist" in tab(window, "Audit trail").text()
+    assert "pharmacist" in tab(window, "Audit").text()
 
 
 def test_the_tab_shows_password_hashes_as_digests(
@@ -142,3 +142,36 @@ def test_the_tab_shows_password_hashes_as_digests(
     view.table.selectRow(0)
     detail = view.detail.toPlainText()
     assert "password_hash: sha256:" in detail and "scrypt$" not in detail
+
+
+def test_changes_read_on_a_laptop_without_scrolling_sideways(
+        qtbot: QtBot, sqlite_app: App, actors: dict[str, Actor],
+        open_window: Callable[[str], MainWindow]) -> None:
+    """At 1024×700 the list fits its width: long cells are cut short with the whole text
+    in their tooltip, the time stays whole, the Changes column keeps room; the entry's
+    changes and its raw form are one click each."""
+    participants.add(sqlite_app, actors["cora"], 7)
+    long_note = "phoned in to say the scanner appointment clashes with a family wedding " * 2
+    participants.edit(sqlite_app, actors["ivan"], 7, {"notes": long_note}, "phoned in")
+    window = open_window("cora")
+    window.resize(1024, 700)
+    view = _audit(window)
+    qtbot.waitUntil(lambda: view.table.viewport().width() > 900)
+    header = view.table.horizontalHeader()
+    assert header.length() <= view.table.viewport().width()
+    assert not view.table.horizontalScrollBar().isVisible()
+    changes = header.count() - 1
+    assert header.sectionSize(changes) >= 200
+    metrics = view.table.fontMetrics()
+    assert header.sectionSize(1) >= metrics.horizontalAdvance("2026-12-05 05:13:31")
+    first = view.proxy.index(0, changes)
+    assert first.data(Qt.ItemDataRole.ToolTipRole) == f"notes: — → {long_note}"
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.table.visualRect(first).center())
+    assert f"notes: — → {long_note}" in view.detail.toPlainText()
+    qtbot.mouseClick(view.raw_button, Qt.MouseButton.LeftButton)
+    assert "Hash:" in view.detail.toPlainText()
+    window.resize(1400, 900)  # a wider window: the Changes column takes the room
+    qtbot.waitUntil(lambda: view.table.viewport().width() > 1300)
+    assert header.length() <= view.table.viewport().width()
+    assert header.sectionSize(changes) >= 500

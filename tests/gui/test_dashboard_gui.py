@@ -3,6 +3,7 @@ flow, drawn from services.dashboard and exported as SVG or PNG through the expor
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QTabBar
 from pytestqt.qtbot import QtBot
 
 from gui.dashboard.dashboard_view import DashboardView
+from services import visits
 from services.context import Actor, App
 from tests.test_visits import enrol
 
@@ -52,3 +54,39 @@ def test_the_charts_show_the_study_and_export(qtbot: QtBot, running: tuple[App, 
     with qtbot.waitSignal(dialog.exported):
         qtbot.keyClick(dialog.path, Qt.Key.Key_Return)
     assert not QImage(str(tmp_path / "enrolment.png")).isNull()
+
+
+def test_the_lists_name_visits_by_label_and_fit_a_laptop(
+        qtbot: QtBot, running: tuple[App, dict[str, Actor]]) -> None:
+    """Deviations and missed visits say 'Dosing 1', not the protocol's internal 'dose1',
+    and each list fits its third of a 1024-pixel window: dates and visits whole, the
+    reason cut short with its whole text in the tooltip, nothing to scroll sideways."""
+    app, actors = running
+    codes = enrol(app, actors, 1)
+    enrol(app, actors, 2)
+    cora = actors["cora"]
+    rows = {r.visit: r for r in visits.list_visits(app, cora, 1)}
+    visits.log(app, cora, 1, "baseline", date=rows["baseline"].window_start)
+    rows = {r.visit: r for r in visits.list_visits(app, cora, 1)}
+    reason = "the scanner was down for a whole week after the power cut at the hospital"
+    visits.log(app, cora, 1, "dose1", date=rows["dose1"].window_end + dt.timedelta(days=2),
+               code=codes["dose1"], deviation_reason=reason)
+    view = DashboardView(app, cora)
+    qtbot.addWidget(view)
+    view.resize(1024, 640)
+    view.show()
+    table = view.tables["deviations"]
+    qtbot.waitUntil(lambda: table.isVisible())
+    model = table.model()
+    assert model.index(0, 1).data() == "Dosing 1"
+    assert "dose1" not in [model.index(0, c).data() for c in range(model.columnCount())]
+    header = table.horizontalHeader()
+    for key in ("deviations", "missed", "withdrawals"):
+        shown = view.tables[key]
+        assert shown.horizontalHeader().length() <= shown.viewport().width()
+        assert not shown.horizontalScrollBar().isVisible()
+    metrics = table.fontMetrics()
+    for column in (1, 2):  # visit and date, whole
+        assert header.sectionSize(column) >= metrics.horizontalAdvance(
+            model.index(0, column).data())
+    assert model.index(0, 4).data(Qt.ItemDataRole.ToolTipRole) == reason

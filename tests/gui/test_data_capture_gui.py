@@ -37,7 +37,7 @@ def study(sqlite_app: App) -> dict[str, Actor]:
 def window(qtbot: QtBot, sqlite_app: App, study: dict[str, Actor],
            monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], MainWindow]]:
     monkeypatch.setattr(main_window, "TABS", [t for t in TABS if t[0] in (
-        "Visits", "Queries", "Adverse events")])
+        "Visits", "Queries", "Safety")])
     windows: list[MainWindow] = []
 
     def open_as(name: str) -> MainWindow:
@@ -173,7 +173,7 @@ def test_raise_answer_and_close_a_query(qtbot: QtBot, sqlite_app: App,
 def test_report_an_adverse_event_through_the_dialog(
         qtbot: QtBot, sqlite_app: App, study: dict[str, Actor],
         window: Callable[[str], MainWindow]) -> None:
-    view = window("cora").show_tab("Adverse events")
+    view = window("cora").show_tab("Safety")
     assert isinstance(view, AdverseEventsView)
     _click(qtbot, view.add_button)
     dialog = view.dialog

@@ -50,7 +50,7 @@ def test_the_wizard_maps_drops_checks_and_commits(qtbot: QtBot, sqlite_app: App,
     page = wizard.mapping_page
     assert "scans.csv" in page.detected.text() and "csv" in page.detected.text()
     assert [b.text() for b in page.drops] == ["Drop column 'group'"]
-    shown = {page.columns.cellWidget(r, 0).text(): page.columns.cellWidget(r, 1)
+    shown = {page.columns.item(r, 0).text(): page.columns.cellWidget(r, 1)
              for r in range(page.columns.rowCount())}
     assert shown["fd_mean"].currentText() == "fd_mean"
     assert shown["notes"].currentText() == "(not imported)"
@@ -216,3 +216,42 @@ def test_the_wizard_words_hints_by_its_controls_and_imports_only_registered_rows
     assert {k[0] for k in stored(sqlite_app)} == {"P001", "P002"}
     record = imports.list_imports(sqlite_app, cora)[0]
     assert len(record["options"]["skipped_participants"]) == 133
+
+
+def test_long_column_names_and_messages_are_cut_short_but_never_lost(
+        qtbot: QtBot, sqlite_app: App, cora: Actor, tmp_path: Path) -> None:
+    """At 1024 pixels, a long file column name and a long problem message each take one
+    line of their table, which never scrolls sideways; the name is whole in its tooltip,
+    the message under the table once its row is clicked. One row reads '1 row'."""
+    long_name = "mean_framewise_displacement_from_the_scanner_console_export_" * 2
+    path = write_csv(tmp_path / "long.csv", ["participant", "visit", long_name], [
+        ["P009", "baseline", "0.2"]])
+    wizard = _wizard(qtbot, sqlite_app, cora, path)
+    wizard.resize(1024, 700)
+    _next(qtbot, wizard, wizard.mapping_page)
+    page = wizard.mapping_page
+    assert "1 row." in page.detected.text()
+    table = page.columns
+    qtbot.waitUntil(lambda: table.viewport().width() > 0 and table.isVisible())
+    names = [table.item(r, 0) for r in range(table.rowCount())]
+    item = next(i for i in names if i.text() == long_name)
+    assert item.toolTip() == long_name
+    assert table.horizontalHeader().sectionSize(0) < table.fontMetrics().horizontalAdvance(
+        long_name)
+    assert table.horizontalHeader().length() <= table.viewport().width()
+    combo = table.cellWidget(names.index(item), 1)
+    combo.setFocus()
+    qtbot.keyClicks(combo, "fd_mean")  # a coordinator maps it
+    assert combo.currentText() == "fd_mean"
+    _next(qtbot, wizard, wizard.report_page)
+    view = wizard.report_page.problems
+    assert not view.detail.isVisible()
+    header = view.table.horizontalHeader()
+    assert header.length() <= view.table.viewport().width()
+    row = next(i for i, r in enumerate(view.visible_rows()) if r.problem.row == 2)
+    message = view.proxy.index(row, 3)
+    assert message.data(Qt.ItemDataRole.ToolTipRole) == message.data()
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.table.visualRect(message).center())
+    assert view.detail.isVisible() and view.detail.text() == message.data()
+    assert "P009" in view.detail.text()

@@ -93,7 +93,7 @@ def test_sign_in_opens_the_main_window_with_its_status(
     assert window.stage_label.text() == "Stage: setup"
     assert window.audit_label.text().startswith("Audit trail verified")
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
-        "Participants", "Audit trail"]
+        "Participants", "Audit"]
 
 
 def test_cancelling_sign_in_quits(qtbot: QtBot, launcher: Launcher, sqlite_url: str,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import shiboken6
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 from pytestqt.qtbot import QtBot
 
@@ -23,12 +24,13 @@ from gui.dashboard.dashboard_view import DashboardView
 from gui.visits.due_view import DueView
 from gui.visits.visits_view import VisitsView
 from gui.window.main_window import MainWindow
-from gui.window.tabs import TABS, TabPage
+from gui.window.tabs import TABS, TabPage, shown_to
 from services import lock, participants, visits
 from services.context import Actor, App
 from tests.gui.conftest import settled
 from tests.lock_helpers import ACTORS, password, ready_app
 from tests.test_visits import enrol
+from trialcore.roles import ROLES
 
 
 def today() -> dt.date:
@@ -69,7 +71,8 @@ def test_only_the_tab_shown_first_is_built_and_each_other_when_shown(
         qtbot: QtBot, running: tuple[App, dict[str, Actor]], opened: list[MainWindow]) -> None:
     app, a = running
     window = _open(qtbot, opened, app, a["cora"])
-    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [t for t, _ in TABS]
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == [
+        t for t, _ in shown_to("coordinator", TABS)]
     assert _built(window) == ["Dashboard"]
     assert isinstance(window.tab("Dashboard"), DashboardView)
     assert window.findChild(DueView) is None and window.findChild(VisitsView) is None
@@ -208,7 +211,7 @@ def test_start_up_imports_none_of_the_heavy_libraries(tmp_path: Path,
 
 @pytest.mark.parametrize(("role", "tabs"), [
     ("coordinator", ["Participants", "Visits", "Due", "Randomization", "Imports", "Queries",
-                     "Adverse events", "Lock", "Audit trail"]),
+                     "Safety", "Lock", "Audit"]),
     ("statistician", ["Analysis"])])
 def test_tabs_that_list_import_none_of_the_heavy_libraries(
         tmp_path: Path, sqlite_app: App, actors: dict[str, Actor], role: str,
@@ -219,3 +222,27 @@ def test_tabs_that_list_import_none_of_the_heavy_libraries(
     only says so)."""
     participants.add(sqlite_app, actors["cora"], 1)
     assert _heavy_after(sqlite_app.url, tmp_path, role, tabs) == ["none"]
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "admin"])
+def test_every_tab_of_a_role_is_readable_on_a_laptop_screen(
+        qtbot: QtBot, running: tuple[App, dict[str, Actor]], opened: list[MainWindow],
+        role: str) -> None:
+    """At 1024×700 the tab bar holds each of the role's tabs whole: none behind scroll
+    arrows, none elided; tabs the role cannot use are not there to crowd it."""
+    app, _ = running
+    window = _open(qtbot, opened, app, Actor(f"a {role}", role))
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.width() == 1024)
+    bar = window.tabs.tabBar()
+    titles = [bar.tabText(i) for i in range(bar.count())]
+    assert titles == [t for t, _ in shown_to(role, TABS)]
+    assert bar.tabRect(bar.count() - 1).right() < bar.width()
+    for i, title in enumerate(titles):
+        assert bar.tabRect(i).width() >= bar.fontMetrics().horizontalAdvance(title)
+    # clicking the last tab shows it, as clicking any other would
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(bar.count() - 1).center())
+    assert window.tabs.currentIndex() == bar.count() - 1
+    assert ("Analysis" in titles) == (role in ("investigator", "statistician"))
+    assert bar.tabToolTip(titles.index("Audit")).startswith("Audit trail")
+    assert ("Participant plots" in titles) == (role not in ("pharmacist", "randomizer"))

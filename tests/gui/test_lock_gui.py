@@ -202,3 +202,6 @@ def test_values_on_a_visit_not_done_are_a_warning_that_does_not_block(qtbot: QtB
     assert warning.text(0) == "⚠  No values on visits not done" and warning.isExpanded()
     assert [warning.child(i).text(0) for i in range(warning.childCount())] == ["P002/dose3"]
     assert view.lock_button.isEnabled()
+    # the note and the message are long: one elided line each, whole in their tooltips
+    assert warning.toolTip(1) == warning.text(1) and "never analysed" in warning.toolTip(1)
+    assert warning.child(0).toolTip(1) == warning.child(0).text(1) != ""

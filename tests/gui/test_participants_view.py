@@ -213,10 +213,10 @@ def test_showing_the_tab_again_reads_the_register_only_after_a_change(
     real = participants.list_participants
     monkeypatch.setattr(participants, "list_participants",
                         lambda app, actor: reads.append(1) or real(app, actor))
-    window.show_tab("Audit trail")
+    window.show_tab("Audit")
     window.show_tab("Participants")
     assert reads == []  # nothing changed: the rows shown are current
     participants.add(sqlite_app, Actor("cora", "coordinator"), 12)  # e.g. another user
-    window.show_tab("Audit trail")
+    window.show_tab("Audit")
     window.show_tab("Participants")
     assert reads == [1] and _shown_ids(view) == ["P012"]

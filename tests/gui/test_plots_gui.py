@@ -3,6 +3,7 @@ clicks, exports at a chosen size, and blinding in what is exported."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import re
 import shutil
@@ -17,8 +18,8 @@ import numpy as np
 import pytest
 import shiboken6
 from PySide6.QtCore import QObject, QPointF, Qt
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QDialogButtonBox, QGraphicsItem, QWidget
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QDialogButtonBox, QGraphicsItem, QStyle, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -26,7 +27,9 @@ from db.models import ImportRecord, Observation, Participant
 from gui.common.events import events
 from gui.plots.export import export_figure
 from gui.plots.group_view import GroupView
+from gui.plots.measures import LEFT_OUT, LEFT_OUT_SYMBOL
 from gui.plots.participant_tab import ParticipantPlotsTab
+from gui.plots.timeline import BAND, CANCELLED_BAND, MARKERS
 from gui.window.main_window import MainWindow
 from services import visits
 from services.context import Actor, App
@@ -399,10 +402,15 @@ def test_a_clicked_point_opens_its_visit_and_the_participant_carries_over(
         assert chosen is not None and (chosen.participant, chosen.visit) == ("P003", "dose1")
 
 
+@pytest.mark.parametrize("unblinded", [False, True])
 def test_a_participant_s_plots_fit_a_laptop_window(qtbot: QtBot, sqlite_app: App,
-                                                   study: dict[str, Actor]) -> None:
+                                                   study: dict[str, Actor],
+                                                   unblinded: bool) -> None:
     """At 1024×700 the figure is as wide as the space beside the lists: no sideways scroll,
-    the last dose and the today line inside; the profile and QC plots wrap into rows."""
+    the last dose and the today line inside; the profile and QC plots wrap into rows.
+    Unblinded, the conditions' colour key (four entries) wraps too."""
+    if unblinded:
+        unblind(sqlite_app, study)
     with shown(MainWindow(sqlite_app, study["cora"]), 1024, 700) as window:
         qtbot.waitUntil(lambda: not window.runner.runs)
         tab = window.show_tab("Participant plots")
@@ -429,3 +437,79 @@ def test_timeline_day_numbers_leave_room_for_the_month(tab: ParticipantPlotsTab)
         months = [t for spacing, ticks in levels if spacing >= 28 * 86400 for t in ticks]
         days = [t for spacing, ticks in levels if spacing == 86400 for t in ticks]
         assert all(abs(d - m) >= 2.5 * 86400 for d in days for m in months)
+
+
+def click_participant(qtbot: QtBot, tab: ParticipantPlotsTab, label: str) -> None:
+    """A click on the participant's row of the tab's list, as a coordinator picks one."""
+    row = next(i for i in range(tab.proxy.rowCount())
+               if tab.proxy.row(tab.proxy.index(i, 0)).label == label)
+    rect = tab.table.visualRect(tab.proxy.index(row, 0))
+    qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert tab.panel.label == label
+
+
+def test_a_scan_the_analysis_leaves_out_is_a_cross_explained_by_key_and_tooltip(
+        tab: ParticipantPlotsTab, qtbot: QtBot) -> None:
+    """P003's dose2 scan failed its motion check: its scan measures are crosses, the key
+    says what a cross means, the tooltip why; the questionnaire values are not marked."""
+    click_participant(qtbot, tab, "P003")
+    grid = tab.panel.figure.grid
+    plot = grid.plots["amygdala_threat"]
+    symbols = list(plot.points.data["symbol"])
+    assert symbols[2] == LEFT_OUT_SYMBOL and LEFT_OUT_SYMBOL not in symbols[:2] + symbols[3:]
+    spot = plot.points.points()[2]
+    tip = plot.points.opts["tip"](x=spot.pos().x(), y=spot.pos().y(), data=spot.data())
+    assert "left out of the analysis: scan quality check failed " \
+           "(Mean framewise displacement 0.72 > 0.5 mm)" in tip
+    assert LEFT_OUT in [label.text for _, label in grid.key.items]
+    click_participant(qtbot, tab, "P001")  # nothing left out: no cross, no key entry
+    assert LEFT_OUT_SYMBOL not in list(plot.points.data["symbol"])
+    assert LEFT_OUT not in [label.text for _, label in grid.key.items]
+
+
+def contrast(colour: QColor, alpha: float = 1.0) -> float:
+    """WCAG contrast ratio of `colour`, laid over white with `alpha`, against white."""
+    def linear(channel: float) -> float:
+        c = (255 - alpha * (255 - channel)) / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    lum = (0.2126 * linear(colour.red()) + 0.7152 * linear(colour.green())
+           + 0.0722 * linear(colour.blue()))
+    return 1.05 / (lum + 0.05)
+
+
+def test_missed_and_cancelled_visits_stand_out_on_white(tab: ParticipantPlotsTab,
+                                                        qtbot: QtBot) -> None:
+    """A cancelled visit has a marker and a key entry of its own, as a missed one does,
+    each dark enough to see on white (WCAG's 3:1 for graphics); its window band is grey."""
+    click_participant(qtbot, tab, "P002")  # dose2 missed
+    timeline = tab.panel.figure.timeline
+    data = timeline.data
+    status = (*data.status[:3], "cancelled")
+    timeline.set_data(dataclasses.replace(data, status=status))  # as a withdrawal leaves it
+    symbols = list(timeline.markers.data["symbol"])
+    assert symbols.count("x") == 1 and symbols.count("s") == 1
+    keyed = [label.text for _, label in timeline.key.items]
+    assert "missed" in keyed and "cancelled" in keyed
+    for kind in ("missed", "cancelled"):
+        look = MARKERS[kind][1]
+        assert contrast(look["pen"].color()) >= 3 and contrast(look["brush"].color()) >= 3
+    band = CANCELLED_BAND.color()
+    assert contrast(band, band.alphaF()) >= 1.5  # a visible grey, unlike the blue window's
+    assert CANCELLED_BAND.color().rgb() != BAND.color().rgb()
+
+
+def test_measure_names_wrap_instead_of_being_cut(tab: ParticipantPlotsTab,
+                                                 qtbot: QtBot) -> None:
+    tab.resize(1024, 640)
+    qtbot.waitUntil(lambda: tab.width() == 1024)
+    chooser = tab.panel.chooser
+    metrics = chooser.fontMetrics()
+    indicator = chooser.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth) + 8
+    longest = max(range(chooser.count()), key=lambda i: len(chooser.item(i).text()))
+    for i in range(chooser.count()):
+        text = chooser.item(i).text()
+        rect = chooser.visualItemRect(chooser.item(i))
+        lines = rect.height() // metrics.lineSpacing()
+        shown = min(rect.right(), chooser.viewport().width()) - rect.left()  # not clipped
+        assert metrics.horizontalAdvance(text) <= lines * (shown - indicator), text
+    assert metrics.horizontalAdvance(chooser.item(longest).text()) > chooser.viewport().width()

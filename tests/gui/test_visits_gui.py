@@ -10,17 +10,19 @@ from typing import TypeVar
 
 import pytest
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QWidget
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QDialogButtonBox, QPushButton, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
 from gui.dashboard.dashboard_view import DashboardView
 from gui.participants.participant_dialogs import ServiceDialog
 from gui.visits.due_view import DueView
-from gui.visits.visits_view import VisitsView
+from gui.visits.visits_view import FLAG_COLOURS, VisitsView
 from gui.window.main_window import MainWindow
 from services import participants, visits
 from services.context import Actor, App
 from tests.gui.conftest import settled
+from tests.gui.test_plots_gui import contrast
 from tests.test_visits import enrol
 
 
@@ -213,3 +215,26 @@ def test_read_only_roles_and_the_dashboard(qtbot: QtBot,
     assert board.data["strata"][0] == {"stratum": "NTNA+", "target": 8, "enrolled": 1,
                                        "withdrawn": 0, "over_target": False}
     assert "2 participants" in board.people.text().replace("<b>", "").replace("</b>", "")
+
+
+def test_missed_and_cancelled_tints_stand_out_from_the_list_s_rows(qtbot: QtBot) -> None:
+    """The status tints of missed and cancelled visits are seen against the list's white
+    and alternate rows, and are not mistaken for each other or for another status."""
+    table = QTableView()
+    qtbot.addWidget(table)
+    backgrounds = [table.palette().color(QPalette.ColorRole.Base),
+                   table.palette().color(QPalette.ColorRole.AlternateBase)]
+    for flag in ("missed", "cancelled"):
+        tint = QColor(FLAG_COLOURS[flag])
+        for background in backgrounds:
+            assert ratio(tint, background) >= 1.35, (flag, background.name())
+        for other, colour in FLAG_COLOURS.items():
+            if other != flag:
+                assert QColor(colour).rgb() != tint.rgb()
+    assert ratio(QColor(FLAG_COLOURS["missed"]), QColor(FLAG_COLOURS["cancelled"])) >= 1.1
+
+
+def ratio(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two opaque colours."""
+    light, dark = sorted((1.05 / contrast(a), 1.05 / contrast(b)), reverse=True)
+    return light / dark
