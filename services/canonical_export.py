@@ -13,8 +13,11 @@ are written one line each (as `item_responses`), however they are stored.
 Adverse events are study data too and are exported after the other tables, by
 participant label; they hold no condition (nothing in this export does before or
 after unblinding: revealed conditions are not data). Their section is written only
-when the study has adverse events, so a study locked before they were exported (none
-then, or a study without any) still gives the digest its lock signed.
+when the study has adverse events, so a study without any still gives the digest its
+lock signed. A study locked by a release that did not export them yet, with adverse
+events, signed the export without their section: `data_digest(session,
+adverse_events=False)` recomputes that form, so the lock can still be checked (and
+says that its signature does not cover the adverse events).
 """
 
 from __future__ import annotations
@@ -87,8 +90,10 @@ def _answer_lines(session: Session, keys: Keys) -> list[str]:
                   for item, (value, source) in decode(answers).items())
 
 
-def chunks(session: Session) -> Iterator[bytes]:
-    """The export, one table at a time (a header line, then one JSON line per row)."""
+def chunks(session: Session, *, adverse_events: bool = True) -> Iterator[bytes]:
+    """The export, one table at a time (a header line, then one JSON line per row);
+    without the adverse events' section when `adverse_events` is false (the form that
+    releases before them signed)."""
     keys = _natural_keys(session)
     yield (FORMAT + "\n").encode()
     for model in TABLES:
@@ -98,7 +103,7 @@ def chunks(session: Session) -> Iterator[bytes]:
         else:
             lines = _lines(session, model.__table__, keys)
         yield _section(name, lines)
-    events = _lines(session, AdverseEvent.__table__, keys)
+    events = _lines(session, AdverseEvent.__table__, keys) if adverse_events else []
     if events:
         yield _section(AdverseEvent.__tablename__, events)
 
@@ -107,10 +112,10 @@ def _section(name: str, lines: list[str]) -> bytes:
     return (f"# {name} {len(lines)}\n" + "".join(line + "\n" for line in lines)).encode()
 
 
-def data_digest(session: Session) -> str:
+def data_digest(session: Session, *, adverse_events: bool = True) -> str:
     """SHA-256 of the canonical export, as hex: what the lock signs."""
     digest = hashlib.sha256()
-    for chunk in chunks(session):
+    for chunk in chunks(session, adverse_events=adverse_events):
         digest.update(chunk)
     return digest.hexdigest()
 

@@ -299,10 +299,15 @@ def certificate(app: App, actor: Actor) -> dict[str, Any] | None:
         if row is None:
             return None
         current = data_digest(s)
+        # a lock signed before adverse events were exported signed the export without them
+        covers_events = current == row.data_digest or (
+            data_digest(s, adverse_events=False) != row.data_digest)
+        unchanged = current == row.data_digest or not covers_events
         title = s.scalar(select(Study.title))
         # the signed head's place in the trail: a receipt (services.anchors) kept with the
         # certificate; a trail rebuilt since no longer holds that hash at all
         seq = s.scalar(select(AuditEntry.seq).where(AuditEntry.hash == row.audit_head))
     return {"study": title, **_record(row).as_dict(), "current_digest": current,
-            "data_unchanged": current == row.data_digest, "audit_entries": seq or 0,
+            "data_unchanged": unchanged, "covers_adverse_events": covers_events,
+            "audit_entries": seq or 0,
             "audit_head_in_trail": seq is not None}

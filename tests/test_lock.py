@@ -12,6 +12,7 @@ from db.audit import head_hash
 from db.models import Study, Visit
 from importers.mapping import Mapping
 from services import (
+    adverse_events,
     allocation,
     audit_trail,
     enrolment,
@@ -230,3 +231,35 @@ def test_lock_and_unlock_on_the_command_line(app: App, db_url: str,
         ("ivan", "ivan", "query")]
     r = cli(capsys, monkeypatch, db_url, "lock", user="ivan", password=ivan)
     assert r.code == 2
+
+
+def test_a_lock_signed_before_adverse_events_were_exported_still_checks(
+        app: App, db_url: str, ready: dict[str, Actor], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A release before adverse events were in the canonical export signed the export
+    without them: the certificate still finds the data unchanged, and says the signature
+    does not cover the adverse events; a change to the other data still shows."""
+    cora, ivan = ready["cora"], ready["ivan"]
+    adverse_events.add(app, cora, 1, term="headache", onset=dt.date(2026, 3, 1),
+                       severity="mild", serious="no", related="possible")
+    with app.read() as s:
+        old_form, new_form = data_digest(s, adverse_events=False), data_digest(s)
+    assert old_form != new_form
+    with monkeypatch.context() as m:  # the lock as that release computed its digest
+        m.setattr(lock, "data_digest", lambda s: data_digest(s, adverse_events=False))
+        lock.lock(app, ivan, "all data in", password(ivan))
+    cert = lock.certificate(app, cora)
+    assert cert is not None and cert["data_unchanged"] and not cert["covers_adverse_events"]
+    r = cli(capsys, monkeypatch, db_url, "lock", "--show", user="cora",
+            password=password(cora))
+    assert r.code == 0 and "does not cover them" in r.out
+
+
+def test_a_lock_signed_with_adverse_events_covers_them(app: App,
+                                                       ready: dict[str, Actor]) -> None:
+    cora, ivan = ready["cora"], ready["ivan"]
+    adverse_events.add(app, cora, 1, term="headache", onset=dt.date(2026, 3, 1),
+                       severity="mild", serious="no", related="possible")
+    lock.lock(app, ivan, "all data in", password(ivan))
+    cert = lock.certificate(app, cora)
+    assert cert is not None and cert["data_unchanged"] and cert["covers_adverse_events"]

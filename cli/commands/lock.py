@@ -45,6 +45,9 @@ def _record_text(title: str, r: dict[str, object]) -> str:
     if "data_unchanged" in r:
         rows.append(("data now", "unchanged since the lock" if r["data_unchanged"]
                      else f"CHANGED: digest is now {r['current_digest']}"))
+        if not r.get("covers_adverse_events", True):
+            rows.append(("note", "signed before adverse events were part of the data "
+                         "export: the signature does not cover them"))
     return "\n".join([title, *(f"  {k:<13} {v}" for k, v in rows)])
 
 

@@ -33,6 +33,9 @@ def certificate_html(cert: dict[str, Any]) -> str:
             (FINGERPRINTS[0], cert["data_digest"]), (FINGERPRINTS[1], cert["audit_head"]),
             ("Data now", "unchanged since the lock" if cert["data_unchanged"]
              else f"CHANGED since the lock: the digest is now {cert['current_digest']}")]
+    if not cert.get("covers_adverse_events", True):
+        rows.append(("Note", "Signed before adverse events were part of the data export: "
+                     "the signature does not cover them."))
     body = "".join(_row(k, str(v)) for k, v in rows)
     return (f"<h2>Study lock certificate</h2><table cellpadding='4'>{body}</table>"
             "<p>The lock is an electronic signature: the signer re-entered their user name "
