@@ -1,4 +1,4 @@
-"""The roles of a double-blind trial: the demo has one account of each, the monitor reads
+"""The roles of a double-blind trial: the demo has an account of each, the monitor reads
 what blinded roles read and nothing else, and no blinded role can reach the key."""
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ from tests.cli_helpers import cli
 from trialcore.roles import ROLES, allowed
 
 
-def test_the_demo_has_one_account_per_role_and_the_pharmacists_own_passphrase(
+def test_the_demo_has_an_account_per_role_and_the_pharmacists_own_passphrase(
         app: App, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     app.close()
     r = cli(capsys, monkeypatch, db_url, "--json", "demo")
     assert r.code == 0, r.err
     built = r.json
-    assert sorted(a["role"] for a in built["accounts"]) == sorted(ROLES)
+    # one account of each role, and a second coordinator for double data entry
+    assert sorted(a["role"] for a in built["accounts"]) == sorted([*ROLES, "coordinator"])
     assert len({built["passphrase"], built["dispensing_passphrase"],
                 built["emergency_passphrase"]}) == 3
     phil = next(a for a in built["accounts"] if a["role"] == "pharmacist")
