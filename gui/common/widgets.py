@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QDate, QEvent, QObject, Qt
 from PySide6.QtWidgets import (
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
     QTableView,
     QWidget,
 )
+
+from gui.common.table_model import ROW_ROLE
 
 DATE_FORMAT = "yyyy-MM-dd"  # ISO dates everywhere: no day/month confusion between sites
 
@@ -154,3 +157,9 @@ def fit_columns(table: QTableView, widest: int = 150, whole: Collection[int] = (
     left. A list then reads without scrolling sideways, even on a laptop's screen."""
     fitted = table.findChild(_FittedColumns) or _FittedColumns(table, widest, whole)
     fitted.measure()
+
+
+def selected_row(table: QTableView) -> Any:
+    """The row object behind a single-selection table's selected row, or None."""
+    rows = table.selectionModel().selectedRows()
+    return rows[0].data(ROW_ROLE) if rows else None

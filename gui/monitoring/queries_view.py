@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 from gui.common.events import events
 from gui.common.messages import describe, show_message
 from gui.common.read_only import mark_write
-from gui.common.table_model import ROW_ROLE, Column, RowTableModel
-from gui.common.widgets import placeholder, row_table
+from gui.common.table_model import Column, RowTableModel
+from gui.common.widgets import placeholder, row_table, selected_row
 from gui.participants.participant_dialogs import ServiceDialog
 from services import queries
 from services.context import Actor, App
@@ -142,8 +142,7 @@ class QueriesView(QWidget):
         self.reload()
 
     def selected(self) -> QueryRow | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ROW_ROLE) if rows else None
+        return selected_row(self.table)
 
     def reload(self) -> None:
         chosen = self.selected()

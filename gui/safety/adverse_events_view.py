@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 
 from gui.common.messages import show_message
 from gui.common.read_only import mark_write
-from gui.common.table_model import ROW_ROLE, Column, RowTableModel
-from gui.common.widgets import date_edit, placeholder, row_table
+from gui.common.table_model import Column, RowTableModel
+from gui.common.widgets import date_edit, placeholder, row_table, selected_row
 from gui.participants.participant_dialogs import ServiceDialog
 from services import adverse_events, participants
 from services.adverse_events import AeRow
@@ -170,8 +170,7 @@ class AdverseEventsView(QWidget):
         self._selection()
 
     def selected(self) -> AeRow | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ROW_ROLE) if rows else None
+        return selected_row(self.table)
 
     def _selection(self, *_: object) -> None:
         self.update_button.setEnabled(self.selected() is not None)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from gui.common.messages import describe, show_message
 from gui.common.read_only import mark_write
-from gui.common.table_model import ROW_ROLE
+from gui.common.widgets import selected_row
 from gui.participants.participant_dialogs import ServiceDialog
 from services import sdv
 from services.context import Actor, App
@@ -97,8 +97,7 @@ class DataCaptureActions(QWidget):
         self.update_buttons()
 
     def selected(self) -> VisitRow | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ROW_ROLE) if rows else None
+        return selected_row(self.table)
 
     def reload_marks(self) -> None:
         """The marks of the participant listed (the table lists one participant's visits)."""

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 
 from gui.common.messages import describe, show_message
 from gui.common.read_only import mark_write
-from gui.common.table_model import ROW_ROLE, Column, RowTableModel
-from gui.common.widgets import row_table
+from gui.common.table_model import Column, RowTableModel
+from gui.common.widgets import row_table, selected_row
 from gui.participants.participant_dialogs import ServiceDialog
 from services import data_entry, double_entry
 from services.context import Actor, App
@@ -114,8 +114,7 @@ class DoubleEntriesDialog(QDialog):
         self._update()
 
     def selected(self) -> PendingRow | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ROW_ROLE) if rows else None
+        return selected_row(self.table)
 
     def _update(self, *_: object) -> None:
         self.resolve_button.setEnabled(self.selected() is not None)

@@ -34,8 +34,8 @@ from gui.common.events import events
 from gui.common.freshness import Freshness
 from gui.common.messages import show_message
 from gui.common.read_only import mark_write
-from gui.common.table_model import ROW_ROLE, Column, RowTableModel
-from gui.common.widgets import date_text, placeholder, row_table
+from gui.common.table_model import Column, RowTableModel
+from gui.common.widgets import date_text, placeholder, row_table, selected_row
 from gui.visits.data_capture_actions import DataCaptureActions
 from gui.visits.visit_dialogs import BookVisitDialog, LogVisitDialog, VisitDialog
 from services import participants, visits
@@ -150,8 +150,7 @@ class VisitActions(QWidget):
         self.update_buttons()
 
     def selected(self) -> VisitRow | None:
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ROW_ROLE) if rows else None
+        return selected_row(self.table)
 
     def update_buttons(self, *_: QItemSelection) -> None:
         row = self.selected()

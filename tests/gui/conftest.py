@@ -51,18 +51,18 @@ def foundation_tabs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(main_window, "TABS", tabs)
 
 
-@pytest.fixture
-def open_window(qtbot: QtBot, sqlite_app: App, actors: dict[str, Actor],
-                foundation_tabs: None) -> Iterator[Callable[[str], MainWindow]]:
-    """open_window('cora') -> a shown main window, its start-up verification finished.
+def windows_as(qtbot: QtBot, app: App,
+               accounts: dict[str, Actor]) -> Iterator[Callable[[str], MainWindow]]:
+    """For a fixture to yield from: open_as('cora') -> a shown main window, its start-up
+    verification finished; every window is closed when the test ends.
 
-    The fixture holds the windows: qtbot keeps only weak references, and a window
+    The generator holds the windows: qtbot keeps only weak references, and a window
     that Python collects mid-test (perhaps on a worker thread) takes its tabs along.
     """
     windows: list[MainWindow] = []
 
     def open_as(name: str) -> MainWindow:
-        window = MainWindow(sqlite_app, actors[name])
+        window = MainWindow(app, accounts[name])
         windows.append(window)
         qtbot.addWidget(window)
         window.show()
@@ -72,6 +72,13 @@ def open_window(qtbot: QtBot, sqlite_app: App, actors: dict[str, Actor],
     yield open_as
     for window in windows:
         window.close()
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot, sqlite_app: App, actors: dict[str, Actor],
+                foundation_tabs: None) -> Iterator[Callable[[str], MainWindow]]:
+    """open_window('cora') -> a shown main window, its start-up verification finished."""
+    yield from windows_as(qtbot, sqlite_app, actors)
 
 
 def press(qtbot: QtBot, dialog: QWidget, *which: QDialogButtonBox.StandardButton) -> None:

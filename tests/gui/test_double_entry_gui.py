@@ -18,6 +18,7 @@ from gui.window.tabs import TABS
 from services import accounts, double_entry
 from services.context import Actor, App
 from tests.conftest import PASSWORDS
+from tests.gui.conftest import windows_as
 from tests.importers.helpers import answers, baseline_study
 
 LIKING = ("lik_angry_1", "lik_angry_2", "lik_angry_3", "lik_angry_4")
@@ -36,19 +37,7 @@ def study(sqlite_app: App) -> dict[str, Actor]:
 def window(qtbot: QtBot, sqlite_app: App, study: dict[str, Actor],
            monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], MainWindow]]:
     monkeypatch.setattr(main_window, "TABS", [t for t in TABS if t[0] == "Visits"])
-    windows: list[MainWindow] = []
-
-    def open_as(name: str) -> MainWindow:
-        win = MainWindow(sqlite_app, study[name])
-        windows.append(win)
-        qtbot.addWidget(win)
-        win.show()
-        qtbot.waitUntil(lambda: not win.runner.runs)
-        return win
-
-    yield open_as
-    for win in windows:
-        win.close()
+    yield from windows_as(qtbot, sqlite_app, study)
 
 
 def _click(qtbot: QtBot, widget: QWidget) -> None:
