@@ -213,6 +213,16 @@ class MainWindow(QMainWindow):
             f"Database: {self.app.safe_url}\nQt {qVersion()}",
             icon=QMessageBox.Icon.Information)
 
+    def _leave_the_hub(self) -> None:
+        """A closed window is done with: neither it nor its tabs follow the events hub any
+        more. The hub outlives every window, and a closed window lives on until it is
+        deleted, which Python's garbage collector may do at any moment (in the middle of
+        the next window's work): a view that followed the next window's participant then
+        reloaded into its own half-deleted table."""
+        hub = events()
+        for receiver in (self, *self.findChildren(QWidget)):
+            hub.disconnect(receiver)
+
     def sign_out(self) -> None:
         """Close this window; the launcher asks who signs in next, on the same database."""
         self.signing_out = True
@@ -221,5 +231,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         for runner in self.findChildren(JobRunner):  # the tabs' runners too
             runner.cancel_all()
+        self._leave_the_hub()
         super().closeEvent(event)
         (self.signed_out if self.signing_out else self.closed).emit(self)
