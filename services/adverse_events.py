@@ -23,6 +23,7 @@ from services.lifecycle import require_open
 from services.participants import load, number_of
 from services.study import stage
 from services.visits import as_date, visit_spec
+from trialcore.protocol import Protocol
 
 SEVERITIES = ("mild", "moderate", "severe")
 RELATEDNESS = ("unrelated", "unlikely", "possible", "probable", "definite")
@@ -51,6 +52,7 @@ class AeRow:
     term_code: str | None = None
     dictionary: str | None = None
     emergency: str | None = None
+    visit_label: str | None = None  # what the screens show: the protocol's name of the visit
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,11 +71,12 @@ def _emergency(ae: AdverseEvent) -> str | None:
     return hint.format(label=ae.participant.label)
 
 
-def _row(ae: AdverseEvent) -> AeRow:
+def _row(ae: AdverseEvent, protocol: Protocol) -> AeRow:
     return AeRow(ae.id, ae.participant.label, ae.term, ae.onset.isoformat(), ae.severity,
                  ae.serious, ae.related, ae.visit,
                  ae.resolved.isoformat() if ae.resolved else None, ae.outcome, ae.action,
-                 ae.reported_by, ae.term_code, ae.dictionary, _emergency(ae))
+                 ae.reported_by, ae.term_code, ae.dictionary, _emergency(ae),
+                 protocol.visit_label(ae.visit) if ae.visit else None)
 
 
 def _choice(value: object, choices: tuple[str, ...], flag: str) -> str:
@@ -144,7 +147,7 @@ def add(app: App, actor: Actor, participant: object, **fields: Any) -> AeRow:
         ae.participant = p
         s.add(ae)
         s.flush()
-        return _row(ae)
+        return _row(ae, app.protocol)
 
 
 def update(app: App, actor: Actor, number: int, reason: str | None, **fields: Any) -> AeRow:
@@ -165,7 +168,7 @@ def update(app: App, actor: Actor, number: int, reason: str | None, **fields: An
         for key, value in values.items():
             setattr(ae, key, value)
         s.flush()
-        return _row(ae)
+        return _row(ae, app.protocol)
 
 
 def list_events(app: App, actor: Actor, participant: object | None = None) -> list[AeRow]:
@@ -175,7 +178,7 @@ def list_events(app: App, actor: Actor, participant: object | None = None) -> li
     if participant is not None:
         q = q.where(Participant.number == number_of(app, participant))
     with app.read() as s:
-        return [_row(ae) for ae in s.scalars(q).unique()]
+        return [_row(ae, app.protocol) for ae in s.scalars(q).unique()]
 
 
 def table(app: App, actor: Actor) -> dict[str, Any]:

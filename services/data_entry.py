@@ -88,6 +88,12 @@ def known_names(protocol: Protocol) -> list[str]:
     return sorted(_kinds(protocol))
 
 
+def labelled_names(protocol: Protocol) -> list[tuple[str, str]]:
+    """(name, label) of every name a value is entered or queried under, in the protocol's
+    order (each scale's score before its items): what a chooser lists."""
+    return [(name, protocol.name_label(name)) for name in _kinds(protocol)]
+
+
 def score_range(m: Measure) -> tuple[float, float]:
     """A scale's possible scores: a sum spans n items' range, a mean one item's."""
     n = len(m.items) if m.score == "sum" else 1
@@ -334,6 +340,7 @@ def show(app: App, actor: Actor, participant: object,
         rec = records.get(r["import_id"])
         entry = rec is not None and rec.kind == ENTRY_KIND
         out.append({"participant": r["participant"], "visit": r["visit"], "name": r["name"],
+                    "visit_label": r["visit_label"], "label": r["label"],
                     "value": r["value"], "kind": "answer" if r["table"] == "item_responses"
                     else "value", "source": "entry" if entry else "import",
                     "import_id": None if entry else r["import_id"],

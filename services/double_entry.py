@@ -43,6 +43,9 @@ class PendingRow:
     second_by: str | None
     first_value: str | None
     second_value: str | None
+    # what the screens show: the protocol's names for the visit and the value
+    visit_label: str = ""
+    name_label: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -140,28 +143,29 @@ def settle(row: DoubleEntry, value: str, actor: Actor, reason: str) -> None:
     row.resolution = reason
 
 
-def _pending_row(r: DoubleEntry) -> PendingRow:
+def _pending_row(r: DoubleEntry, protocol: Protocol) -> PendingRow:
     mismatch = r.status == MISMATCH  # a waiting first entry stays blind to everybody
     return PendingRow(r.participant.label, r.visit, r.name, r.status, r.first_by,
                       r.first_at.isoformat() + "Z", r.second_by,
                       r.first_value if mismatch else None,
-                      r.second_value if mismatch else None)
+                      r.second_value if mismatch else None,
+                      protocol.visit_label(r.visit), protocol.name_label(r.name))
 
 
-def open_entries(s: Session) -> list[PendingRow]:
+def open_entries(s: Session, protocol: Protocol) -> list[PendingRow]:
     """First entries and mismatches still open, in register order, for the list and the
     lock checklist."""
     rows = s.scalars(select(DoubleEntry).join(DoubleEntry.participant)
                      .where(DoubleEntry.status.in_(OPEN))
                      .order_by(Participant.number, DoubleEntry.visit, DoubleEntry.name))
-    return [_pending_row(r) for r in rows.unique()]
+    return [_pending_row(r, protocol) for r in rows.unique()]
 
 
 def pending(app: App, actor: Actor, participant: object | None = None) -> list[PendingRow]:
     """Open first entries (without their values) and mismatches (with both values)."""
     require(actor, "data.read")
     with app.read() as s:
-        rows = open_entries(s)
+        rows = open_entries(s, app.protocol)
     if participant is None:
         return rows
     label = label_of(app, participant)

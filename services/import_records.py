@@ -29,7 +29,8 @@ def list_imports(app: App, actor: Actor) -> list[dict[str, Any]]:
 
 
 def provenance(app: App, actor: Actor, participant: object | None = None) -> list[dict[str, Any]]:
-    """Which import each stored value came from (None: entered another way)."""
+    """Which import each stored value came from (None: entered another way), with the
+    protocol's names of the visit and the value beside their ids."""
     from services.participants import number_of
 
     require(actor, "data.read")
@@ -52,7 +53,9 @@ def provenance(app: App, actor: Actor, participant: object | None = None) -> lis
                        for item, (value, source) in decode(answers).items()]
     order = {pid: n for n, pid in enumerate(labels)}
     values.sort(key=lambda v: (v[5] != "observations", order[v[0]], v[1], v[2]))
+    protocol = app.protocol  # the labels beside the ids: what the screens show
     return [{"participant": labels[pid], "visit": visit, "name": name, "value": value,
              "missing_code": code, "import_id": source, "file": files.get(source),
-             "table": table}
+             "table": table, "visit_label": protocol.visit_label(visit),
+             "label": protocol.name_label(name)}
             for pid, visit, name, value, source, table, code in values]

@@ -190,14 +190,15 @@ def monitoring_items(session: Session, protocol: Protocol) -> list[CheckItem]:
     """No query left unclosed, no double data entry left open; and, when the protocol
     requires it, every done visit source-verified."""
     waiting = [Problem(f"query {q.id}", q.participant, q.visit,
-                       f"query {q.id} on {q.name} is {q.status}: {q.text}")
-               for q in unresolved(session)]
+                       f"query {q.id} on {q.name_label} ({q.visit_label}) is {q.status}: "
+                       f"{q.text}")
+               for q in unresolved(session, protocol)]
     doubles = [Problem(f"{d.participant}/{d.visit}/{d.name}", d.participant, d.visit,
-                       f"{d.name}: entered by {d.first_by}, waiting for a second person's "
-                       "entry" if d.status == WAITING else
-                       f"{d.name}: entries by {d.first_by} and {d.second_by} differ; a "
-                       "resolver decides (values resolve)")
-               for d in open_entries(session)]
+                       f"{d.name_label} ({d.visit_label}): entered by {d.first_by}, waiting "
+                       "for a second person's entry" if d.status == WAITING else
+                       f"{d.name_label} ({d.visit_label}): entries by {d.first_by} and "
+                       f"{d.second_by} differ; a resolver decides (values resolve)")
+               for d in open_entries(session, protocol)]
     items = [CheckItem("queries", "Every data query closed", not waiting,
                        "a query is resolved when the monitor closes it", waiting),
              CheckItem("double_entry", "Every double data entry complete", not doubles,

@@ -21,6 +21,7 @@ from services.errors import NotFound, Refused
 from services.lifecycle import require_open
 from services.participants import load, number_of
 from services.visits import visit_spec
+from trialcore.protocol import Protocol
 
 if TYPE_CHECKING:
     from services.data_entry import EntryResult
@@ -42,6 +43,9 @@ class QueryRow:
     text: str
     opened_by: str
     opened_at: str
+    # what the screens show: the protocol's names for the visit and the value
+    visit_label: str = ""
+    name_label: str = ""
     answers: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
 
@@ -53,11 +57,12 @@ def _message(m: QueryMessage) -> dict[str, Any]:
     return {"kind": m.kind, "text": m.text, "by": m.by, "at": m.at.isoformat() + "Z"}
 
 
-def _row(q: DataQuery) -> QueryRow:
+def _row(q: DataQuery, protocol: Protocol) -> QueryRow:
     messages = [_message(m) for m in q.messages]
     return QueryRow(q.id, q.participant.label, q.visit, q.name, q.status,
                     messages[0]["text"] if messages else "", q.opened_by,
-                    q.opened_at.isoformat() + "Z",
+                    q.opened_at.isoformat() + "Z", protocol.visit_label(q.visit),
+                    protocol.name_label(q.name),
                     [m for m in messages if m["kind"] == "answer"], messages)
 
 
@@ -97,7 +102,7 @@ def open_query(app: App, actor: Actor, participant: object, visit: str, name: st
         s.add(q)
         _say(s, q, "open", text, actor)
         s.flush()
-        return _row(q)
+        return _row(q, app.protocol)
 
 
 def answer(app: App, actor: Actor, number: int, text: str | None, value: str | None = None,
@@ -125,7 +130,7 @@ def answer(app: App, actor: Actor, number: int, text: str | None, value: str | N
         _say(s, q, "answer", text + (f" [value set to {value}]" if value is not None else ""),
              actor)
         s.flush()
-        return _row(q), corrected
+        return _row(q, app.protocol), corrected
 
 
 def close(app: App, actor: Actor, number: int, text: str | None = None) -> QueryRow:
@@ -139,7 +144,7 @@ def close(app: App, actor: Actor, number: int, text: str | None = None) -> Query
         q.status = CLOSED
         _say(s, q, "close", (text or "").strip() or "closed", actor)
         s.flush()
-        return _row(q)
+        return _row(q, app.protocol)
 
 
 def reopen(app: App, actor: Actor, number: int, text: str | None) -> QueryRow:
@@ -154,13 +159,13 @@ def reopen(app: App, actor: Actor, number: int, text: str | None) -> QueryRow:
         q.status = OPEN
         _say(s, q, "reopen", text, actor)
         s.flush()
-        return _row(q)
+        return _row(q, app.protocol)
 
 
-def unresolved(s: Session) -> list[QueryRow]:
+def unresolved(s: Session, protocol: Protocol) -> list[QueryRow]:
     """Queries not closed (open or answered), for the lock checklist."""
-    return [_row(q) for q in s.scalars(select(DataQuery).where(DataQuery.status != CLOSED)
-                                       .order_by(DataQuery.id))]
+    return [_row(q, protocol) for q in s.scalars(
+        select(DataQuery).where(DataQuery.status != CLOSED).order_by(DataQuery.id))]
 
 
 def list_queries(app: App, actor: Actor, *, status: str | None = None,
@@ -175,4 +180,4 @@ def list_queries(app: App, actor: Actor, *, status: str | None = None,
     if participant is not None:
         q = q.where(Participant.number == number_of(app, participant))
     with app.read() as s:
-        return [_row(x) for x in s.scalars(q).unique()]
+        return [_row(x, app.protocol) for x in s.scalars(q).unique()]

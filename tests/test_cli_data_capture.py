@@ -155,7 +155,8 @@ def test_double_data_entry_on_the_command_line(db_url: str, capsys,  # type: ign
     assert r.json["pending"][0] | {"first_at": None} == {
         "participant": "P001", "visit": "baseline", "name": "lik_angry_2",
         "status": "mismatch", "first_by": "cora", "first_at": None, "second_by": "dora",
-        "first_value": "5", "second_value": "6"}
+        "first_value": "5", "second_value": "6", "visit_label": "Baseline fMRI",
+        "name_label": "Likability of angry faces, item 2"}  # the ids, and the labels beside
     r = go("ivan", "values", "resolve", "1", "baseline", "lik_angry_2=5")
     assert r.code == 1 and "needs a reason" in r.json["error"]
     r = go("stella", "values", "resolve", "1", "baseline", "lik_angry_2=5", "--reason", "x")

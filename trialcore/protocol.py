@@ -109,6 +109,23 @@ class Protocol:
     def measure(self, name: str) -> Measure | None:
         return next((m for m in self.measures if m.name == name), None)
 
+    def visit_label(self, visit_id: str) -> str:
+        """What people call the visit ("Dosing 1"); the id when no visit has it."""
+        spec = self.visit(visit_id)
+        return spec.label if spec else visit_id
+
+    def name_label(self, name: str) -> str:
+        """What people call a scan measure or scale ("Amygdala threat reactivity") or a
+        questionnaire item: the protocol gives items no text, so the item is named by its
+        scale and its place on the form ("Likability of angry faces, item 1"). The name
+        itself when the protocol has no such measure or item."""
+        for m in self.measures:
+            if m.name == name:
+                return m.label
+            if name in m.items:
+                return f"{m.label}, item {m.items.index(name) + 1}"
+        return name
+
     def codes_of(self, measure: str) -> tuple[str, ...]:
         """The missing-data codes of a measure: the study's and its own."""
         own = self.measure(measure)

@@ -18,8 +18,8 @@ from trialcore.wording import counted
 
 KINDS = {"observations": "measure", "item_responses": "item answer"}
 COLUMNS = [
-    Column("Visit", lambda r: r["visit"]),
-    Column("Name", lambda r: r["name"]),
+    Column("Visit", lambda r: r["visit_label"], tooltip=lambda r: r["visit"]),
+    Column("Name", lambda r: r["label"], tooltip=lambda r: r["name"]),
     Column("Kind", lambda r: KINDS[r["table"]]),
     Column("Value", lambda r: "" if r["value"] is None else f"{r['value']:g}",
            lambda r: r["value"]),

@@ -32,8 +32,8 @@ from trialcore.roles import allowed
 COLUMNS = [
     Column("No.", lambda q: str(q.id), lambda q: q.id),
     Column("Participant", lambda q: q.participant),
-    Column("Visit", lambda q: q.visit),
-    Column("Value", lambda q: q.name),
+    Column("Visit", lambda q: q.visit_label, tooltip=lambda q: q.visit),
+    Column("Value", lambda q: q.name_label, tooltip=lambda q: q.name),
     Column("State", lambda q: q.status),
     Column("Question", lambda q: q.text, tooltip=lambda q: q.text),
 ]
@@ -47,14 +47,15 @@ class RaiseQueryDialog(ServiceDialog):
     def __init__(self, app: App, actor: Actor, participant: str | None,
                  parent: QWidget | None = None):
         super().__init__(app, actor, "Raise query", "Raise", parent)
-        from services.data_entry import known_names  # pandas: when the dialog opens
+        from services.data_entry import labelled_names  # pandas: when the dialog opens
 
         self.participant = QLineEdit(participant or "")
         self.visit = QComboBox()
         for v in app.protocol.visits:
-            self.visit.addItem(f"{v.id} – {v.label}", v.id)
+            self.visit.addItem(v.label, v.id)
         self.name = QComboBox()
-        self.name.addItems(known_names(app.protocol))
+        for name, label in labelled_names(app.protocol):
+            self.name.addItem(label, name)
         self.text = QLineEdit()
         self.form.addRow("&Participant:", self.participant)
         self.form.addRow("&Visit:", self.visit)
@@ -63,7 +64,7 @@ class RaiseQueryDialog(ServiceDialog):
 
     def submit(self) -> QueryRow:  # type: ignore[override]
         return queries.open_query(self.app, self.actor, self.participant.text().strip(),
-                                  self.visit.currentData(), self.name.currentText(),
+                                  self.visit.currentData(), self.name.currentData(),
                                   self.text.text())
 
 
@@ -186,15 +187,15 @@ class QueriesView(QWidget):
         rows = data_entry.show(self.app, self.actor, q.participant, q.visit)
         parts = []
         for r in rows:
-            text = f"{r['name']} = {'' if r['value'] is None else format(r['value'], 'g')}"
+            text = f"{r['label']} = {'' if r['value'] is None else format(r['value'], 'g')}"
             if r["name"] == q.name:
                 how = (f"hand entry by {r['user']}" if r["source"] == "entry"
                        else f"import {r['import_id']} ({r['file']})")
                 text = f"<b>{text}</b> ({how})"
             parts.append(text)
         if not any(r["name"] == q.name for r in rows):
-            parts.insert(0, f"<b>{q.name}: no value stored</b>")
-        return f"{q.participant} {q.visit}: " + "; ".join(parts)
+            parts.insert(0, f"<b>{q.name_label}: no value stored</b>")
+        return f"{q.participant}, {q.visit_label}: " + "; ".join(parts)
 
     def _run(self, title: str, call: object) -> None:
         try:

@@ -36,7 +36,7 @@ COLUMNS = [
     Column("Severity", lambda r: r.severity),
     Column("Serious", lambda r: "yes" if r.serious else "no"),
     Column("Related", lambda r: r.related),
-    Column("Visit", lambda r: r.visit or ""),
+    Column("Visit", lambda r: r.visit_label or "", tooltip=lambda r: r.visit or ""),
     Column("Resolved", lambda r: r.resolved or ""),
     Column("Outcome", lambda r: r.outcome or "", tooltip=lambda r: r.outcome or ""),
 ]
@@ -61,7 +61,7 @@ class AddAdverseEventDialog(ServiceDialog):
         self.visit = QComboBox()
         self.visit.addItem(ANY_VISIT, None)
         for v in app.protocol.visits:
-            self.visit.addItem(v.id, v.id)
+            self.visit.addItem(v.label, v.id)
         self.resolved = QCheckBox("Resolved on")
         self.resolved_on = date_edit(dt.date.today())
         self.outcome = QLineEdit()

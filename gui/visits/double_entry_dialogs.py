@@ -39,8 +39,8 @@ def _typed(value: str | None, by: str | None) -> str:
 
 COLUMNS = [
     Column("Participant", lambda r: r.participant),
-    Column("Visit", lambda r: r.visit),
-    Column("Value", lambda r: r.name),
+    Column("Visit", lambda r: r.visit_label, tooltip=lambda r: r.visit),
+    Column("Value", lambda r: r.name_label, tooltip=lambda r: r.name),
     Column("State", lambda r: "waiting for a second entry" if r.status == double_entry.WAITING
            else "mismatch"),
     Column("First entry", lambda r: _typed(r.first_value, r.first_by)),
@@ -53,10 +53,12 @@ class ResolveDialog(ServiceDialog):
     decides the value, with a reason."""
 
     def __init__(self, app: App, actor: Actor, row: PendingRow, parent: QWidget | None = None):
-        super().__init__(app, actor, f"Resolve {row.participant} – {row.visit} – {row.name}",
-                         "Resolve", parent)
+        super().__init__(app, actor, f"Resolve {row.participant} – {row.visit_label} – "
+                         f"{row.name_label}", "Resolve", parent)
         self.row = row
-        self.form.addRow(QLabel(f"<b>{row.participant}</b> {row.visit}: <b>{row.name}</b>"))
+        heading = QLabel(f"<b>{row.participant}</b> {row.visit_label}: <b>{row.name_label}</b>")
+        heading.setToolTip(f"{row.visit} / {row.name}")  # the ids, for a data manager
+        self.form.addRow(heading)
         self.form.addRow("First entry:", QLabel(_typed(row.first_value, row.first_by)))
         self.form.addRow("Second entry:", QLabel(_typed(row.second_value, row.second_by)
                                                  or "none yet"))

@@ -89,3 +89,13 @@ def test_double_entry_is_a_per_measure_flag_that_must_be_true_or_false() -> None
     assert flagged == {"likability_angry"}
     found = problems(reference_text().replace("double_entry = true", "double_entry = 1", 1))
     assert found["measures[5].double_entry"].startswith("must be true")
+
+
+def test_visits_measures_scales_and_items_have_the_labels_people_use() -> None:
+    p = load_protocol(REFERENCE)
+    assert p.visit_label("dose1") == "Dosing 1"
+    assert p.name_label("amygdala_threat") == "Amygdala threat reactivity (non-conscious faces)"
+    assert p.name_label("likability_angry") == "Likability of angry faces"  # a scale's score
+    assert p.name_label("lik_angry_1") == "Likability of angry faces, item 1"
+    assert p.name_label("anx_4") == "Subjective effects: anxiety, item 4"
+    assert (p.visit_label("visit9"), p.name_label("nothing")) == ("visit9", "nothing")

@@ -109,6 +109,19 @@ def running(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory
     app.close()
 
 
+@pytest.fixture(scope="module")
+def running_demo(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of the demo study at its running stage (open queries, a double-entry
+    mismatch, adverse events), built once for a module's tests."""
+    from services import demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite'}"
+    app = App(url)
+    demo.build(app, "running")
+    app.close()
+    return url
+
+
 def double_click(qtbot: QtBot, view: QAbstractItemView, pos: QPoint) -> None:
     """A double click as the mouse makes it: press and release, then the double click.
     Item views act on a double click only at the index the press was on."""

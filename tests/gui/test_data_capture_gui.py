@@ -118,7 +118,7 @@ def test_raise_answer_and_close_a_query(qtbot: QtBot, sqlite_app: App,
     dialog = raised.dialog
     assert dialog is not None
     qtbot.keyClicks(dialog.participant, "P001")
-    dialog.name.setCurrentText("tsnr")
+    dialog.name.setCurrentText("Temporal SNR")
     _ok(qtbot, dialog)
     assert dialog.isVisible() and "needs a text" in dialog.error.text()
     qtbot.keyClicks(dialog.text, "missing?")
@@ -130,7 +130,7 @@ def test_raise_answer_and_close_a_query(qtbot: QtBot, sqlite_app: App,
     view = coordinator.show_tab("Queries")
     assert isinstance(view, QueriesView) and len(view.model.rows) == 1
     view.table.selectRow(0)
-    assert "tsnr: no value stored" in view.context.text()
+    assert "Temporal SNR: no value stored" in view.context.text()
     assert "missing?" in view.talk.toPlainText()
     with qtbot.waitSignal(events().visit_requested) as requested:
         _click(qtbot, view.goto_button)

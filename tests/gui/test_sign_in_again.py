@@ -8,7 +8,6 @@ deleted" in DataCaptureActions.update_buttons)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import shiboken6
@@ -22,19 +21,9 @@ from gui.visits.visits_view import VisitsView
 from gui.window.launcher import Launcher
 from gui.window.main_window import MainWindow
 from services import demo
-from services.context import App
 from tests.gui.conftest import JOBS_CEILING, settled
 
 PASSWORDS = {name: password for name, _role, password in demo.ACCOUNTS}
-
-
-@pytest.fixture
-def demo_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
-    app = App(url)
-    demo.build(app, "running")
-    app.close()
-    return url
 
 
 @pytest.fixture
@@ -121,8 +110,8 @@ def _every_tab_and_the_visits_buttons(qtbot: QtBot, window: MainWindow) -> None:
 
 
 def test_sign_out_and_in_twice_as_two_roles_leaves_working_windows(
-        qtbot: QtBot, launcher: Launcher, demo_url: str) -> None:
-    launcher.open(demo_url)
+        qtbot: QtBot, launcher: Launcher, running_demo: str) -> None:
+    launcher.open(running_demo)
     users = ("cora", "mona", "cora")
     for turn, user in enumerate(users):
         window = _sign_in(qtbot, launcher, user)
