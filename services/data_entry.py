@@ -60,7 +60,7 @@ class EntryResult:
     values: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     sdv_cleared: bool = False
-    # double-entry names this entry held: [{"name", "status": waiting|agreed|mismatch|...}]
+    # double-entry names this entry held: [{"name", "label", "status": waiting|agreed|...}]
     double_entry: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -236,7 +236,7 @@ def enter(s: Session, app: App, actor: Actor, participant: object, visit: str,
     if rest or held.agreed:
         result = _store(s, app, actor, p, visit, {**rest, **held.agreed}, reason,
                         {n: [held.first_by[n], actor.name] for n in held.agreed})
-    result.double_entry = held.outcome
+    result.double_entry = _labelled(protocol, held.outcome)
     return result
 
 
@@ -259,8 +259,14 @@ def resolve(app: App, actor: Actor, participant: object, visit: str,
             settle(row, str(text).strip(), actor, reason)
             entered[name] = [row.first_by] + ([row.second_by] if row.second_by else [])
         result = _store(s, app, actor, p, visit, values, reason, entered)
-        result.double_entry = [{"name": n, "status": RESOLVED} for n in sorted(values)]
+        result.double_entry = _labelled(protocol, [{"name": n, "status": RESOLVED}
+                                                   for n in sorted(values)])
         return result
+
+
+def _labelled(protocol: Protocol, held: list[dict[str, str]]) -> list[dict[str, str]]:
+    """What happened to each double-entry name, with the name's label for the screens."""
+    return [{**d, "label": protocol.name_label(d["name"])} for d in held]
 
 
 def _serialize(s: Session) -> None:

@@ -106,8 +106,9 @@ def _emergency(app: App, actor: Actor, participant: object, reason: str | None,
     visits = []
     for spec in protocol.dosing_visits:
         condition = protocol.condition(envelope["conditions"][spec.id])
-        visits.append({"visit": spec.id, "code": codes.get(spec.id), "condition": condition.code,
-                       "label": condition.label, "dose_mg": condition.dose_mg})
+        visits.append({"visit": spec.id, "visit_label": spec.label, "code": codes.get(spec.id),
+                       "condition": condition.code, "label": condition.label,
+                       "dose_mg": condition.dose_mg})
     return {"participant": label, "opened_by": actor.name, "reason": reason, "visits": visits}
 
 

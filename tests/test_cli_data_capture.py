@@ -139,8 +139,9 @@ def test_double_data_entry_on_the_command_line(db_url: str, capsys,  # type: ign
 
     r = go("cora", "values", "set", "1", "baseline", "lik_angry_1=3", "lik_angry_2=5")
     assert r.code == 0 and r.json["entry_id"] is None and r.json["values"] == []
-    assert r.json["double_entry"] == [{"name": "lik_angry_1", "status": "waiting"},
-                                      {"name": "lik_angry_2", "status": "waiting"}]
+    assert r.json["double_entry"] == [
+        {"name": "lik_angry_1", "label": "Likability of angry faces, item 1", "status": "waiting"},
+        {"name": "lik_angry_2", "label": "Likability of angry faces, item 2", "status": "waiting"}]
     r = go("cora", "values", "set", "1", "baseline", "lik_angry_1=3")
     assert r.code == 1 and "you entered it already" in r.json["error"]
     r = go("dora", "values", "pending")
@@ -163,8 +164,8 @@ def test_double_data_entry_on_the_command_line(db_url: str, capsys,  # type: ign
     assert r.code == 1 and "values.resolve is for" in r.json["error"]
     r = go("ivan", "values", "resolve", "1", "baseline", "lik_angry_2=5", "--reason",
            "the paper form says 5")
-    assert r.code == 0 and r.json["double_entry"] == [{"name": "lik_angry_2",
-                                                       "status": "resolved"}]
+    assert r.code == 0 and r.json["double_entry"] == [
+        {"name": "lik_angry_2", "label": "Likability of angry faces, item 2", "status": "resolved"}]
     assert go("ivan", "values", "pending").json == {"pending": []}
     shown = {v["name"]: v for v in go("cora", "values", "show", "1").json["values"]}
     assert shown["lik_angry_1"]["double_entry"] == ["cora", "dora"]

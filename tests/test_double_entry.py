@@ -77,7 +77,8 @@ def test_a_mismatch_waits_for_a_resolver_who_decides_with_a_reason(
     cora, dora, ivan, stella = people["cora"], people["dora"], people["ivan"], people["stella"]
     data_entry.set_values(app, cora, 1, "baseline", {"lik_angry_1": "3"})
     result = data_entry.set_values(app, dora, 1, "baseline", {"lik_angry_1": "7"})
-    assert result.double_entry == [{"name": "lik_angry_1", "status": "mismatch"}]
+    assert result.double_entry == [{"name": "lik_angry_1", "status": "mismatch",
+                                    "label": "Likability of angry faces, item 1"}]
     assert result.entry_id is None and not answers(app)
     assert _pending(app, ivan) == [("lik_angry_1", "mismatch", "3", "7")]
     items = {i.key: i for i in lock.checklist(app, ivan)}
@@ -107,7 +108,8 @@ def test_a_mismatch_waits_for_a_resolver_who_decides_with_a_reason(
     assert digest(app.url, except_attempts=True) == before
     decided = data_entry.resolve(app, ivan, 1, "baseline", {"lik_angry_1": "3"},
                                  "the paper form says 3")
-    assert decided.double_entry == [{"name": "lik_angry_1", "status": "resolved"}]
+    assert decided.double_entry == [{"name": "lik_angry_1", "status": "resolved",
+                                     "label": "Likability of angry faces, item 1"}]
     assert answers(app)[("P001", "baseline", "lik_angry_1")] == 3.0
     assert double_entry.pending(app, ivan) == []
     shown = {r["name"]: r for r in data_entry.show(app, cora, 1)}["lik_angry_1"]

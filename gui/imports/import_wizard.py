@@ -165,7 +165,9 @@ class MappingPage(QWizardPage):
         self.participant = QComboBox()
         self.visit_column = QComboBox()
         self.visit = QComboBox()
-        self.visit.addItems([FROM_FILE, *(v.id for v in wizard.app.protocol.visits)])
+        self.visit.addItem(FROM_FILE, None)
+        for v in wizard.app.protocol.visits:
+            self.visit.addItem(v.label, v.id)
         self.columns = QTableWidget(0, 2)
         self.columns.setHorizontalHeaderLabels(["File column", "Imported as"])
         self.columns.horizontalHeader().setStretchLastSection(True)
@@ -203,7 +205,7 @@ class MappingPage(QWizardPage):
         key = m.participant_column or m.bids_column
         _fill(self.participant, file_columns, key)
         _fill(self.visit_column, ["(none)", *file_columns], m.visit_column or "(none)")
-        self.visit.setCurrentText(m.visit or FROM_FILE)
+        self.visit.setCurrentIndex(max(self.visit.findData(m.visit), 0))
         guarded = sorted(set(self.owner.guarded) | set(report.treatment_columns))
         self.owner.guarded = guarded
         for box in self.drops:
@@ -251,8 +253,7 @@ class MappingPage(QWizardPage):
         report = self.owner.report
         bids = report is not None and participant == report.mapping.bids_column
         return replace(base, columns=columns, drop_columns=dropped,
-                       visit=None if self.visit.currentText() == FROM_FILE
-                       else self.visit.currentText(),
+                       visit=self.visit.currentData(),
                        visit_column=None if visit_column == "(none)" else visit_column,
                        participant_column=None if bids else participant,
                        save_profile=self.save_as.text().strip() or None)

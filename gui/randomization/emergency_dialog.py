@@ -119,7 +119,7 @@ class EmergencyDialog(QDialog):
         self.envelope = envelope
         self.table.setRowCount(len(envelope["visits"]))
         for r, v in enumerate(envelope["visits"]):
-            for c, value in enumerate((v["visit"], v["code"] or "", v["label"],
+            for c, value in enumerate((v["visit_label"], v["code"] or "", v["label"],
                                        f"{v['dose_mg']:g}")):
                 self.table.setItem(r, c, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()

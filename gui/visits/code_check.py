@@ -46,7 +46,7 @@ class CodeCheckWidget(QWidget):
         self.reload()
         self.visit = QComboBox()
         for spec in app.protocol.dosing_visits:
-            self.visit.addItem(f"{spec.id} — {spec.label}", spec.id)
+            self.visit.addItem(spec.label, spec.id)
         self.set_target(participant, visit)
         self.participant.setEnabled(not fixed)
         self.visit.setEnabled(not fixed)

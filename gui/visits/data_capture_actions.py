@@ -144,7 +144,7 @@ class DataCaptureActions(QWidget):
     def _entered(self, result: EntryResult) -> None:
         self.reload_marks()
         self.changed.emit()
-        notes = list(result.warnings) + [HELD[d["status"]].format(d["name"])
+        notes = list(result.warnings) + [HELD[d["status"]].format(d["label"])
                                          for d in result.double_entry]
         if result.sdv_cleared:
             notes.append("A verified value changed: the visit's source-data verification was "

@@ -42,9 +42,10 @@ class EnterValuesDialog(ServiceDialog):
                 self.form.addRow(QLabel(f"<b>{m.label}</b> (items {m.min:g}–{m.max:g})"
                                         + twice))
                 for item in m.items:
-                    self._field(item, item, stored.get(item), f"{m.min:g} to {m.max:g}")
+                    self._field(item, app.protocol.name_label(item), stored.get(item),
+                                f"{m.min:g} to {m.max:g}")
                 lo, hi = data_entry.score_range(m)
-                self._field(m.name, f"{m.name} (score)", stored.get(m.name),
+                self._field(m.name, f"{m.label}: score", stored.get(m.name),
                             f"computed from the items; or a paper score {lo:g} to {hi:g}")
             else:
                 self._field(m.name, f"{m.label} [{m.unit}]{twice}", stored.get(m.name),
@@ -57,6 +58,7 @@ class EnterValuesDialog(ServiceDialog):
         edit = QLineEdit(_shown(value))
         edit.setObjectName(name)
         edit.setPlaceholderText(hint)
+        edit.setToolTip(name)  # the id a file or the command line uses
         self.fields[name] = edit
         self.before[name] = edit.text()
         self.form.addRow(label + ":", edit)

@@ -193,7 +193,9 @@ def test_emergency_envelope_shows_one_participant(qtbot: QtBot, sqlite_app: App)
     with qtbot.waitSignal(dialog.opened, timeout=TIMEOUT):
         _click(qtbot, dialog.open_button)
     shown = [[dialog.table.item(r, c).text() for c in range(4)] for r in range(3)]
-    assert [row[:2] for row in shown] == [list(pair) for pair in given.items()]
+    assert [row[:2] for row in shown] == [[label, given[visit]] for visit, label in
+                                          (("dose1", "Dosing 1"), ("dose2", "Dosing 2"),
+                                           ("dose3", "Dosing 3"))]  # the visits' labels
     assert {row[2] for row in shown} == {"Placebo", "MDMA 80 mg", "MDMA 120 mg"}
     assert not dialog.passphrase.text() and not dialog.open_button.isEnabled()
     flags = {r.label: r.emergency_unblinded

@@ -74,7 +74,8 @@ def test_two_enter_blind_and_a_third_resolves_the_mismatch(
     assert not answers(sqlite_app)
     dora = _baseline(window("dora"))
     _type_form(qtbot, dora, ("4", "5", "3", "2"))
-    assert "lik_angry_4: differs from the first entry" in dora.capture.message.text()
+    assert "Likability of angry faces, item 4: differs from the first entry" in \
+        dora.capture.message.text()
     assert answers(sqlite_app) == {("P001", "baseline", item): value for item, value in
                                    (("lik_angry_1", 4.0), ("lik_angry_2", 5.0),
                                     ("lik_angry_3", 3.0))}

@@ -177,7 +177,7 @@ def test_the_real_mriqc_table_through_the_wizard(qtbot: QtBot, sqlite_app: App,
         page.error.text() and "--" not in page.error.text()
     assert page.participant.currentText() == "bids_name"
     assert [b.text() for b in page.drops] == ["Drop column 'group'"]
-    page.visit.setCurrentText("baseline")
+    page.visit.setCurrentText("Baseline fMRI")
     page.drops[0].setChecked(True)
     _next(qtbot, wizard, wizard.report_page)
     report = wizard.report
@@ -197,7 +197,7 @@ def test_the_wizard_words_hints_by_its_controls_and_imports_only_registered_rows
     assert wizard.file_page.only_registered.isChecked()
     _next(qtbot, wizard, wizard.mapping_page)
     page = wizard.mapping_page
-    page.visit.setCurrentText("baseline")
+    page.visit.setCurrentText("Baseline fMRI")
     _next(qtbot, wizard, wizard.report_page)
     view = wizard.report_page.problems
     guard = [r for r in view.visible_rows() if r.problem.column == "group"]

@@ -138,3 +138,20 @@ def test_the_safety_list_names_the_visit_of_each_event(
     assert cells(view.model, "Visit", Qt.ItemDataRole.ToolTipRole) == ["dose1", "dose2",
                                                                         "dose1"]
     no_ids_shown(demo_app, view.model)
+
+
+def test_the_hand_entry_form_names_items_by_their_scale(
+        qtbot: QtBot, demo_app: App, window: Callable[[str], MainWindow]) -> None:
+    view = window("cora").show_tab("Visits")
+    assert isinstance(view, VisitsView)
+    view.set_participant("P001")
+    click_row(qtbot, view.table, [r.visit for r in view.model.rows].index("baseline"))
+    qtbot.mouseClick(view.capture.enter_button, Qt.MouseButton.LeftButton)
+    dialog = view.capture.dialog
+    assert dialog is not None and dialog.isVisible()
+    captions = [label.text() for label in dialog.findChildren(QLabel)]
+    assert "Likability of angry faces, item 1:" in captions
+    assert "Likability of angry faces: score:" in captions
+    assert not {f"{name}:" for name in ids(demo_app)} & set(captions)
+    assert dialog.fields["lik_angry_1"].toolTip() == "lik_angry_1"
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
