@@ -53,6 +53,7 @@ class Problem:
     participant: str | None
     visit: str | None
     message: str
+    visit_label: str | None = None  # what the screens show: the protocol's name of the visit
 
 
 @dataclass(frozen=True)
@@ -126,11 +127,13 @@ def _items(session: Session, protocol: Protocol) -> list[CheckItem]:
         key = f"{p.label}/{v.visit}"
         problem = _unresolved(p, v)
         if problem:
-            open_visits.append(Problem(key, p.label, v.visit, problem))
+            open_visits.append(Problem(key, p.label, v.visit, problem,
+                                       protocol.visit_label(v.visit)))
         if v.deviation_days and not (v.deviation_reason or "").strip():
             deviations.append(Problem(key, p.label, v.visit,
                                       f"{v.deviation_days:+d} days outside its window "
-                                      "without a deviation reason"))
+                                      "without a deviation reason",
+                                      protocol.visit_label(v.visit)))
     imports = session.scalar(select(func.count()).select_from(ImportRecord)) or 0
     stranded = _values_on_unresolved_visits(session, protocol)
     opened = [label for label, in session.execute(
@@ -182,7 +185,8 @@ def _values_on_unresolved_visits(session: Session, protocol: Protocol) -> list[P
         if n and v.status != "done":
             out.append(Problem(f"{p.label}/{v.visit}", p.label, v.visit,
                                f"{n} value(s) stored on a visit logged {v.status}: kept, "
-                               "never analysed; if the visit was given, log it as done"))
+                               "never analysed; if the visit was given, log it as done",
+                               protocol.visit_label(v.visit)))
     return out
 
 
@@ -190,14 +194,14 @@ def monitoring_items(session: Session, protocol: Protocol) -> list[CheckItem]:
     """No query left unclosed, no double data entry left open; and, when the protocol
     requires it, every done visit source-verified."""
     waiting = [Problem(f"query {q.id}", q.participant, q.visit,
-                       f"query {q.id} on {q.name_label} ({q.visit_label}) is {q.status}: "
-                       f"{q.text}")
+                       f"query {q.id} on {q.name_label} is {q.status}: {q.text}",
+                       q.visit_label)
                for q in unresolved(session, protocol)]
     doubles = [Problem(f"{d.participant}/{d.visit}/{d.name}", d.participant, d.visit,
-                       f"{d.name_label} ({d.visit_label}): entered by {d.first_by}, waiting "
-                       "for a second person's entry" if d.status == WAITING else
-                       f"{d.name_label} ({d.visit_label}): entries by {d.first_by} and "
-                       f"{d.second_by} differ; a resolver decides (values resolve)")
+                       f"{d.name_label}: entered by {d.first_by}, waiting for a second "
+                       "person's entry" if d.status == WAITING else
+                       f"{d.name_label}: entries by {d.first_by} and {d.second_by} differ; "
+                       "a resolver decides (values resolve)", d.visit_label)
                for d in open_entries(session, protocol)]
     items = [CheckItem("queries", "Every data query closed", not waiting,
                        "a query is resolved when the monitor closes it", waiting),
@@ -206,7 +210,7 @@ def monitoring_items(session: Session, protocol: Protocol) -> list[CheckItem]:
                        "or a resolver decides", doubles)]
     if require_sdv(protocol):
         pending = [Problem(f"{r.participant}/{r.visit}", r.participant, r.visit,
-                           "done but not source-verified")
+                           "done but not source-verified", protocol.visit_label(r.visit))
                    for r in sdv_rows(session) if not r.verified]
         items.append(CheckItem("sdv", "Every done visit source-verified", not pending,
                                "the protocol requires source-data verification "

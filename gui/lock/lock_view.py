@@ -130,7 +130,9 @@ class LockView(QWidget):
             if not item.ok:
                 top.setForeground(0, QBrush(FAIL_COLOUR))
             for p in item.problems:
-                child = QTreeWidgetItem([p.record, p.message])
+                where = ", ".join(x for x in (p.participant, p.visit_label) if x)
+                child = QTreeWidgetItem([where or p.record, p.message])
+                child.setToolTip(0, p.record)  # the key the command line names it by
                 child.setToolTip(1, p.message)
                 child.setData(0, PROBLEM_ROLE, p)
                 top.addChild(child)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from gui.imports.import_tab import ImportsTab
+from gui.lock.lock_view import LockView
 from gui.monitoring.queries_view import QueriesView
 from gui.safety.adverse_events_view import AdverseEventsView
 from gui.visits.double_entry_dialogs import DoubleEntriesDialog, ResolveDialog
@@ -21,7 +22,7 @@ from gui.window.main_window import MainWindow
 from services import demo
 from services.context import Actor, App
 from services.data_entry import known_names
-from tests.gui.conftest import windows_as
+from tests.gui.conftest import JOBS_CEILING, windows_as
 
 
 @pytest.fixture
@@ -155,3 +156,23 @@ def test_the_hand_entry_form_names_items_by_their_scale(
     assert not {f"{name}:" for name in ids(demo_app)} & set(captions)
     assert dialog.fields["lik_angry_1"].toolTip() == "lik_angry_1"
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+
+def test_the_lock_checklist_names_the_records_to_fix(
+        qtbot: QtBot, demo_app: App, window: Callable[[str], MainWindow]) -> None:
+    view = window("mona").show_tab("Lock")
+    assert isinstance(view, LockView)
+    qtbot.waitUntil(lambda: view.status is not None and not view.runner.runs,
+                    timeout=JOBS_CEILING)
+    tops = {view.tree.topLevelItem(i).text(0)[3:]: view.tree.topLevelItem(i)
+            for i in range(view.tree.topLevelItemCount())}
+    query = tops["Every data query closed"].child(0)
+    assert (query.text(0), query.toolTip(0)) == ("P002, Dosing 1", "query 1")
+    assert "on Amygdala threat reactivity (non-conscious faces) is open" in query.text(1)
+    double = tops["Every double data entry complete"].child(0)
+    assert double.text(0) == "P002, Baseline fMRI"
+    assert double.text(1).startswith("Likability of angry faces, item 1: entries by")
+    shown = [item.child(i).text(c) for item in tops.values()
+             for i in range(item.childCount()) for c in (0, 1)]
+    assert not [t for t in shown for name in ids(demo_app) if name in t.split()
+                or f"/{name}" in t or t.startswith(f"{name}:")]

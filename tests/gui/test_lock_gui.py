@@ -125,7 +125,9 @@ def test_failing_checks_list_their_records_and_lead_to_them(qtbot: QtBot, app: A
     visits_item = view.tree.topLevelItem(0)
     assert visits_item.text(0).startswith("✘") and visits_item.isExpanded()
     records = [visits_item.child(i).text(0) for i in range(visits_item.childCount())]
-    assert records == ["P004/baseline", "P004/dose1", "P004/dose2", "P004/dose3"]
+    assert records == ["P004, Baseline fMRI", "P004, Dosing 1", "P004, Dosing 2",
+                       "P004, Dosing 3"]  # as people name them; the key in the tooltip
+    assert visits_item.child(1).toolTip(0) == "P004/dose1"
     assert view.tree.topLevelItem(3).text(0) == "✔  Every data query closed"
     assert view.tree.topLevelItem(4).text(0) == "✔  Every double data entry complete"
     assert view.tree.topLevelItem(5).text(0) == "✔  Audit chain verified"
@@ -200,7 +202,8 @@ def test_values_on_a_visit_not_done_are_a_warning_that_does_not_block(qtbot: QtB
     view = _lock_view(qtbot, _window(qtbot, app, "ivan"))
     warning = view.tree.topLevelItem(7)
     assert warning.text(0) == "⚠  No values on visits not done" and warning.isExpanded()
-    assert [warning.child(i).text(0) for i in range(warning.childCount())] == ["P002/dose3"]
+    assert [warning.child(i).text(0) for i in range(warning.childCount())] == [
+        "P002, Dosing 3"]
     assert view.lock_button.isEnabled()
     # the note and the message are long: one elided line each, whole in their tooltips
     assert warning.toolTip(1) == warning.text(1) and "never analysed" in warning.toolTip(1)
