@@ -36,6 +36,20 @@ class AuditFilter:
     limit: int | None = None
 
 
+# Fields whose values are the protocol's visit ids or value names (visits, observations,
+# queries, double entries, SDV marks, adverse events): the screens show their labels.
+LABELLED_FIELDS = frozenset({"visit", "measure", "name"})
+
+
+def value_labels(app: App) -> dict[str, str]:
+    """The protocol's name of every visit id and value name ('dose3' -> 'Dosing 3',
+    'lik_angry_1' -> 'Likability of angry faces, item 1'), for the LABELLED_FIELDS of
+    the entries the audit tab shows. The protocol is no secret: any signed-in user reads it."""
+    protocol = app.protocol
+    names = {n: protocol.name_label(n) for m in protocol.measures for n in (m.name, *m.items)}
+    return {**names, **{v.id: v.label for v in protocol.visits}}
+
+
 def verify(app: App, actor: Actor) -> audit.VerifyResult:
     require(actor, "audit.read")
     with app.read() as s:

@@ -37,18 +37,23 @@ from trialcore.wording import counted
 INTERNAL_KEYS = ("digest_delta",)  # the table digest behind verification; noise on screen
 NO_DATE = QDate(2000, 1, 1)
 
-COLUMNS = [
-    Column("#", lambda e: str(e["seq"]), lambda e: e["seq"]),
-    Column("Time (UTC)", lambda e: e["at"][:19].replace("T", " "), lambda e: e["at"]),
-    Column("User", lambda e: e["actor"]),
-    Column("Action", lambda e: e["action"]),
-    Column("Entity", lambda e: e["entity"]),
-    Column("Key", lambda e: e["entity_key"]),
-    Column("Participant", lambda e: e["participant"] or "", lambda e: e["participant"]),
-    Column("Reason", lambda e: e["reason"] or "", tooltip=lambda e: e["reason"] or ""),
-    Column("Changes", lambda e: "; ".join(entry_changes(e)),
-           tooltip=lambda e: "\n".join(entry_changes(e))),
-]
+
+
+def columns(labels: dict[str, str]) -> list[Column]:
+    """The list's columns; Changes names visits and values by their `labels`, its
+    tooltip by the ids the entry holds."""
+    return [
+        Column("#", lambda e: str(e["seq"]), lambda e: e["seq"]),
+        Column("Time (UTC)", lambda e: e["at"][:19].replace("T", " "), lambda e: e["at"]),
+        Column("User", lambda e: e["actor"]),
+        Column("Action", lambda e: e["action"]),
+        Column("Entity", lambda e: e["entity"]),
+        Column("Key", lambda e: e["entity_key"]),
+        Column("Participant", lambda e: e["participant"] or "", lambda e: e["participant"]),
+        Column("Reason", lambda e: e["reason"] or "", tooltip=lambda e: e["reason"] or ""),
+        Column("Changes", lambda e: "; ".join(entry_changes(e, labels)),
+               tooltip=lambda e: "\n".join(entry_changes(e))),
+    ]
 
 
 def _any_date_edit() -> QDateEdit:
@@ -95,23 +100,32 @@ def _shown(value: Any) -> str:
         if not isinstance(value, str) else value
 
 
-def entry_changes(e: dict[str, Any]) -> list[str]:
+def entry_changes(e: dict[str, Any], labels: dict[str, str] | None = None) -> list[str]:
     """The entry's change as 'field: old → new', one line per field (a new record lists
-    its values, a deleted one what it held); internal keys left out."""
+    its values, a deleted one what it held); internal keys left out. With `labels`
+    (audit_trail.value_labels), a visit or value name reads as the protocol names it."""
     before = json.loads(e["before"]) if e["before"] else {}
     after = json.loads(e["after"]) if e["after"] else {}
     keys = sorted(k for k in before.keys() | after.keys() if k not in INTERNAL_KEYS)
+
+    def shown(record: dict[str, Any], key: str) -> str:
+        value = record.get(key)
+        if labels and key in audit_trail.LABELLED_FIELDS and isinstance(value, str) \
+                and value in labels:
+            return labels[value]
+        return _shown(value)
+
     if not before:
-        return [f"{k}: {_shown(after.get(k))}" for k in keys]
+        return [f"{k}: {shown(after, k)}" for k in keys]
     if not after:
-        return [f"{k}: {_shown(before.get(k))} → (deleted)" for k in keys]
-    return [f"{k}: {_shown(before.get(k))} → {_shown(after.get(k))}" for k in keys
+        return [f"{k}: {shown(before, k)} → (deleted)" for k in keys]
+    return [f"{k}: {shown(before, k)} → {shown(after, k)}" for k in keys
             if before.get(k) != after.get(k)]
 
 
-def entry_summary(e: dict[str, Any]) -> str:
+def entry_summary(e: dict[str, Any], labels: dict[str, str] | None = None) -> str:
     """The entry as a reader wants it: who did what and why, then each field's change."""
-    changes = entry_changes(e)
+    changes = entry_changes(e, labels)
     what = ("New record:" if not e["before"] else "Deleted record:" if not e["after"]
             else "Changes:")
     return "\n".join([
@@ -149,7 +163,8 @@ class AuditView(QWidget):
         self.verify_button = QPushButton("&Verify", clicked=self.verify)
         self.verify_button.setToolTip("Check the hash chain and every audited table")
         self.export_button = QPushButton("E&xport…", clicked=self.export)
-        self.model = RowTableModel(COLUMNS, self)
+        self.labels = audit_trail.value_labels(app)
+        self.model = RowTableModel(columns(self.labels), self)
         self.proxy = FilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.table = row_table(self.proxy, 0, Qt.SortOrder.DescendingOrder)
@@ -229,7 +244,7 @@ class AuditView(QWidget):
             return
         entry = self.proxy.row(rows[0])
         self.detail.setPlainText(entry_detail(entry) if self.raw_button.isChecked()
-                                 else entry_summary(entry))
+                                 else entry_summary(entry, self.labels))
 
     def verify(self) -> None:
         self.runner.start(VerifyAuditJob(self.app, self.actor, self._verified))

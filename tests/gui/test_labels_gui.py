@@ -12,6 +12,7 @@ from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
+from gui.audit.audit_view import AuditView
 from gui.imports.import_tab import ImportsTab
 from gui.lock.lock_view import LockView
 from gui.monitoring.queries_view import QueriesView
@@ -176,3 +177,22 @@ def test_the_lock_checklist_names_the_records_to_fix(
              for i in range(item.childCount()) for c in (0, 1)]
     assert not [t for t in shown for name in ids(demo_app) if name in t.split()
                 or f"/{name}" in t or t.startswith(f"{name}:")]
+
+
+def test_the_audit_list_names_visits_and_values_and_keeps_the_ids_in_the_tooltip(
+        qtbot: QtBot, demo_app: App, window: Callable[[str], MainWindow]) -> None:
+    view = window("mona").show_tab("Audit")
+    assert isinstance(view, AuditView)
+    rows = [(view.proxy.index(i, 3).data(), view.proxy.index(i, 5).data())
+            for i in range(view.proxy.rowCount())]
+    row = rows.index(("query.open", "query 2"))  # the fd_mean query at P004's baseline
+    changes = view.proxy.index(row, 8)
+    assert "name: Mean framewise displacement;" in changes.data()
+    assert "visit: Baseline fMRI" in changes.data()
+    tip = changes.data(Qt.ItemDataRole.ToolTipRole).splitlines()
+    assert "name: fd_mean" in tip and "visit: baseline" in tip
+    click_row(qtbot, view.table, row)
+    assert "  visit: Baseline fMRI" in view.detail.toPlainText()
+    shown = [view.proxy.index(i, 8).data() for i in range(view.proxy.rowCount())]
+    assert not [t for t in shown for name in ids(demo_app)
+                if f"visit: {name}" in t or f"name: {name}" in t or f"measure: {name}" in t]
