@@ -48,12 +48,12 @@ def casebook_html(app: App, actor: Actor, participant: object) -> str:
     values = data_entry.show(app, actor, p.label)
     parts.append("<h2>Values</h2>" + _table(
         ["visit", "name", "value", "source", "by", "at"],
-        [[r["visit"], r["name"], r["value"], _source(r), r["user"], (r["at"] or "")[:19]]
+        [[r["visit_label"], r["label"], r["value"], _source(r), r["user"], (r["at"] or "")[:19]]
          for r in values]))
     parts.append("<h2>Data queries</h2>")
     if allowed(actor.role, "queries.read"):
         parts.append(_table(["no.", "visit", "value", "state", "conversation"], [
-            [q.id, q.visit, q.name, q.status,
+            [q.id, q.visit_label, q.name_label, q.status,
              " | ".join(f"{m['by']} ({m['kind']}): {m['text']}" for m in q.messages)]
             for q in queries.list_queries(app, actor, participant=p.label)]))
     else:
@@ -63,7 +63,7 @@ def casebook_html(app: App, actor: Actor, participant: object) -> str:
         parts.append(_table(["no.", "term", "onset", "severity", "serious", "related", "visit",
                              "resolved", "outcome"], [
             [a.id, a.term, a.onset, a.severity, "yes" if a.serious else "no", a.related,
-             a.visit, a.resolved, a.outcome]
+             a.visit_label, a.resolved, a.outcome]
             for a in adverse_events.list_events(app, actor, p.label)]))
     else:
         parts.append(f"<p><i>not shown to the {escape(actor.role)} role</i></p>")

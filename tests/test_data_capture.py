@@ -278,11 +278,12 @@ def test_the_casebook_lists_values_sources_queries_and_what_a_role_may_not_see(
     html = casebook.casebook_html(app, mona, "P001")
     assert "Casebook P001" in html and "hand entry" in html
     assert "please check the log" in html
+    assert "<td>Baseline fMRI</td><td>Temporal SNR</td>" in html  # the query, by its labels
     stella = casebook.casebook_html(app, people["stella"], 1)
     assert "not shown to the statistician role" in stella
     assert "please check the log" not in stella
     path = casebook.write_casebook(app, cora, 1, tmp_path / "p1.html")
-    assert "tsnr" in path.read_text(encoding="utf-8")
+    assert "Temporal SNR" in path.read_text(encoding="utf-8")  # the value's label, not tsnr
     with pytest.raises(Refused, match="already exists"):
         casebook.write_casebook(app, cora, 1, tmp_path / "p1.html")
 

@@ -205,7 +205,8 @@ def test_the_casebook_shows_the_values_and_saves_as_pdf(
     casebook = view.capture.casebook
     assert casebook is not None
     text = casebook.document.toPlainText()
-    assert "Casebook P001" in text and "tsnr" in text and "hand entry" in text
+    assert "Casebook P001" in text and "Temporal SNR" in text and "hand entry" in text
+    assert "tsnr" not in text.split()
     _click(qtbot, casebook.pdf_button)
     files = casebook.file_dialog
     assert files is not None
