@@ -333,3 +333,38 @@ def test_the_dashboard_says_the_next_step_and_flags_opened_envelopes(qtbot: QtBo
     view.refresh()
     assert not view.next_step.isVisible()
     assert view.emergency.isVisible() and "opened for P001" in view.emergency.text()
+
+
+def _overlaps(dialog: QWidget) -> list[tuple[str, str]]:
+    """Pairs of the dialog's visible labels and fields whose areas intersect."""
+    shown = [w for w in dialog.findChildren(QWidget)
+             if w.isVisible() and w.parentWidget() is dialog and w.width() and w.height()]
+    return [(type(a).__name__ + ":" + getattr(a, "text", lambda: "")()[:30],
+             type(b).__name__ + ":" + getattr(b, "text", lambda: "")()[:30])
+            for i, a in enumerate(shown) for b in shown[i + 1:]
+            if a.geometry().intersects(b.geometry())]
+
+
+def test_the_enrol_dialog_s_long_notes_wrap_without_covering_its_fields(
+        qtbot: QtBot, sqlite_app: App) -> None:
+    actors = allocated_study(sqlite_app)
+    cora = actors["cora"]
+    for n in range(1, sqlite_app.protocol.stratum_targets["NTNA+"] + 1):
+        enrol_by_hand(sqlite_app, cora, n)
+    register(sqlite_app, cora, 20)  # no baseline value: the longest proposal note
+    tab = _tab(qtbot, sqlite_app, cora)
+    _click(qtbot, _button(tab, "Enrol participant…"))
+    dialog = tab.dialog
+    assert isinstance(dialog, EnrolDialog)
+    dialog.stratum.setFocus()
+    qtbot.keyClick(dialog.stratum, Qt.Key.Key_Down)  # NTNA+, whose target is reached
+    assert dialog.stratum.currentData() == "NTNA+"
+    qtbot.waitUntil(lambda: dialog.full.isVisible() and dialog.proposed.isVisible())
+    assert "choose the stratum by hand" in dialog.proposed.text()
+    for width in (dialog.minimumWidth(), 900):
+        dialog.resize(width, dialog.sizeHint().height())
+        qtbot.waitUntil(lambda w=width: dialog.width() == w)
+        assert _overlaps(dialog) == []
+        for note in (dialog.proposed, dialog.full):  # wrapped whole, never cut
+            assert note.height() >= note.heightForWidth(note.width())
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
