@@ -265,7 +265,7 @@ class AnalysisView(QWidget):
         if excluded:
             notes.append(f"{counted(len(excluded), 'scan')} left out of every scan measure by "
                          "their quality check: " + "; ".join(
-                             f"{e['participant']} period {e['period']} ({e['measure']} "
+                             f"{e['participant']} period {e['period']} ({e['measure_label']} "
                              f"{e['value']:g} > {e['limit']:g})" for e in excluded))
         self.notes.setText("\n".join(notes))
 

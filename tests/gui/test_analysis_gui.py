@@ -37,12 +37,18 @@ def test_the_analysis_tab_speaks_the_protocol_s_words_and_draws_a_forest_plot(
     assert excluded  # the demo has scans with too much head motion
     text = view.notes.text()
     assert f"{len(excluded)} scans left out" in text
-    assert all(f"{e['participant']} period {e['period']} (fd_mean" in text for e in excluded)
+    assert all(f"{e['participant']} period {e['period']} (Mean framewise displacement "
+               in text for e in excluded)
+    assert "fd_mean" not in text  # the QC measure by its label
 
     first = sqlite_app.protocol.measure(view.measure.currentData())
     assert first is not None and view.measure.currentText() == first.label != first.name
     cells = [view.models["cells"].rows[i]["condition"] for i in range(3)]
     assert cells == [c.label for c in sqlite_app.protocol.conditions]
+    table = view.tables["cells"]  # on a laptop, every row of the table shows (not four)
+    last = table.model().rowCount() - 1
+    assert last >= 5 and table.isVisible()
+    assert table.rowViewportPosition(last) + table.rowHeight(last) <= table.viewport().height()
     differences = {r["difference"] for r in view.models["contrasts"].rows}
     assert "MDMA 120 mg − Placebo" in differences
     terms = " ".join(r["term"] for r in view.models["mixed_model"].rows)
