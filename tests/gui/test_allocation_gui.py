@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from gui.dashboard.dashboard_view import DashboardView
+from gui.lock.lock_view import LockView
 from gui.participants.enrol_dialog import EnrolDialog
 from gui.randomization.allocation_report import AllocationReportView
 from gui.randomization.allocation_tab import AllocationTab
@@ -333,6 +334,15 @@ def test_the_dashboard_says_the_next_step_and_flags_opened_envelopes(qtbot: QtBo
     view.refresh()
     assert not view.next_step.isVisible()
     assert view.emergency.isVisible() and "opened for P001" in view.emergency.text()
+
+    checklist = LockView(sqlite_app, actors["ivan"])  # the signer is told too
+    qtbot.addWidget(checklist)
+    checklist.show()
+    qtbot.waitUntil(lambda: checklist.status is not None and not checklist.runner.runs,
+                    timeout=TIMEOUT)
+    items = [checklist.tree.topLevelItem(i) for i in range(checklist.tree.topLevelItemCount())]
+    flag = next(i for i in items if i.text(0).endswith("Emergency unblindings"))
+    assert "emergency envelope opened for P001" in flag.text(1)
 
 
 def _overlaps(dialog: QWidget) -> list[tuple[str, str]]:
