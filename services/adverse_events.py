@@ -79,10 +79,11 @@ def _row(ae: AdverseEvent, protocol: Protocol) -> AeRow:
                  protocol.visit_label(ae.visit) if ae.visit else None)
 
 
-def _choice(value: object, choices: tuple[str, ...], flag: str) -> str:
+def _choice(value: object, choices: tuple[str, ...], field: str) -> str:
     text = str(value).strip().lower()
     if text not in choices:
-        raise Refused(f"{flag} {value!r}: choose one of {', '.join(choices)}")
+        raise Refused(f"{field} {value!r}: choose one of {', '.join(choices)}",
+                      fields=(field,))
     return text
 
 
@@ -91,12 +92,12 @@ def _yes_no(value: object) -> bool:
         return value
     text = str(value).strip().lower()
     if text not in ("yes", "no"):
-        raise Refused(f"--serious {value!r}: answer yes or no")
+        raise Refused(f"serious {value!r}: answer yes or no", fields=("serious",))
     return text == "yes"
 
 
 def _clean(app: App, fields: dict[str, Any]) -> dict[str, Any]:
-    """Checked values for the given fields (a refusal names the flag)."""
+    """Checked values for the given fields (a refusal names the field)."""
     out: dict[str, Any] = {}
     for key, value in fields.items():
         if key not in FIELDS:
@@ -105,14 +106,17 @@ def _clean(app: App, fields: dict[str, Any]) -> dict[str, Any]:
             continue
         if key == "term":
             if not str(value).strip():
-                raise Refused("--term: describe the event")
+                raise Refused("the term is empty: describe the event", fields=("term",))
             out[key] = str(value).strip()[:300]
         elif key in ("onset", "resolved"):
-            out[key] = as_date(value, f"--{key}")
+            try:
+                out[key] = as_date(value, key)
+            except Refused as exc:  # about this field: the front end names it its way
+                raise Refused(exc.message, fields=(key,)) from exc
         elif key == "severity":
-            out[key] = _choice(value, SEVERITIES, "--severity")
+            out[key] = _choice(value, SEVERITIES, "severity")
         elif key == "related":
-            out[key] = _choice(value, RELATEDNESS, "--related")
+            out[key] = _choice(value, RELATEDNESS, "related")
         elif key == "serious":
             out[key] = _yes_no(value)
         elif key == "visit":
@@ -125,9 +129,11 @@ def _clean(app: App, fields: dict[str, Any]) -> dict[str, Any]:
 def _dates(values: dict[str, Any]) -> None:
     onset, resolved = values.get("onset"), values.get("resolved")
     if onset and onset > dt.date.today():
-        raise Refused(f"--onset {onset}: an adverse event cannot start in the future")
+        raise Refused(f"onset {onset}: an adverse event cannot start in the future",
+                      fields=("onset",))
     if onset and resolved and resolved < onset:
-        raise Refused(f"--resolved {resolved} is before --onset {onset}")
+        raise Refused(f"resolved {resolved} is before the onset {onset}",
+                      fields=("resolved", "onset"))
 
 
 def add(app: App, actor: Actor, participant: object, **fields: Any) -> AeRow:
@@ -135,10 +141,10 @@ def add(app: App, actor: Actor, participant: object, **fields: Any) -> AeRow:
     require(actor, "ae.write")
     require_open(app)
     values = _clean(app, fields)
-    missing = [f"--{k}" for k in ("term", "onset", "severity", "serious", "related")
-               if k not in values]
+    missing = tuple(k for k in ("term", "onset", "severity", "serious", "related")
+                    if k not in values)
     if missing:
-        raise Refused(f"an adverse event needs {', '.join(missing)}")
+        raise Refused(f"an adverse event needs its {', '.join(missing)}", fields=missing)
     _dates(values)
     with app.write(actor, "ae.add") as s:
         p = load(s, app, participant)
@@ -154,11 +160,11 @@ def update(app: App, actor: Actor, number: int, reason: str | None, **fields: An
     """Change a reported event (resolution, outcome, a corrected grade), with a reason."""
     require(actor, "ae.write")
     require_open(app)
-    reason = need_reason(reason, f"changing adverse event {number} (--reason)")
+    reason = need_reason(reason, f"changing adverse event {number}")
     values = _clean(app, fields)
     if not values:
         raise Refused(f"nothing to change in adverse event {number}: give the fields to "
-                      "change (--resolved, --outcome, ...)")
+                      "change (resolved, outcome, ...)")
     with app.write(actor, "ae.update", reason) as s:
         ae = s.get(AdverseEvent, number)
         if ae is None:

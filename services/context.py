@@ -213,5 +213,5 @@ def require(actor: Actor, permission: str) -> None:
 
 def need_reason(reason: str | None, what: str) -> str:
     if reason is None or not reason.strip():
-        raise Refused(f"{what} needs a reason")
+        raise Refused(f"{what} needs a reason", fields=("reason",))
     return reason.strip()

@@ -246,7 +246,7 @@ def resolve(app: App, actor: Actor, participant: object, visit: str,
     will enter): the value given is stored, with the reason, and the pair is closed."""
     require(actor, "values.resolve")
     require_open(app)
-    reason = need_reason(reason, "resolving a double data entry (--reason)")
+    reason = need_reason(reason, "resolving a double data entry")
     with app.write(actor, "values.resolve", reason) as s:
         protocol = app.protocol
         visit = visit_spec(protocol, visit).id
@@ -305,7 +305,7 @@ def _store(s: Session, app: App, actor: Actor, p: Participant, visit: str,
     changed = int((states == CHANGED).sum())
     if changed:
         reason = need_reason(reason, f"changing {changed} stored value(s) of {p.label} "
-                                     f"{visit} (--reason)")
+                                     f"{visit}")
     record = _record(actor, p.label, visit, values, states, entered_by)
     result.entry_id = write(s.connection(), actor.name, record, changes, reason,
                             lambda _f, _t: None, lambda: False)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from db.models import DoubleEntry, Participant, utcnow
 from services.context import Actor, App, require
-from services.errors import Refused
+from services.errors import RESOLVE_DOUBLE_ENTRY, Refused
 from services.participants import label_of
 from trialcore.protocol import Protocol
 
@@ -106,8 +106,8 @@ def hold(s: Session, p: Participant, visit: str, values: Mapping[str, str],
             held.outcome.append({"name": name, "status": WAITING})
             continue
         if row.status == MISMATCH:
-            raise Refused(f"{where}: its two entries differ and wait for a resolver "
-                          "(values pending, values resolve); nothing was written")
+            raise Refused(f"{where}: its two entries differ and wait for a resolver; "
+                          "nothing was written", hint=RESOLVE_DOUBLE_ENTRY)
         if row.first_by == actor.name:
             raise Refused(f"{where}: you entered it already; double data entry needs a "
                           "second, different person to enter it again; nothing was written")
@@ -128,7 +128,7 @@ def open_row(s: Session, p: Participant, visit: str, name: str) -> DoubleEntry:
     row = _open_rows(s, p.id, visit).get(name)
     if row is None:
         raise Refused(f"{name} of {p.label} {visit} has no first entry or mismatch to "
-                      "resolve (values pending lists them)")
+                      "resolve", hint=RESOLVE_DOUBLE_ENTRY)
     return row
 
 

@@ -10,17 +10,21 @@ from typing import Any
 GENERATE_ALLOCATION = "generate_allocation"  # the statistician makes the allocation list
 LOCK_FIRST = "lock_first"  # the study must be locked first
 REPLACE_FILE = "replace_file"  # the target file exists: say to replace it, or choose another
+RESOLVE_DOUBLE_ENTRY = "resolve_double_entry"  # a double-entry mismatch waits for a resolver
 
 
 class Refused(Exception):
     """A rule, bad input or a wrong credential: nothing was written."""
 
     def __init__(self, message: str, details: list[Any] | None = None,
-                 hint: str | None = None):
+                 hint: str | None = None, fields: tuple[str, ...] = ()):
         super().__init__(message)
         self.message = message
         self.details = details or []
         self.hint = hint  # one of the names above, or None
+        # the inputs the refusal is about ("reason", "term"): the command line names its
+        # flags (--reason); the window's form shows the field beside the message
+        self.fields = fields
 
 
 class PermissionDenied(Refused):

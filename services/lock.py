@@ -201,7 +201,7 @@ def monitoring_items(session: Session, protocol: Protocol) -> list[CheckItem]:
                        f"{d.name_label}: entered by {d.first_by}, waiting for a second "
                        "person's entry" if d.status == WAITING else
                        f"{d.name_label}: entries by {d.first_by} and {d.second_by} differ; "
-                       "a resolver decides (values resolve)", d.visit_label)
+                       "a resolver decides", d.visit_label)
                for d in open_entries(session, protocol)]
     items = [CheckItem("queries", "Every data query closed", not waiting,
                        "a query is resolved when the monitor closes it", waiting),

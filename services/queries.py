@@ -68,7 +68,7 @@ def _row(q: DataQuery, protocol: Protocol) -> QueryRow:
 
 def _text(text: str | None, what: str) -> str:
     if text is None or not text.strip():
-        raise Refused(f"{what} needs a text (--text)")
+        raise Refused(f"{what} needs a text", fields=("text",))
     return text.strip()
 
 
@@ -114,8 +114,7 @@ def answer(app: App, actor: Actor, number: int, text: str | None, value: str | N
     text = _text(text, "an answer")
     if value is not None:
         require(actor, "values.enter")
-        reason = need_reason(reason, f"correcting the value in answer to query {number} "
-                                     "(--reason)")
+        reason = need_reason(reason, f"correcting the value in answer to query {number}")
     corrected = None
     with app.write(actor, "query.answer", reason) as s:
         q = _load(s, number)

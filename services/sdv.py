@@ -59,7 +59,7 @@ def mark(app: App, actor: Actor, participant: object, visit: str, *, undo: bool 
     require_open(app)
     visit = visit_spec(app.protocol, visit).id
     if undo:
-        reason = need_reason(reason, "undoing a source-data verification (--reason)")
+        reason = need_reason(reason, "undoing a source-data verification")
     with app.write(actor, "sdv.undo" if undo else "sdv.mark", reason) as s:
         p = load(s, app, participant)
         status = s.scalar(select(Visit.status).where(Visit.participant_id == p.id,

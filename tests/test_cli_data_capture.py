@@ -95,7 +95,11 @@ def test_adverse_events_on_the_command_line(study_db: str, capsys,  # type: igno
     r = go("mona", "ae", "add", "P001", *base, "--serious", "no")
     assert r.code == 1 and "may not do this" in r.json["error"]
     r = go("cora", "ae", "update", number, "--resolved", "2020-01-05")
-    assert r.code == 1 and "needs a reason" in r.json["error"]
+    assert r.code == 1 and "needs a reason (--reason)" in r.json["error"]  # the CLI's flag
+    r = go("cora", "ae", "add", "P001", *base[:2], "--onset", "2199-01-01", *base[4:],
+           "--serious", "no")
+    assert r.code == 1 and r.json["error"] == (
+        "onset 2199-01-01: an adverse event cannot start in the future (--onset)")
     r = go("cora", "ae", "update", number, "--resolved", "2020-01-05", "--outcome",
            "recovered", "--reason", "follow-up call")
     assert r.code == 0 and r.json["resolved"] == "2020-01-05"

@@ -92,7 +92,7 @@ def test_a_mismatch_waits_for_a_resolver_who_decides_with_a_reason(
         (lambda: data_entry.set_values(app, Actor("carl", "coordinator"), 1, "baseline",
                                        {"lik_angry_1": "3"}), Refused, "wait for a resolver"),
         (lambda: data_entry.resolve(app, ivan, 1, "baseline", {"lik_angry_1": "3"}, " "),
-         Refused, "resolving a double data entry .--reason. needs a reason"),
+         Refused, "resolving a double data entry needs a reason"),
         (lambda: data_entry.resolve(app, dora, 1, "baseline", {"lik_angry_1": "3"}, "paper"),
          Refused, "dora entered it; a mismatch is resolved by someone who entered neither"),
         (lambda: data_entry.resolve(app, stella, 1, "baseline", {"lik_angry_1": "3"}, "x"),

@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
-from services.errors import GENERATE_ALLOCATION, LOCK_FIRST, REPLACE_FILE, Refused
+from services.errors import (
+    GENERATE_ALLOCATION,
+    LOCK_FIRST,
+    REPLACE_FILE,
+    RESOLVE_DOUBLE_ENTRY,
+    Refused,
+)
 
 HINTS = {
     GENERATE_ALLOCATION: "Randomization tab → Generate allocation list…",
     LOCK_FIRST: "Lock tab → Sign & lock…",
     REPLACE_FILE: "choose another file name, or agree to replace the file when asked",
+    RESOLVE_DOUBLE_ENTRY: "Visits tab → Double entry…",
 }
 
 

@@ -170,7 +170,8 @@ def test_report_an_adverse_event_through_the_dialog(
     dialog.participant.clear()
     qtbot.keyClicks(dialog.participant, "P001")
     _ok(qtbot, dialog)
-    assert dialog.isVisible() and "--term" in dialog.error.text(), dialog.error.text()
+    assert dialog.isVisible() and "the term is empty" in dialog.error.text()
+    assert "--" not in dialog.error.text()  # the form's field, not the command's flag
     qtbot.keyClicks(dialog.term, "rash")
     qtbot.keyClick(dialog.serious, Qt.Key.Key_Space)
     assert dialog.serious.isChecked()
@@ -188,6 +189,7 @@ def test_report_an_adverse_event_through_the_dialog(
     qtbot.keyClicks(update.outcome, "recovered")
     _ok(qtbot, update)
     assert update.isVisible() and "needs a reason" in update.error.text()
+    assert "--" not in update.error.text()  # the Reason field is beside it, not a flag
     qtbot.keyClicks(update.reason, "follow-up call")
     with qtbot.waitSignal(update.saved):
         _ok(qtbot, update)
