@@ -31,8 +31,9 @@ FIELDS = ("term", "onset", "severity", "serious", "related", "visit", "resolved"
           "action")
 EMERGENCY_HINT = ("serious adverse event: if treating it needs to know what {label} received, "
                   "the investigator may open {label}'s emergency envelope "
-                  "(`unblind emergency {label} --reason R`, or Unblinding → Emergency in the "
-                  "window); it reveals this participant only, and is audited")
+                  "(Randomization tab → Emergency envelope… in the window, or `unblind "
+                  "emergency {label} --reason R`); it reveals this participant only, and is "
+                  "audited")
 
 
 @dataclass(frozen=True)

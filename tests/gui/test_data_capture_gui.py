@@ -179,6 +179,7 @@ def test_report_an_adverse_event_through_the_dialog(
         _ok(qtbot, dialog)
     assert [r.term for r in view.model.rows] == ["rash"]
     assert view.message is not None and "emergency envelope" in view.message.text()
+    assert "Randomization tab → Emergency envelope…" in view.message.text()  # it exists
     events = adverse_events.list_events(sqlite_app, study["mona"])
     assert events[0].serious and events[0].participant == "P001"
     view.table.selectRow(0)
