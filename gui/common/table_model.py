@@ -36,6 +36,14 @@ class Column:
     tooltip: Callable[[Any], str] | None = None
 
 
+def labelled(header: str, label: Callable[[Any], str], key: Callable[[Any], str]) -> Column:
+    """A column showing what the protocol calls a thing ("Dosing 1"); its tooltip has the
+    label whole (a narrow column elides it) and the id beside it ("Dosing 1 — dose1"),
+    for a data manager matching files or commands."""
+    return Column(header, label,
+                  tooltip=lambda r: f"{label(r)} — {key(r)}" if key(r) else label(r))
+
+
 class RowTableModel(QAbstractTableModel):
     """Rows are any objects; each Column says how to show and sort them."""
 

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from gui.common.events import events
-from gui.common.table_model import Column, RowTableModel
+from gui.common.table_model import Column, RowTableModel, labelled
 from gui.common.widgets import row_table
 from services import import_records
 from services.context import Actor, App
@@ -18,8 +18,8 @@ from trialcore.wording import counted
 
 KINDS = {"observations": "measure", "item_responses": "item answer"}
 COLUMNS = [
-    Column("Visit", lambda r: r["visit_label"], tooltip=lambda r: r["visit"]),
-    Column("Name", lambda r: r["label"], tooltip=lambda r: r["name"]),
+    labelled("Visit", lambda r: r["visit_label"], lambda r: r["visit"]),
+    labelled("Name", lambda r: r["label"], lambda r: r["name"]),
     Column("Kind", lambda r: KINDS[r["table"]]),
     Column("Value", lambda r: "" if r["value"] is None else f"{r['value']:g}",
            lambda r: r["value"]),

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 from gui.common.events import events
 from gui.common.messages import describe, show_message
 from gui.common.read_only import mark_write
-from gui.common.table_model import Column, RowTableModel
-from gui.common.widgets import placeholder, row_table, selected_row
+from gui.common.table_model import Column, RowTableModel, labelled
+from gui.common.widgets import fit_columns, placeholder, row_table, selected_row
 from gui.participants.participant_dialogs import ServiceDialog
 from services import queries
 from services.context import Actor, App
@@ -32,11 +32,12 @@ from trialcore.roles import allowed
 COLUMNS = [
     Column("No.", lambda q: str(q.id), lambda q: q.id),
     Column("Participant", lambda q: q.participant),
-    Column("Visit", lambda q: q.visit_label, tooltip=lambda q: q.visit),
-    Column("Value", lambda q: q.name_label, tooltip=lambda q: q.name),
+    labelled("Visit", lambda q: q.visit_label, lambda q: q.visit),
+    labelled("Value", lambda q: q.name_label, lambda q: q.name),
     Column("State", lambda q: q.status),
     Column("Question", lambda q: q.text, tooltip=lambda q: q.text),
 ]
+QUERY_COLUMN_WIDTH = 180  # pixels a column takes at most: the question takes the rest
 STATES = (("Not closed", "unresolved"), ("All", None), ("Open", "open"),
           ("Answered", "answered"), ("Closed", "closed"))
 
@@ -158,7 +159,7 @@ class QueriesView(QWidget):
         if state == "unresolved":
             rows = [q for q in rows if q.status != queries.CLOSED]
         self.model.set_rows(rows)
-        self.table.resizeColumnsToContents()
+        fit_columns(self.table, widest=QUERY_COLUMN_WIDTH)  # labels are long; a laptop
         for i, q in enumerate(self.model.rows):
             if chosen is not None and q.id == chosen.id:
                 self.table.selectRow(i)

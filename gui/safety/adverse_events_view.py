@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from gui.common.messages import show_message
 from gui.common.read_only import mark_write
-from gui.common.table_model import Column, RowTableModel
+from gui.common.table_model import Column, RowTableModel, labelled
 from gui.common.widgets import date_edit, placeholder, row_table, selected_row
 from gui.participants.participant_dialogs import ServiceDialog
 from services import adverse_events, participants
@@ -36,7 +36,7 @@ COLUMNS = [
     Column("Severity", lambda r: r.severity),
     Column("Serious", lambda r: "yes" if r.serious else "no"),
     Column("Related", lambda r: r.related),
-    Column("Visit", lambda r: r.visit_label or "", tooltip=lambda r: r.visit or ""),
+    labelled("Visit", lambda r: r.visit_label or "", lambda r: r.visit or ""),
     Column("Resolved", lambda r: r.resolved or ""),
     Column("Outcome", lambda r: r.outcome or "", tooltip=lambda r: r.outcome or ""),
 ]

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from gui.common.messages import describe, show_message
 from gui.common.read_only import mark_write
-from gui.common.table_model import Column, RowTableModel
+from gui.common.table_model import Column, RowTableModel, labelled
 from gui.common.widgets import row_table, selected_row
 from gui.participants.participant_dialogs import ServiceDialog
 from services import data_entry, double_entry
@@ -39,8 +39,8 @@ def _typed(value: str | None, by: str | None) -> str:
 
 COLUMNS = [
     Column("Participant", lambda r: r.participant),
-    Column("Visit", lambda r: r.visit_label, tooltip=lambda r: r.visit),
-    Column("Value", lambda r: r.name_label, tooltip=lambda r: r.name),
+    labelled("Visit", lambda r: r.visit_label, lambda r: r.visit),
+    labelled("Value", lambda r: r.name_label, lambda r: r.name),
     Column("State", lambda r: "waiting for a second entry" if r.status == double_entry.WAITING
            else "mismatch"),
     Column("First entry", lambda r: _typed(r.first_value, r.first_by)),

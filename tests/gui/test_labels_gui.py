@@ -65,13 +65,18 @@ def click_row(qtbot: QtBot, table: QAbstractItemView, row: int) -> None:
 
 def test_the_queries_list_and_its_context_name_visits_and_values(
         qtbot: QtBot, demo_app: App, window: Callable[[str], MainWindow]) -> None:
-    view = window("mona").show_tab("Queries")
+    shown = window("mona")
+    shown.resize(1024, 700)  # a laptop: the long labels do not push the question aside
+    view = shown.show_tab("Queries")
     assert isinstance(view, QueriesView)
+    qtbot.waitUntil(lambda: view.table.viewport().width() < 600)
+    assert view.table.horizontalHeader().length() <= view.table.viewport().width()
     model = view.model
     assert cells(model, "Visit") == ["Dosing 1"]  # the open one; the closed one is filtered
     assert cells(model, "Value") == ["Amygdala threat reactivity (non-conscious faces)"]
-    assert cells(model, "Visit", Qt.ItemDataRole.ToolTipRole) == ["dose1"]
-    assert cells(model, "Value", Qt.ItemDataRole.ToolTipRole) == ["amygdala_threat"]
+    assert cells(model, "Visit", Qt.ItemDataRole.ToolTipRole) == ["Dosing 1 — dose1"]
+    assert cells(model, "Value", Qt.ItemDataRole.ToolTipRole) == [
+        "Amygdala threat reactivity (non-conscious faces) — amygdala_threat"]
     no_ids_shown(demo_app, model)
     click_row(qtbot, view.table, 0)
     context = view.context.text()
@@ -103,7 +108,8 @@ def test_the_imports_value_table_names_visits_and_values(
     assert "Amygdala threat reactivity (non-conscious faces)" in names
     assert "Likability of angry faces, item 1" in names
     tips = cells(model, "Name", Qt.ItemDataRole.ToolTipRole)
-    assert tips[names.index("Likability of angry faces, item 1")] == "lik_angry_1"
+    assert tips[names.index("Likability of angry faces, item 1")] == \
+        "Likability of angry faces, item 1 — lik_angry_1"
     no_ids_shown(demo_app, model)
 
 
@@ -117,7 +123,8 @@ def test_the_double_entry_list_and_resolve_dialog_name_visits_and_items(
     model = listed.model
     assert cells(model, "Visit") == ["Baseline fMRI"]
     assert cells(model, "Value") == ["Likability of angry faces, item 1"]
-    assert cells(model, "Value", Qt.ItemDataRole.ToolTipRole) == ["lik_angry_1"]
+    assert cells(model, "Value", Qt.ItemDataRole.ToolTipRole) == [
+        "Likability of angry faces, item 1 — lik_angry_1"]
     no_ids_shown(demo_app, model)
     click_row(qtbot, listed.table, 0)
     qtbot.mouseClick(listed.resolve_button, Qt.MouseButton.LeftButton)
@@ -137,8 +144,8 @@ def test_the_safety_list_names_the_visit_of_each_event(
     view = window("cora").show_tab("Safety")
     assert isinstance(view, AdverseEventsView)
     assert cells(view.model, "Visit") == ["Dosing 1", "Dosing 2", "Dosing 1"]
-    assert cells(view.model, "Visit", Qt.ItemDataRole.ToolTipRole) == ["dose1", "dose2",
-                                                                        "dose1"]
+    assert cells(view.model, "Visit", Qt.ItemDataRole.ToolTipRole) == [
+        "Dosing 1 — dose1", "Dosing 2 — dose2", "Dosing 1 — dose1"]
     no_ids_shown(demo_app, view.model)
 
 
