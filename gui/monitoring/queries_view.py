@@ -38,6 +38,7 @@ COLUMNS = [
     Column("Question", lambda q: q.text, tooltip=lambda q: q.text),
 ]
 QUERY_COLUMN_WIDTH = 180  # pixels a column takes at most: the question takes the rest
+WHOLE_COLUMNS = (0, 1, 2, 4)
 STATES = (("Not closed", "unresolved"), ("All", None), ("Open", "open"),
           ("Answered", "answered"), ("Closed", "closed"))
 
@@ -159,7 +160,9 @@ class QueriesView(QWidget):
         if state == "unresolved":
             rows = [q for q in rows if q.status != queries.CLOSED]
         self.model.set_rows(rows)
-        fit_columns(self.table, widest=QUERY_COLUMN_WIDTH)  # labels are long; a laptop
+        # labels are long: on a laptop the value is shortened (whole in its tooltip), the
+        # number, participant, visit and state stay whole
+        fit_columns(self.table, widest=QUERY_COLUMN_WIDTH, whole=WHOLE_COLUMNS)
         for i, q in enumerate(self.model.rows):
             if chosen is not None and q.id == chosen.id:
                 self.table.selectRow(i)

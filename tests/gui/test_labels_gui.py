@@ -71,6 +71,8 @@ def test_the_queries_list_and_its_context_name_visits_and_values(
     assert isinstance(view, QueriesView)
     qtbot.waitUntil(lambda: view.table.viewport().width() < 600)
     assert view.table.horizontalHeader().length() <= view.table.viewport().width()
+    visit = view.table.horizontalHeader().sectionSize(2)  # the visit stays whole
+    assert visit >= view.table.fontMetrics().horizontalAdvance("Dosing 1")
     model = view.model
     assert cells(model, "Visit") == ["Dosing 1"]  # the open one; the closed one is filtered
     assert cells(model, "Value") == ["Amygdala threat reactivity (non-conscious faces)"]
