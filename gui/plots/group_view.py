@@ -67,7 +67,7 @@ class GroupView(QWidget):
         """Shown with stale data: load, unless a refresh() right after the show does."""
         super().showEvent(event)
         if self.stale:
-            QTimer.singleShot(0, self._reload_if_stale)
+            QTimer.singleShot(0, self, self._reload_if_stale)  # dropped if self is deleted
 
     def _reload_if_stale(self) -> None:
         if self.stale and self.isVisible():
