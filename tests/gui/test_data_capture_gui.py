@@ -172,14 +172,19 @@ def test_report_an_adverse_event_through_the_dialog(
     _ok(qtbot, dialog)
     assert dialog.isVisible() and "--term" in dialog.error.text(), dialog.error.text()
     qtbot.keyClicks(dialog.term, "rash")
+    dialog.visit.setCurrentIndex(dialog.visit.findText("Dosing 1"))  # the visit's label
+    assert dialog.visit.currentData() == "dose1"
     qtbot.keyClick(dialog.serious, Qt.Key.Key_Space)
     assert dialog.serious.isChecked()
     with qtbot.waitSignal(dialog.saved):
         _ok(qtbot, dialog)
     assert [r.term for r in view.model.rows] == ["rash"]
+    visit = [view.model.headerData(c, Qt.Orientation.Horizontal)
+             for c in range(view.model.columnCount())].index("Visit")
+    assert view.model.index(0, visit).data() == "Dosing 1"  # not its internal id
     assert view.message is not None and "emergency envelope" in view.message.text()
     events = adverse_events.list_events(sqlite_app, study["mona"])
-    assert events[0].serious and events[0].participant == "P001"
+    assert events[0].serious and events[0].participant == "P001" and events[0].visit == "dose1"
     view.table.selectRow(0)
     _click(qtbot, view.update_button)
     update = view.dialog
