@@ -5,7 +5,8 @@
 
 Builds the synthetic demo at each stage in a temporary database, opens the main window as
 each role and saves every tab, and a few dialogs, as PNG files named
-<stage>-<role>-<screen>-<width>.png in screenshots/ (ignored by git).
+<stage>-<role>-<screen>-<width>.png in screenshots/ (ignored by git). A window that cannot
+shrink to the size asked for (a layout wider than a laptop's screen) is named on stderr.
 
 Every window and dialog is deleted (deleteLater, then the deferred deletions run) before the
 next is made, as the launcher does when a window closes. A window only dropped is left to
@@ -61,7 +62,11 @@ def _save(qapp: QApplication, widget: QWidget, out: Path, name: str,
     for width, height in sizes:
         widget.resize(width, height)
         _settle(qapp)
-        widget.grab().save(str(out / f"{name}-{width}.png"))
+        image = widget.grab()
+        image.save(str(out / f"{name}-{width}.png"))
+        if (image.width(), image.height()) != (width, height):  # a screen that will not fit
+            print(f"{name}: {image.width()}×{image.height()} at {width}×{height}",
+                  file=sys.stderr)
 
 
 def shoot(stage: str, out: Path, roles: tuple[str, ...],

@@ -1,5 +1,5 @@
-"""tools/screenshots.py, the run that grabs every screen for looking at (issue 15): one stage
-as two roles, so the second window is built after the first is gone, as in the full run."""
+"""tools/screenshots.py, the run that grabs every screen for looking at (issue 15): two stages
+as two roles, so later windows are built after the first is gone, as in the full run."""
 
 from __future__ import annotations
 
@@ -18,25 +18,29 @@ from tools import screenshots
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = ("coordinator", "pharmacist")
+STAGES = ("setup", "running")
 
 
 def _slug(title: str) -> str:
     return title.lower().replace(" ", "-")
 
 
-def test_a_stage_is_shot_in_one_process_every_tab_of_every_role(tmp_path: Path) -> None:
-    """Exit 0 (it segfaulted), and a PNG for every tab each role sees, and the enrol dialog."""
+def test_stages_are_shot_in_one_process_every_tab_of_every_role(tmp_path: Path) -> None:
+    """Exit 0 (it segfaulted), a PNG for every tab each role sees and the enrol dialog, and
+    none wider or taller than the 1024×700 asked for."""
     run = subprocess.run(
-        [sys.executable, "-X", "faulthandler", "-m", "tools.screenshots", "--stage", "running",
+        [sys.executable, "-X", "faulthandler", "-m", "tools.screenshots", "--stage", *STAGES,
          "--role", *ROLES, "--width", "1024", "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert run.returncode == 0, run.stderr[-3000:]
+    assert " at 1024×700" not in run.stderr  # every screen fits a laptop's
     shot = {path.name for path in tmp_path.glob("*.png")}
-    for role in ROLES:
-        for title, _ in shown_to(role, TABS):
-            assert f"running-{role}-{_slug(title)}-1024.png" in shot
-    assert "running-coordinator-enrol-dialog.png" in shot
+    for stage in STAGES:
+        for role in ROLES:
+            for title, _ in shown_to(role, TABS):
+                assert f"{stage}-{role}-{_slug(title)}-1024.png" in shot
+        assert f"{stage}-coordinator-enrol-dialog.png" in shot
     assert not any(name.endswith("-1400.png") for name in shot)
 
 
