@@ -4,9 +4,11 @@
         [--role coordinator ...] [--width 1024 1400] [--out DIR]
 
 Builds the synthetic demo at each stage in a temporary database, opens the main window as
-each role and saves every tab, and a few dialogs, as PNG files named
-<stage>-<role>-<screen>-<width>.png in screenshots/ (ignored by git). A window that cannot
-shrink to the size asked for (a layout wider than a laptop's screen) is named on stderr.
+each role and saves every tab as PNG files named <stage>-<role>-<screen>-<width>.png, and
+every dialog a tab's "…" button or a menu's "…" entry opens as
+<stage>-<role>-<tab or menu>-<button>-dialog.png, in screenshots/ (ignored by git). A window
+that cannot shrink to the size asked for, or a dialog larger than a laptop's screen, is named
+on stderr.
 
 Every window and dialog is deleted (deleteLater, then the deferred deletions run) before the
 next is made, as the launcher does when a window closes. A window only dropped is left to
@@ -69,10 +71,61 @@ def _save(qapp: QApplication, widget: QWidget, out: Path, name: str,
                   file=sys.stderr)
 
 
+def _slug(text: str) -> str:
+    return text.replace("&&", "and").replace("&", "").rstrip("…").strip().lower() \
+        .replace(" ", "-")
+
+
+def _opened(qapp: QApplication, open_it: Callable[[], None], before: set[QWidget]
+            ) -> list[QWidget]:
+    """The windows (dialogs, wizards, message boxes) that open_it() opened."""
+    open_it()
+    _settle(qapp)
+    return [w for w in qapp.topLevelWidgets() if w.isVisible() and w not in before]
+
+
+def _shoot_dialogs(qapp: QApplication, out: Path, name: str,
+                   openers: list[tuple[str, Callable[[], None]]]) -> None:
+    """Open each dialog as a click would, save it at the size it opens with (named on
+    stderr if that is more than a laptop's screen), and close and delete it."""
+    from PySide6.QtWidgets import QFileDialog
+
+    for text, open_it in openers:
+        before = set(qapp.topLevelWidgets())
+        for dialog in _opened(qapp, open_it, before):
+            if not isinstance(dialog, QFileDialog):  # Qt's own, not the app's layout
+                image = dialog.grab()
+                image.save(str(out / f"{name}-{_slug(text)}-dialog.png"))
+                if image.width() > SIZES[0][0] or image.height() > SIZES[0][1]:
+                    print(f"{name}-{_slug(text)}-dialog: {image.width()}×{image.height()}, "
+                          f"larger than {SIZES[0][0]}×{SIZES[0][1]}", file=sys.stderr)
+            _delete(qapp, dialog)
+
+
+def _buttons(view: QWidget) -> list[tuple[str, Callable[[], None]]]:
+    """The view's "…" buttons that a user could click now (with the first row selected)."""
+    from PySide6.QtWidgets import QPushButton, QTableView
+
+    table = getattr(view, "table", None)
+    if isinstance(table, QTableView) and table.model().rowCount() > 0:
+        table.selectRow(0)
+    return [(b.text(), b.click) for b in view.findChildren(QPushButton)
+            if b.text().endswith("…") and b.isVisible() and b.isEnabled()]
+
+
+def _menu_actions(window: QWidget) -> list[tuple[str, Callable[[], None]]]:
+    """The menus' "…" entries this user may use (File → Export data…, Account → …)."""
+    return [(action.text(), action.trigger)
+            for menu in window.menuBar().actions() if menu.menu() is not None
+            for action in menu.menu().actions()
+            if action.text().endswith("…") and action.isEnabled()]
+
+
 def shoot(stage: str, out: Path, roles: tuple[str, ...],
           sizes: tuple[tuple[int, int], ...] = SIZES) -> None:
+    """Every tab and page of the window as each role, and every dialog its tabs' "…"
+    buttons and its menus' "…" entries open."""
     from gui.common.events import events
-    from gui.participants.enrol_dialog import EnrolDialog
     from gui.window.main_window import MainWindow
 
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
@@ -92,19 +145,14 @@ def shoot(stage: str, out: Path, roles: tuple[str, ...],
             view = window.show_tab(title)
             runner = getattr(view, "runner", None)
             _settle(qapp, lambda r=runner: r is None or not r.runs)
-            name = f"{stage}-{role}-{title.lower().replace(' ', '-')}"
+            name = f"{stage}-{role}-{_slug(title)}"
             _save(qapp, window, out, name, sizes)
             pages = getattr(view, "pages", None)  # a tab with pages of its own (Analysis)
             for page in range(1, pages.count() if pages is not None else 0):
                 pages.setCurrentIndex(page)
-                _save(qapp, window, out,
-                      f"{name}-{pages.tabText(page).lower().replace(' ', '-')}", sizes)
-        if role == "coordinator" and stage in ("setup", "running"):
-            dialog = EnrolDialog(app, actor, window)
-            dialog.show()
-            _settle(qapp)
-            dialog.grab().save(str(out / f"{stage}-{role}-enrol-dialog.png"))
-            _delete(qapp, dialog)
+                _save(qapp, window, out, f"{name}-{_slug(pages.tabText(page))}", sizes)
+            _shoot_dialogs(qapp, out, name, _buttons(view))
+        _shoot_dialogs(qapp, out, f"{stage}-{role}-menu", _menu_actions(window))
         _delete(qapp, window)
     app.close()
 
