@@ -34,7 +34,8 @@ from services import demo, participants
 from services.context import Actor, App
 
 SIZES = ((1024, 700), (1400, 900))
-ROLES = ("coordinator", "investigator", "monitor", "pharmacist", "randomizer", "statistician")
+ROLES = ("admin", "coordinator", "investigator", "monitor", "pharmacist", "randomizer",
+         "statistician")
 
 
 def _settle(qapp: QApplication, until: Callable[[], bool] = lambda: True) -> None:
