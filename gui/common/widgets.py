@@ -127,6 +127,7 @@ def row_table(model: QAbstractItemModel, sort_column: int,
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
+    header.setTextElideMode(Qt.TextElideMode.ElideRight)  # a narrowed column: "Emergency u…"
     # resizeColumnsToContents measures this many rows, not Qt's default 1,000: lists of
     # thousands (deviations, visits) open at once and look the same.
     header.setResizeContentsPrecision(200)

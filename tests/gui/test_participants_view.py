@@ -244,3 +244,9 @@ def test_the_register_reads_on_a_laptop_without_scrolling_sideways(
     notes = header.count() - 1
     assert header.sectionSize(notes) >= 60
     assert view.proxy.index(0, notes).data(Qt.ItemDataRole.ToolTipRole) == long_note
+    # a header narrowed below its title ends in "…" and shows the whole title on hover
+    assert header.textElideMode() == Qt.TextElideMode.ElideRight
+    unblinded = [view.proxy.headerData(c, Qt.Orientation.Horizontal)
+                 for c in range(header.count())].index("Emergency unblinded")
+    assert view.proxy.headerData(unblinded, Qt.Orientation.Horizontal,
+                                 Qt.ItemDataRole.ToolTipRole) == "Emergency unblinded"
