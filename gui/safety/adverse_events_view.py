@@ -28,18 +28,24 @@ from services.adverse_events import AeRow
 from services.context import Actor, App
 from trialcore.roles import allowed
 
-COLUMNS = [
-    Column("No.", lambda r: str(r.id), lambda r: r.id),
-    Column("Participant", lambda r: r.participant),
-    Column("Term", lambda r: r.term),
-    Column("Onset", lambda r: r.onset),
-    Column("Severity", lambda r: r.severity),
-    Column("Serious", lambda r: "yes" if r.serious else "no"),
-    Column("Related", lambda r: r.related),
-    Column("Visit", lambda r: r.visit or ""),
-    Column("Resolved", lambda r: r.resolved or ""),
-    Column("Outcome", lambda r: r.outcome or "", tooltip=lambda r: r.outcome or ""),
-]
+
+def _columns(visit_labels: dict[str, str]) -> list[Column]:
+    """The list's columns; a visit is shown by its label ("Dosing 1"), its id as tooltip."""
+    return [
+        Column("No.", lambda r: str(r.id), lambda r: r.id),
+        Column("Participant", lambda r: r.participant),
+        Column("Term", lambda r: r.term),
+        Column("Onset", lambda r: r.onset),
+        Column("Severity", lambda r: r.severity),
+        Column("Serious", lambda r: "yes" if r.serious else "no"),
+        Column("Related", lambda r: r.related),
+        Column("Visit", lambda r: visit_labels.get(r.visit, r.visit or ""),
+               tooltip=lambda r: r.visit or ""),
+        Column("Resolved", lambda r: r.resolved or ""),
+        Column("Outcome", lambda r: r.outcome or "", tooltip=lambda r: r.outcome or ""),
+    ]
+
+
 ANY_VISIT = "(no visit)"
 
 
@@ -61,7 +67,7 @@ class AddAdverseEventDialog(ServiceDialog):
         self.visit = QComboBox()
         self.visit.addItem(ANY_VISIT, None)
         for v in app.protocol.visits:
-            self.visit.addItem(v.id, v.id)
+            self.visit.addItem(v.label, v.id)
         self.resolved = QCheckBox("Resolved on")
         self.resolved_on = date_edit(dt.date.today())
         self.outcome = QLineEdit()
@@ -133,7 +139,8 @@ class AdverseEventsView(QWidget):
         self.message: QMessageBox | None = None
         self.participant = QComboBox()
         self.participant.currentIndexChanged.connect(self.reload)
-        self.model = RowTableModel(COLUMNS, self)
+        self.model = RowTableModel(
+            _columns({v.id: v.label for v in app.protocol.visits}), self)
         self.table = row_table(self.model, 0)
         self.add_button = QPushButton("&Report…", clicked=self.open_add)
         self.update_button = QPushButton("&Update…", clicked=self.open_update)
