@@ -56,8 +56,7 @@ def tidy_frame(app: App, actor: Actor) -> pd.DataFrame:
 
 def run(app: App, actor: Actor) -> dict[str, Any]:
     """The CLI.md `analysis` document, with the conditions and strata it is about, the
-    scans left out by their quality check (`excluded`, each with its QC measure's label)
-    and each model's `notes`."""
+    scans left out by their quality check (`excluded`) and each model's `notes`."""
     p = app.protocol
     frame, excluded = exclude_failed_scans(
         tidy_frame(app, actor), {m.name: m.qc_max for m in p.measures if m.qc_max is not None},
@@ -65,7 +64,6 @@ def run(app: App, actor: Actor) -> dict[str, Any]:
     result = analyse(frame, reference=p.reference_condition,
                      conditions=[c.code for c in p.conditions], strata=list(p.strata),
                      measures=[m.name for m in p.measures])
-    excluded = [{**e, "measure_label": p.name_label(e["measure"])} for e in excluded]
     return {"reference": p.reference_condition,
             "conditions": [{"code": c.code, "label": c.label, "dose_mg": c.dose_mg}
                            for c in p.conditions],

@@ -2,7 +2,9 @@
 
 What leaves through here (the audit tab, `audit export`) never carries a secret:
 sealed boxes and password hashes appear as `sha256:<hex>` digests, in entries
-written before the trail stopped storing them as well (db.audit.redacted).
+written before the trail stopped storing them as well (db.audit.redacted). Nor does
+it carry a double-entry first value while that entry waits for a second person: the
+second enterer (a coordinator, who reads the trail) must type the form blind.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from db import audit
-from db.models import AuditEntry
+from db.models import AuditEntry, DoubleEntry
 from services.context import Actor, App, require
+from services.double_entry import WAITING
 from services.files import written_whole
 from services.participants import label_of
 from trialcore.audit_chain import canonical_json
@@ -72,21 +75,31 @@ def entries(app: App, actor: Actor, f: AuditFilter = AuditFilter()) -> list[dict
     if f.limit:
         q = q.limit(f.limit)
     with app.read() as s:
-        return [_as_dict(e) for e in s.scalars(q)]
+        waiting = {r.audit_key() for r in
+                   s.scalars(select(DoubleEntry).where(DoubleEntry.status == WAITING))}
+        return [_as_dict(e, e.entity == DoubleEntry.__tablename__ and e.entity_key in waiting)
+                for e in s.scalars(q)]
 
 
-def _shown(entity: str, stored: str | None) -> str | None:
-    """A before/after as stored, with any secret column digested."""
-    if not stored or entity not in audit.SECRET_COLUMNS:
+WITHHELD = "(withheld until a second person has entered it)"
+
+
+def _shown(entity: str, stored: str | None, blind: bool) -> str | None:
+    """A before/after as stored, with any secret column digested and, while a double
+    entry waits for its second person (`blind`), its first value withheld."""
+    if not stored or not (blind or entity in audit.SECRET_COLUMNS):
         return stored
-    return canonical_json(audit.redacted(entity, json.loads(stored)))
+    values = audit.redacted(entity, json.loads(stored))
+    if blind and isinstance(values, dict) and values.get("first_value") is not None:
+        values["first_value"] = WITHHELD
+    return canonical_json(values)
 
 
-def _as_dict(e: AuditEntry) -> dict[str, object]:
+def _as_dict(e: AuditEntry, blind: bool) -> dict[str, object]:
     d = {c: getattr(e, c) for c in COLUMNS}
     d["at"] = e.at.isoformat() + "Z"
-    d["before"] = _shown(e.entity, e.before)
-    d["after"] = _shown(e.entity, e.after)
+    d["before"] = _shown(e.entity, e.before, blind)
+    d["after"] = _shown(e.entity, e.after, blind)
     return d
 
 

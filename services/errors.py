@@ -7,7 +7,7 @@ from typing import Any
 # What the user can do about a refusal, named by the service and worded by each front end
 # in its own terms (cli/hints.py: a command and its flags; gui/common/hints.py: a tab and a
 # button), so the window never advises typing a command.
-GENERATE_ALLOCATION = "generate_allocation"  # the statistician makes the allocation list
+GENERATE_ALLOCATION = "generate_allocation"  # the randomizer makes the allocation list
 LOCK_FIRST = "lock_first"  # the study must be locked first
 REPLACE_FILE = "replace_file"  # the target file exists: say to replace it, or choose another
 RESOLVE_DOUBLE_ENTRY = "resolve_double_entry"  # a double-entry mismatch waits for a resolver

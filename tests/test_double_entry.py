@@ -161,3 +161,34 @@ def test_wrong_role_and_locked_study_are_refused(app: App) -> None:
                  lambda: data_entry.resolve(app, ivan, 1, "dose1", {"lik_angry_1": "3"}, "x")):
         with pytest.raises(Refused, match="locked"):
             call()
+
+
+def test_the_trail_withholds_a_first_value_until_a_second_person_enters_it(
+        app: App, people: dict[str, Actor], tmp_path) -> None:
+    """dora reads the audit trail (coordinators have audit.read): the first entry's value
+    must not be there for her to copy, in the tab's entries or the CSV export; after her
+    own entry it is, and `audit verify` is untouched by what is shown."""
+    from services import audit_trail
+
+    cora, dora = people["cora"], people["dora"]
+    data_entry.set_values(app, cora, 1, "baseline", {"lik_angry_1": "7", "tsnr": "57"})
+
+    def double_entry_texts() -> list[str]:
+        return [f"{e['before']} {e['after']}" for e in audit_trail.entries(app, dora)
+                if e["entity"] == "double_entries"]
+
+    assert double_entry_texts() and all('"first_value":"7"' not in t
+                                        for t in double_entry_texts())
+    assert all(audit_trail.WITHHELD in t for t in double_entry_texts())
+    audit_trail.export(app, dora, tmp_path / "trail.csv")
+    exported = (tmp_path / "trail.csv").read_text(encoding="utf-8")
+    assert audit_trail.WITHHELD in exported and '""first_value"":""7""' not in exported
+    hand_entry = [str(e["after"]) for e in audit_trail.entries(app, dora)
+                  if e["entity"] == "imports"]
+    assert any("tsnr" in t and "57" in t for t in hand_entry)  # other values shown as ever
+    assert not any("lik_angry_1" in t for t in hand_entry)  # nor the value by another way
+    assert verified(app, cora)
+
+    data_entry.set_values(app, dora, 1, "baseline", {"lik_angry_1": "7"})
+    assert any('"first_value":"7"' in t for t in double_entry_texts())
+    assert not any(audit_trail.WITHHELD in t for t in double_entry_texts())

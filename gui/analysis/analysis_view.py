@@ -265,9 +265,16 @@ class AnalysisView(QWidget):
         if excluded:
             notes.append(f"{counted(len(excluded), 'scan')} left out of every scan measure by "
                          "their quality check: " + "; ".join(
-                             f"{e['participant']} period {e['period']} ({e['measure_label']} "
-                             f"{e['value']:g} > {e['limit']:g})" for e in excluded))
+                             f"{e['participant']} period {e['period']} ({self._limit(e)})"
+                             for e in excluded))
         self.notes.setText("\n".join(notes))
+
+    def _limit(self, excluded: dict[str, Any]) -> str:
+        """The quality measure that left a scan out, in the protocol's words and unit:
+        "Mean framewise displacement 0.626 > 0.5 mm", as the group plot says it."""
+        spec = self.app.protocol.measure(excluded["measure"])
+        label, unit = (spec.label, spec.unit) if spec else (excluded["measure"], "")
+        return f"{label} {excluded['value']:g} > {excluded['limit']:g} {unit}".rstrip()
 
     def figures(self) -> list[Figure]:
         """The forest plot, once there is a result to draw."""

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QDate, QEvent, QObject, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QWidget,
 )
@@ -34,6 +36,30 @@ def date_edit(value: dt.date | None = None, parent: QWidget | None = None) -> QD
     edit.setCalendarPopup(True)
     edit.setDisplayFormat(DATE_FORMAT)
     return edit
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text that gives up its width: cut short with "…" when the row is
+    narrow, whole in its tooltip. A long status beside a row of buttons then never holds
+    the window wider than a laptop's screen."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.whole = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:  # as any label's, so callers need not know
+        self.whole = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        super().setText(self.fontMetrics().elidedText(self.whole, Qt.TextElideMode.ElideRight,
+                                                      self.width()))
 
 
 def error_label(parent: QWidget | None = None) -> QLabel:
@@ -101,6 +127,7 @@ def row_table(model: QAbstractItemModel, sort_column: int,
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
+    header.setTextElideMode(Qt.TextElideMode.ElideRight)  # a narrowed column: "Emergency u…"
     # resizeColumnsToContents measures this many rows, not Qt's default 1,000: lists of
     # thousands (deviations, visits) open at once and look the same.
     header.setResizeContentsPrecision(200)

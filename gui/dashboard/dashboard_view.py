@@ -26,6 +26,7 @@ from gui.common.table_model import Column, RowTableModel
 from gui.common.widgets import fit_columns, row_table
 from services import dashboard
 from services.context import Actor, App
+from trialcore.roles import roles_with
 
 if TYPE_CHECKING:
     from gui.dashboard.charts import EnrolmentPlot, FlowFigure
@@ -62,9 +63,9 @@ OVER = "QProgressBar::chunk { background: #b3261e; } QProgressBar { color: #b326
 
 NEXT_STEPS = {  # services.dashboard.NEXT_STEPS, worded with the window's tabs and buttons
     "register": "Next step: register the first participants (Participants tab → Add…).",
-    "generate_allocation": "Next step: the statistician generates the allocation list "
-                           "(Randomization tab → Generate allocation list…); enrolment "
-                           "starts once it exists.",
+    "generate_allocation": f"Next step: the {' or '.join(roles_with('allocation.generate'))} "
+                           "generates the allocation list (Randomization tab → Generate "
+                           "allocation list…); enrolment starts once it exists.",
     "enrol": "Next step: enrol the registered participants (Randomization tab → Enrol "
              "participant…).",
 }

@@ -93,13 +93,13 @@ class ExportDialog(QDialog):
         self.export_button = QPushButton("&Export", clicked=self.export)
         self.export_button.setDefault(True)
         self.replace_button = QPushButton("&Replace", clicked=self.replace)
-        self.replace_button.hide()
         buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.replace_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.replace_button.hide()  # after addButton, which shows it; shown to ask "Replace?"
         buttons.rejected.connect(self.reject)
         form = QFormLayout()
         form.addRow("&Kind:", self.kind)
-        form.addRow("&To:", where)
+        form.addRow(QLabel("&To:", buddy=self.path), where)  # a layout: no label of its own
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.blinding)

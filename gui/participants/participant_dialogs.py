@@ -15,9 +15,11 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +31,21 @@ from services import participants
 from services.context import Actor, App
 from services.errors import Conflict, Refused
 from services.participants import ParticipantRow
+
+
+def _scrolling(form: QFormLayout) -> QScrollArea:
+    """The form in a frameless area that scrolls when it is taller than the dialog can be:
+    a form generated from the protocol (Enter values, a field per questionnaire item) was
+    taller than a 1024×700 laptop's screen, its buttons beyond the bottom edge."""
+    area = QScrollArea()
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    inner = QWidget()
+    inner.setLayout(form)
+    form.setContentsMargins(0, 0, 0, 0)
+    area.setWidget(inner)
+    return area
 
 
 class ServiceDialog(QDialog):
@@ -52,7 +69,7 @@ class ServiceDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
+        layout.addWidget(_scrolling(self.form))
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
 

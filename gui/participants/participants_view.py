@@ -21,7 +21,7 @@ from gui.common.events import events
 from gui.common.freshness import Freshness
 from gui.common.read_only import mark_write
 from gui.common.table_model import Column, FilterProxy, RowTableModel
-from gui.common.widgets import date_text, placeholder, row_table
+from gui.common.widgets import date_text, fit_columns, placeholder, row_table
 from gui.participants.participant_dialogs import (
     AddParticipantDialog,
     EditParticipantDialog,
@@ -155,7 +155,8 @@ class ParticipantsView(QWidget):
         self.fresh.stale()  # what this read shows, own edits included: no re-read for them
         self.model.set_rows(participants.list_participants(self.app, self.actor))
         self._apply_filter(self.filter.text())
-        self.table.resizeColumnsToContents()
+        # beside the detail panel on a 1024-pixel screen: no sideways scroll, dates whole
+        fit_columns(self.table, widest=110, whole=(0, 3, 4, 5))
         self.table_stack.setCurrentWidget(self.table if self.model.rows else self.empty)
         self.select(select or (current.label if current else None))
 

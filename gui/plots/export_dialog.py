@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -63,8 +64,9 @@ class ExportDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Plot:", self.figure)
         form.addRow("&Format:", self.format)
-        form.addRow("&Size (width × height):", size_row)
-        form.addRow("F&ile:", file_row)
+        # rows of a layout get no buddy from the form: Alt+S and Alt+I need one
+        form.addRow(QLabel("&Size (width × height):", buddy=self.width_box), size_row)
+        form.addRow(QLabel("F&ile:", buddy=self.path), file_row)
         self.error = error_label(self)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)

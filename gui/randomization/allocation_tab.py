@@ -28,7 +28,7 @@ from gui.randomization.emergency_dialog import EmergencyDialog
 from gui.visits.code_check import CodeCheckWidget
 from services import allocation
 from services.context import Actor, App
-from trialcore.roles import allowed
+from trialcore.roles import allowed, roles_with
 from trialcore.wording import counted
 
 # What each task is for, said beside its button: the tab explains itself to every role.
@@ -103,7 +103,8 @@ class AllocationTab(QWidget):
         """Slots and kits per stratum, from the service (never a condition)."""
         state = allocation.overview(self.app, self.actor)
         if not state["exists"]:
-            self.list_state.setText("Not made yet: the statistician generates it (Generate "
+            who = " or ".join(roles_with("allocation.generate"))
+            self.list_state.setText(f"Not made yet: the {who} generates it (Generate "
                                     "allocation list…); enrolment starts once it exists.")
             return
         per = state["kits_per_participant"]

@@ -35,7 +35,7 @@ from gui.common.freshness import Freshness
 from gui.common.messages import show_message
 from gui.common.read_only import mark_write
 from gui.common.table_model import Column, RowTableModel
-from gui.common.widgets import date_text, placeholder, row_table, selected_row
+from gui.common.widgets import ElidedLabel, date_text, placeholder, row_table, selected_row
 from gui.visits.data_capture_actions import DataCaptureActions
 from gui.visits.visit_dialogs import BookVisitDialog, LogVisitDialog, VisitDialog
 from services import participants, visits
@@ -241,7 +241,7 @@ class VisitsView(QWidget):
         self.participant.setMinimumWidth(220)
         self.participant.currentIndexChanged.connect(self._participant_changed)
         self.participant.activated.connect(self._participant_chosen)  # by the user only
-        self.summary = QLabel()
+        self.summary = ElidedLabel()  # a long next step never widens the window
         self.model = VisitTableModel(["visit", "status", "due", "target", "window", "booked",
                                       "actual", "code", "deviation", "reason", "next"], self)
         self.table = row_table(self.model, 0)

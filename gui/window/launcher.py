@@ -86,6 +86,12 @@ class Launcher(QObject):
         files.study_created.connect(self.show_main)
 
     def _show(self, dialog: QDialog) -> None:
+        """Show the next step, deleting the step before it. Without a window to parent it
+        (first sign-in, after sign-out) a dialog is owned by Python alone, and the lambdas
+        on its signals hold it in a reference cycle: dropped, it would be destroyed whenever
+        the cycle collector next ran, even on a worker thread in the middle of a job."""
+        if self.dialog is not None and self.dialog is not dialog:
+            self.dialog.deleteLater()
         self.dialog = dialog
         dialog.open()
 

@@ -71,7 +71,7 @@ def test_the_tab_offers_each_role_its_own_tasks(qtbot: QtBot, sqlite_app: App) -
     tab = _tab(qtbot, sqlite_app, actors["phil"])  # what each task is for, beside it
     said = [label.text() for label in tab.findChildren(QLabel)]
     assert any(t.startswith("Print the list of kit codes") for t in said)
-    assert tab.list_state.text().startswith("Not made yet: the statistician generates it")
+    assert tab.list_state.text().startswith("Not made yet: the randomizer generates it")
 
 
 def test_the_pharmacist_sees_the_list_s_slots_and_kits(qtbot: QtBot, sqlite_app: App) -> None:

@@ -37,9 +37,11 @@ def test_the_analysis_tab_speaks_the_protocol_s_words_and_draws_a_forest_plot(
     assert excluded  # the demo has scans with too much head motion
     text = view.notes.text()
     assert f"{len(excluded)} scans left out" in text
-    assert all(f"{e['participant']} period {e['period']} (Mean framewise displacement "
-               in text for e in excluded)
-    assert "fd_mean" not in text  # the QC measure by its label
+    motion = sqlite_app.protocol.measure("fd_mean")
+    assert motion is not None
+    assert all(f"{e['participant']} period {e['period']} ({motion.label} {e['value']:g} > "
+               f"{e['limit']:g} {motion.unit})" in text for e in excluded)
+    assert "fd_mean" not in text  # the measure's label, not its internal name
 
     first = sqlite_app.protocol.measure(view.measure.currentData())
     assert first is not None and view.measure.currentText() == first.label != first.name

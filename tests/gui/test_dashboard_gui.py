@@ -12,9 +12,11 @@ from PySide6.QtWidgets import QTabBar
 from pytestqt.qtbot import QtBot
 
 from gui.dashboard.dashboard_view import DashboardView
-from services import visits
+from services import participants, visits
 from services.context import Actor, App
+from tests.conftest import make_study
 from tests.test_visits import enrol
+from trialcore.roles import roles_with
 
 
 def _page(qtbot: QtBot, view: DashboardView, title: str) -> None:
@@ -90,3 +92,20 @@ def test_the_lists_name_visits_by_label_and_fit_a_laptop(
         assert header.sectionSize(column) >= metrics.horizontalAdvance(
             model.index(0, column).data())
     assert model.index(0, 4).data(Qt.ItemDataRole.ToolTipRole) == reason
+
+
+def test_the_next_step_names_the_role_that_makes_the_allocation_list(
+        qtbot: QtBot, sqlite_app: App) -> None:
+    """Issue 15: before the list exists the dashboard said "the statistician generates" it,
+    while the statistician's Randomization tab says it has no randomization tasks: the
+    randomizer (the independent statistician) does, the role trialcore.roles allows."""
+    actors = make_study(sqlite_app, ("cora", "rita"))
+    participants.add(sqlite_app, actors["cora"], 1)
+    view = DashboardView(sqlite_app, actors["cora"])
+    qtbot.addWidget(view)
+    view.show()
+    assert roles_with("allocation.generate") == ["randomizer"]
+    assert view.next_step.isVisible()
+    assert view.next_step.text().startswith("Next step: the randomizer generates the "
+                                            "allocation list")
+    assert "statistician generates" not in view.next_step.text()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QWidget
+from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
 from gui.common.events import events
@@ -85,6 +85,33 @@ def test_enter_values_on_a_done_visit_and_correct_one_with_a_reason(
     with qtbot.waitSignal(dialog.saved):
         _ok(qtbot, dialog)
     assert stored(sqlite_app)[("P001", "baseline", "tsnr")] == 60.0
+
+
+def test_the_values_form_fits_a_laptop_s_screen_and_scrolls_to_its_last_field(
+        qtbot: QtBot, sqlite_app: App, window: Callable[[str], MainWindow]) -> None:
+    """Issue 15: a field per scan measure and questionnaire item made Enter values 712 px
+    tall, its Save button below a 1024×700 screen. The form scrolls; the buttons stay."""
+    win = window("cora")
+    win.resize(1024, 700)
+    view = _visits(win)
+    _click(qtbot, view.capture.enter_button)
+    dialog = view.capture.dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.height() < 700 and dialog.sizeHint().height() < 700
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert save.isVisible() and dialog.rect().contains(save.geometry())
+    area = dialog.findChild(QScrollArea)
+    assert area is not None and area.verticalScrollBar().maximum() > 0
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    fields = list(dialog.fields.values())
+    fields[-1].setFocus()
+    qtbot.keyClick(fields[-1], Qt.Key.Key_Tab)  # tabbing to the last field scrolls to it
+    qtbot.waitUntil(dialog.reason.hasFocus)
+    assert area.verticalScrollBar().value() > 0
+    qtbot.keyClicks(dialog.reason, "typed where it can be seen")
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
 
 
 def test_the_monitor_ticks_sdv_on_the_visit(qtbot: QtBot, sqlite_app: App,
@@ -173,15 +200,20 @@ def test_report_an_adverse_event_through_the_dialog(
     assert dialog.isVisible() and "the term is empty" in dialog.error.text()
     assert "--" not in dialog.error.text()  # the form's field, not the command's flag
     qtbot.keyClicks(dialog.term, "rash")
+    dialog.visit.setCurrentIndex(dialog.visit.findText("Dosing 1"))  # the visit's label
+    assert dialog.visit.currentData() == "dose1"
     qtbot.keyClick(dialog.serious, Qt.Key.Key_Space)
     assert dialog.serious.isChecked()
     with qtbot.waitSignal(dialog.saved):
         _ok(qtbot, dialog)
     assert [r.term for r in view.model.rows] == ["rash"]
+    visit = [view.model.headerData(c, Qt.Orientation.Horizontal)
+             for c in range(view.model.columnCount())].index("Visit")
+    assert view.model.index(0, visit).data() == "Dosing 1"  # not its internal id
     assert view.message is not None and "emergency envelope" in view.message.text()
     assert "Randomization tab → Emergency envelope…" in view.message.text()  # it exists
     events = adverse_events.list_events(sqlite_app, study["mona"])
-    assert events[0].serious and events[0].participant == "P001"
+    assert events[0].serious and events[0].participant == "P001" and events[0].visit == "dose1"
     view.table.selectRow(0)
     _click(qtbot, view.update_button)
     update = view.dialog

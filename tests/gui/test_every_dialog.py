@@ -12,17 +12,20 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6 import QtGui
 from PySide6.QtCore import QSizeF, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QDialog,
     QDialogButtonBox,
     QGraphicsWidget,
+    QLabel,
     QPushButton,
     QWizard,
 )
@@ -222,3 +225,24 @@ def test_every_dialog_closes(qtbot: QtBot, study: tuple[App, dict[str, Actor]],
     _close(qtbot, dialog, way)
     qtbot.waitUntil(lambda: bool(finished))
     assert finished == [QDialog.DialogCode.Rejected]
+
+
+SHORTCUT = re.compile(r"(?<!&)&(?!&)")  # a single "&": the next letter is Alt+letter
+
+
+@pytest.mark.parametrize("name", sorted(_makers()))
+def test_no_label_shows_its_shortcut_s_ampersand(qtbot: QtBot, study: tuple[App, dict[str, Actor]],
+                                                 name: str) -> None:
+    """A label's "&" marks the shortcut to its field only if the label has that field as
+    buddy; QFormLayout cannot give one to a row whose field is a layout (a path and its
+    Browse…), so the export dialogs read "&To:" and "&Size". None may."""
+    app, actors = study
+    dialog = _makers()[name](app, actors)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitExposed(dialog)
+    literal = [label.text() for label in dialog.findChildren(QLabel)
+               if label.isVisible() and label.buddy() is None
+               and not QtGui.Qt.mightBeRichText(label.text()) and SHORTCUT.search(label.text())]
+    assert literal == []
+    _close(qtbot, dialog, "escape")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from gui.exports.export_dialog import ExportDialog
@@ -42,3 +43,17 @@ def test_replace_is_asked_and_only_replace_writes(qtbot: QtBot, sqlite_app: App,
     qtbot.waitUntil(lambda: not dialog.runner.runs)  # no worker outlives the dialog
     assert target.read_text() != "mine\n" and dictionary.exists()
     assert not dialog.replace_button.isVisible()
+
+
+def test_the_dialog_opens_offering_export_only_with_a_working_to_label(
+        qtbot: QtBot, sqlite_app: App, actors: dict[str, Actor]) -> None:
+    """Issue 15's screenshots: Replace showed before anything was exported (the button box
+    showed it again when it was added; clicking it then failed an assertion), and the
+    destination's label read "&To:" with no field to jump to."""
+    dialog = ExportDialog(sqlite_app, actors["cora"])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.export_button.isVisible() and not dialog.replace_button.isVisible()
+    to = [label for label in dialog.findChildren(QLabel) if label.buddy() is dialog.path]
+    assert [label.text() for label in to] == ["&To:"]  # shown as "To:", Alt+T the field

@@ -236,3 +236,17 @@ def test_run_gui_returns_0_when_sign_in_is_cancelled(
     finally:
         qapp.setQuitOnLastWindowClosed(True)
     assert seen == ["ivan"]  # the sign-in was shown, for the user asked for, and cancelled
+
+
+def test_a_dialog_the_launcher_replaces_is_deleted_not_left_to_the_cycle_collector(
+        qtbot: QtBot, launcher: Launcher, sqlite_url: str, actors: dict[str, Actor]) -> None:
+    """Issue 15: widgets left to Python's cycle collector were destroyed whenever it ran,
+    on a worker thread too, and crashed the process. The first sign-in's dialog has no
+    window to own it; signing out and in again must delete it, not drop it."""
+    launcher.open(sqlite_url)
+    first = launcher.dialog
+    window = _sign_in(qtbot, launcher, PASSWORDS["cora"])
+    window.account_menu.sign_out.trigger()
+    assert isinstance(launcher.dialog, LoginDialog) and launcher.dialog is not first
+    qtbot.waitUntil(lambda: not shiboken6.isValid(first))
+    assert _sign_in(qtbot, launcher, PASSWORDS["cora"]).isVisible()

@@ -220,3 +220,33 @@ def test_showing_the_tab_again_reads_the_register_only_after_a_change(
     window.show_tab("Audit")
     window.show_tab("Participants")
     assert reads == [1] and _shown_ids(view) == ["P012"]
+
+
+def test_the_register_reads_on_a_laptop_without_scrolling_sideways(
+        qtbot: QtBot, sqlite_app: App, actors: dict[str, Actor],
+        open_window: Callable[[str], MainWindow]) -> None:
+    """Issue 15: at 1024×700, beside the detail panel, the register scrolled sideways and hid
+    its Notes. Now every column shows, the dates whole, and a long note is cut short with
+    the whole text in its tooltip."""
+    long_note = "prefers morning scans; travels from out of town, call a day ahead " * 2
+    participants.add(sqlite_app, actors["cora"], 7, notes=long_note)
+    window = open_window("cora")
+    window.resize(1024, 700)
+    view = _view(window)
+    qtbot.waitUntil(lambda: view.table.viewport().width() > 500
+                    and window.width() == 1024)
+    header = view.table.horizontalHeader()
+    qtbot.waitUntil(lambda: header.length() <= view.table.viewport().width())
+    assert not view.table.horizontalScrollBar().isVisible()
+    metrics = view.table.fontMetrics()
+    for column in (3, 4):  # Registered, Enrolled
+        assert header.sectionSize(column) >= metrics.horizontalAdvance("2026-12-05")
+    notes = header.count() - 1
+    assert header.sectionSize(notes) >= 60
+    assert view.proxy.index(0, notes).data(Qt.ItemDataRole.ToolTipRole) == long_note
+    # a header narrowed below its title ends in "…" and shows the whole title on hover
+    assert header.textElideMode() == Qt.TextElideMode.ElideRight
+    unblinded = [view.proxy.headerData(c, Qt.Orientation.Horizontal)
+                 for c in range(header.count())].index("Emergency unblinded")
+    assert view.proxy.headerData(unblinded, Qt.Orientation.Horizontal,
+                                 Qt.ItemDataRole.ToolTipRole) == "Emergency unblinded"

@@ -238,3 +238,24 @@ def ratio(a: QColor, b: QColor) -> float:
     """WCAG contrast ratio of two opaque colours."""
     light, dark = sorted((1.05 / contrast(a), 1.05 / contrast(b)), reverse=True)
     return light / dark
+
+
+def test_a_long_next_step_never_widens_the_window_past_a_laptop_s_screen(
+        qtbot: QtBot, running: tuple[App, dict[str, Actor]],
+        window: Callable[[str], MainWindow]) -> None:
+    """Issue 15: the summary beside the participant ("1 of 4 done · next: …") held the
+    window at 1103 pixels, wider than a 1024×700 laptop. It is cut short instead, whole in
+    its tooltip."""
+    app, actors = running
+    enrol(app, actors, 1)
+    win = window("cora")
+    view = _tab(win, VisitsView)
+    win.resize(1024, 700)
+    qtbot.waitUntil(lambda: win.width() == 1024)
+    assert win.minimumSizeHint().width() <= 1024
+    whole = view.summary.toolTip()
+    assert "next: " in whole
+    assert view.summary.text() != whole and view.summary.text().endswith("…")
+    assert not view.summary.text().rstrip("…") or whole.startswith(view.summary.text()[:-1])
+    win.resize(1400, 900)
+    qtbot.waitUntil(lambda: view.summary.text() == whole)
