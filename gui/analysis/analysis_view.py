@@ -70,15 +70,25 @@ TABLES: dict[str, tuple[str, list[Column]]] = {
 }
 
 
-# What the model fitting says, in words a reader of the tables can act on.
+# What the model fitting says (trialcore.statistics words it for the record), in words a
+# reader of the tables can act on; the original stays in the notes' tooltip.
 PLAIN_NOTES = (
-    ("fit failed", "The first fitting method did not converge; another method fitted "
-                   "the model."),
+    ("fitted by", "The model fitted: of the fitting methods that reached a stable answer, "
+                  "the one that fits the data best is shown."),
+    ("fit failed", "One fitting method could not use these data; another fitted the "
+                   "model."),
+    ("no optimiser converged", "No fitting method reached a stable answer: the estimates "
+                               "shown are uncertain."),
     ("covariance is singular", "The participants' random intercepts have a variance of "
                                "(almost) zero: the model is close to one without them."),
-    ("on the boundary", "An estimate lies at the edge of its possible values (a variance of "
-                        "zero): read the p-values with care."),
-    ("failed to converge", "The model did not converge: its estimates are uncertain."),
+    ("on the boundary", "Participants barely differ from each other beyond the conditions "
+                        "(a variance of zero): read the p-values with care."),
+    ("failed to converge", "The model did not reach a stable answer: its estimates are "
+                           "uncertain."),
+    ("too few observations", "Too few values to fit the mixed model."),
+    ("without a period", "Values with no period were left out of the model."),
+    ("not estimable", "Some terms cannot be estimated from these data (a combination "
+                      "without values) and were left out of the model."),
 )
 TERM = re.compile(r"(\w+)\[(?:T\.)?([^\]]+)\]")
 
@@ -108,6 +118,7 @@ def with_labels(m: dict[str, Any], conditions: dict[str, str]) -> dict[str, Any]
                       for r in m["contrasts"]],
         "mixed_model": [{**r, "term": term(r["term"])} for r in m["mixed_model"]],
         "notes": [plain_note(n) for n in m.get("notes", [])],
+        "technical_notes": m.get("notes", []),
     }
 
 
@@ -268,6 +279,8 @@ class AnalysisView(QWidget):
                              f"{e['participant']} period {e['period']} ({self._limit(e)})"
                              for e in excluded))
         self.notes.setText("\n".join(notes))
+        self.notes.setToolTip("\n".join(f"Mixed model (as fitted): {n}"
+                                        for n in (m or {}).get("technical_notes", [])))
 
     def _limit(self, excluded: dict[str, Any]) -> str:
         """The quality measure that left a scan out, in the protocol's words and unit:

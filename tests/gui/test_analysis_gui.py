@@ -75,9 +75,28 @@ def test_the_analysis_tab_speaks_the_protocol_s_words_and_draws_a_forest_plot(
         assert all(f"Mixed model: {plain_note(n)}" in view.notes.text() for n in expected)
         assert "Warning:" not in view.notes.text()
         assert view.notes.text().count("Mixed model:") == len(expected)
+        # a statistician's reader sees no optimiser names or log-likelihoods; the notes
+        # as fitted stay one hover away
+        for jargon in ("REML", "log-likelihood", "powell", "lbfgs", "Singular matrix"):
+            assert jargon not in view.notes.text()
+        assert all(n in view.notes.toolTip() for n in expected)
+
+
+def test_model_notes_from_the_fitting_in_plain_words() -> None:
+    """Every note trialcore.statistics writes has plain words (none is shown as written)."""
+    written = ["lbfgs fit failed: Singular matrix",
+               "fitted by powell: the highest REML log-likelihood (-0.30302) of the "
+               "converged optimisers",
+               "no optimiser converged; the cg fit is shown",
+               "too few observations (3) for the mixed model",
+               "2 value(s) without a period left out of the model",
+               "not estimable from these data, left out: condition[T.MDMA80]:stratum[high]"]
+    for note in written:
+        words = plain_note(note)
+        assert words != note and "[" not in words and "optimiser" not in words, note
 
 
 def test_model_notes_in_plain_words() -> None:
     assert plain_note("ConvergenceWarning: The MLE may be on the boundary of the parameter "
-                      "space.").startswith("An estimate lies at the edge")
+                      "space.").startswith("Participants barely differ")
     assert plain_note("UserWarning: something new") == "something new"
