@@ -3,10 +3,14 @@
 Randomizer: generate the list and its balance report.
 Pharmacist: the dispensing list. Coordinator: enrol and check kit codes.
 Investigator: check kit codes and open an emergency envelope. The services
-enforce the roles; the tab only leaves out what a role cannot use.
+enforce the roles; the tab only leaves out what a role cannot use, says the stage and
+each role's part in plain words (gui/randomization/guide.py), and disables, with the
+reason as tooltip, a task that cannot work yet (no list) or any more (list in use).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -19,16 +23,18 @@ from PySide6.QtWidgets import (
 )
 
 from gui.common.events import events
-from gui.common.read_only import mark_write
+from gui.common.read_only import LOCKED_TIP, WRITE_PROPERTY, mark_write, study_open
 from gui.common.widgets import placeholder
 from gui.participants.enrol_dialog import EnrolDialog
 from gui.randomization.allocation_report import AllocationReportView, DispensingDialog
 from gui.randomization.allocation_wizard import AllocationWizard
 from gui.randomization.emergency_dialog import EmergencyDialog
+from gui.randomization.guide import STAGE_WORDS, list_in_use, no_list_yet, role_steps
 from gui.visits.code_check import CodeCheckWidget
 from services import allocation
 from services.context import Actor, App
-from trialcore.roles import allowed, roles_with
+from services.study import stage
+from trialcore.roles import allowed
 from trialcore.wording import counted
 
 # What each task is for, said beside its button: the tab explains itself to every role.
@@ -57,6 +63,7 @@ class AllocationTab(QWidget):
         can = {p: allowed(actor.role, p) for p in (
             "allocation.generate", "allocation.report", "allocation.dispensing", "enrol",
             "codes.check", "emergency.unblind")}
+        self.buttons: dict[str, QPushButton] = {}
         tasks = QGridLayout()
         for permission, text, slot in (
                 ("allocation.generate", "&Generate allocation list…", self.open_wizard),
@@ -65,6 +72,7 @@ class AllocationTab(QWidget):
                 ("emergency.unblind", "E&mergency envelope…", self.open_emergency)):
             if can[permission]:
                 button = QPushButton(text, clicked=slot)
+                self.buttons[permission] = button
                 if permission != "allocation.dispensing":  # printing the list changes no data
                     mark_write(button)
                 row = tasks.rowCount()
@@ -74,14 +82,22 @@ class AllocationTab(QWidget):
         self.list_state = QLabel(wordWrap=True)
         state_box = QGroupBox("The allocation list")
         QVBoxLayout(state_box).addWidget(self.list_state)
+        self.stage_words = QLabel(wordWrap=True)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.stage_words)
         layout.addLayout(tasks)
         layout.addWidget(state_box)
+        self.code_box: QGroupBox | None = None
         if can["codes.check"]:
             self.code_check = CodeCheckWidget(app, actor)
-            box = QGroupBox("Check a kit code")
-            QVBoxLayout(box).addWidget(self.code_check)
-            layout.addWidget(box)
+            self.code_box = QGroupBox("Check a kit code")
+            QVBoxLayout(self.code_box).addWidget(self.code_check)
+            layout.addWidget(self.code_box)
+        self.steps = QLabel(role_steps(actor.role), wordWrap=True)
+        if self.steps.text():
+            steps_box = QGroupBox("Your part in the allocation")
+            QVBoxLayout(steps_box).addWidget(self.steps)
+            layout.addWidget(steps_box)
         if can["allocation.report"]:
             self.report = AllocationReportView(app, actor)
             layout.addWidget(self.report, 1)
@@ -102,10 +118,12 @@ class AllocationTab(QWidget):
     def _show_list_state(self) -> None:
         """Slots and kits per stratum, from the service (never a condition)."""
         state = allocation.overview(self.app, self.actor)
+        current = stage(self.app)
+        self.stage_words.setText(STAGE_WORDS.get(current, f"The study is {current}."))
+        self._enable_tasks(state, current)
         if not state["exists"]:
-            who = " or ".join(roles_with("allocation.generate"))
-            self.list_state.setText(f"Not made yet: the {who} generates it (Generate "
-                                    "allocation list…); enrolment starts once it exists.")
+            self.list_state.setText("Not made yet: " + no_list_yet().split(": ", 1)[1]
+                                    + " Enrolment starts once it exists.")
             return
         per = state["kits_per_participant"]
         lines = [f"{s['stratum']}: {counted(s['used'], 'slot')} used, {s['free']} free "
@@ -113,6 +131,27 @@ class AllocationTab(QWidget):
                  for s in state["strata"]]
         self.list_state.setText("\n".join(["Sealed (what each kit holds is not shown here).",
                                             *lines]))
+
+    def _enable_tasks(self, state: dict[str, Any], current: str) -> None:
+        """A task that cannot work now is disabled, its tooltip saying why; after the lock
+        the window's read-only gate disables the marked ones, and this says so too."""
+        enrolled = sum(s["used"] for s in state["strata"])
+        why = {p: "" for p in self.buttons}
+        if not state["exists"]:
+            for permission in ("allocation.dispensing", "enrol", "emergency.unblind"):
+                why[permission] = no_list_yet()
+        elif enrolled:
+            why["allocation.generate"] = list_in_use(enrolled)
+        if not study_open(current):
+            why.update({p: LOCKED_TIP for p, b in self.buttons.items()
+                        if b.property(WRITE_PROPERTY)})
+        for permission, button in self.buttons.items():
+            button.setEnabled(not why[permission])
+            button.setToolTip(why[permission])
+        if self.code_box is not None:
+            self.code_box.setEnabled(state["exists"])
+            self.code_box.setToolTip("" if state["exists"] else
+                                     no_list_yet() + " Kit codes come with it.")
 
     def _open(self, dialog: QDialog) -> None:
         self.dialog = dialog

@@ -26,12 +26,13 @@ from gui.randomization.allocation_tab import AllocationTab
 from gui.randomization.allocation_wizard import AllocationWizard
 from gui.randomization.emergency_dialog import EmergencyDialog
 from gui.visits.code_check import CodeCheckWidget
-from services import accounts, allocation, audit_trail, participants, unblinding
+from services import accounts, allocation, audit_trail, enrolment, participants, unblinding
 from services.context import Actor, App
 from tests.allocation_helpers import (
     DISPENSING,
     EMERGENCY,
     PASSPHRASE,
+    REGISTERED,
     allocated_study,
     enrol_by_hand,
     register,
@@ -299,16 +300,51 @@ def test_enrolling_past_a_target_is_warned_confirmed_then_shown_red(qtbot: QtBot
     assert "#b3261e" in bars[0].styleSheet() and not bars[1].styleSheet()
 
 
-def test_refusals_name_the_window_s_buttons_not_commands(qtbot: QtBot, sqlite_app: App) -> None:
-    actors = make_study(sqlite_app, ("cora",))
+def test_tasks_that_cannot_work_yet_are_disabled_and_say_why(qtbot: QtBot,
+                                                              sqlite_app: App) -> None:
+    """Before the list: enrol, dispensing and the envelope are shown but disabled, their
+    tooltip naming the window's button that comes first; once someone is enrolled,
+    Generate is disabled with its reason. Each role reads the stage and its own part."""
+    actors = make_study(sqlite_app, ("cora", "ivan", "phil", "rita"))
     register(sqlite_app, actors["cora"], 1, stratum="NTNA+")
-    tab = _tab(qtbot, sqlite_app, actors["cora"])
-    _click(qtbot, _button(tab, "Enrol participant…"))
-    dialog = tab.dialog
-    assert isinstance(dialog, EnrolDialog)
-    _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
-    assert dialog.error.text() == ("no allocation list yet: the randomizer generates it "
-                                   "first (Randomization tab → Generate allocation list…)")
+    for name, task in (("cora", "Enrol participant…"), ("ivan", "Emergency envelope…"),
+                       ("phil", "Dispensing list…")):
+        tab = _tab(qtbot, sqlite_app, actors[name])
+        assert tab.stage_words.text().startswith("The study is being set up: there is no "
+                                                 "allocation list yet")
+        button = _button(tab, task)
+        assert button.isVisible() and not button.isEnabled()
+        assert button.toolTip() == ("There is no allocation list yet: the randomizer "
+                                    "generates it first (Generate allocation list…).")
+        _click(qtbot, button)
+        assert tab.dialog is None  # nothing opens into a refusal
+        assert tab.steps.isVisible() and tab.steps.text().count("\n") == 2  # three steps
+        if tab.code_box is not None:  # no kit codes to check yet
+            assert not tab.code_box.isEnabled() and "Kit codes come with it" in \
+                tab.code_box.toolTip()
+    rita = _tab(qtbot, sqlite_app, actors["rita"])
+    assert _button(rita, "Generate allocation list…").isEnabled()
+
+    allocation.generate(sqlite_app, actors["rita"], PASSPHRASE, EMERGENCY,
+                        dispensing_passphrase=DISPENSING, confirm_unbalanced=True)
+    rita = _tab(qtbot, sqlite_app, actors["rita"])
+    generate = _button(rita, "Generate allocation list…")
+    assert generate.isEnabled()  # nobody enrolled: it may still be replaced on purpose
+    enrolment.enrol(sqlite_app, actors["cora"], 1, stratum="NTNA+", reason="scan report",
+                    on=REGISTERED)
+    rita.refresh()  # as when the tab is shown again
+    assert not generate.isEnabled()
+    assert generate.toolTip() == ("1 participant is enrolled: the allocation list is in use "
+                                  "and can never be replaced or extended.")
+    _click(qtbot, generate)
+    assert rita.wizard is None
+    phil = _tab(qtbot, sqlite_app, actors["phil"])
+    assert phil.stage_words.text().startswith("The study is running")
+    assert _button(phil, "Dispensing list…").isEnabled()
+    assert "Dispensing list…" in phil.steps.text()
+    ivan = _tab(qtbot, sqlite_app, actors["ivan"])
+    assert ivan.code_box is not None and ivan.code_box.isEnabled()
+    assert _button(ivan, "Emergency envelope…").isEnabled()
 
 
 def test_the_dashboard_says_the_next_step_and_flags_opened_envelopes(qtbot: QtBot,
