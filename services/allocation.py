@@ -121,6 +121,7 @@ def preview(app: App, actor: Actor) -> dict[str, Any]:
                     "target": protocol.stratum_targets.get(st)} for st in protocol.strata],
         "block_multiples": list(protocol.block_multiples),
         "dosing_visits": [v.id for v in protocol.dosing_visits],
+        "dosing_visit_labels": [v.label for v in protocol.dosing_visits],  # what screens show
         "exists": exists,
         "enrolled": used,
         "warnings": balance_warnings(protocol),

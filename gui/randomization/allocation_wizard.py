@@ -67,9 +67,13 @@ class DesignPage(QWizardPage):
                 if preview["design"] == "crossover" else "allocation ratio units")
         self.design = _wrapped(
             f"<b>Design:</b> {preview['design']}, {preview['conditions']} conditions, "
-            f"{preview['unit']} {what}; dosing visits {', '.join(preview['dosing_visits'])}."
+            f"{preview['unit']} {what}; dosing visits "
+            f"{', '.join(preview['dosing_visit_labels'])}."
             f"<br><b>Blocks:</b> {', '.join(str(m) for m in preview['block_multiples'])} × "
             f"{preview['unit']}, chosen at random.<ul>{strata}</ul>")
+        self.design.setToolTip("Dosing visits, with their ids in the protocol file: "
+                               + ", ".join(f"{label} ({visit})" for label, visit in zip(
+                preview["dosing_visit_labels"], preview["dosing_visits"], strict=True)))
         self.warning = _wrapped("<br>".join(preview["warnings"]))
         self.warning.setStyleSheet("color: #8a5300;")
         self.warning.setVisible(bool(preview["warnings"]))

@@ -98,6 +98,11 @@ def test_the_wizard_warns_then_generates(qtbot: QtBot, sqlite_app: App) -> None:
     assert "sealed under your passphrase" in design.sealing.text()
     assert "nearest balanced sizes: 6 or 12" in design.warning.text()
     assert "Williams sequences" in design.design.text() and not design.isComplete()
+    labels = [v.label for v in sqlite_app.protocol.dosing_visits]  # Dosing 1, not dose1
+    assert f"dosing visits {', '.join(labels)}." in design.design.text()
+    assert not any(v.id in design.design.text() for v in sqlite_app.protocol.dosing_visits)
+    assert all(f"{v.label} ({v.id})" in design.design.toolTip()
+               for v in sqlite_app.protocol.dosing_visits)
     design.confirm.setChecked(True)
     assert design.isComplete()
     wizard.next()
