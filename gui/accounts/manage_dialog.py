@@ -1,24 +1,39 @@
 """The admin's accounts: list, add, disable or enable, change role, reset password. Every
-step but adding asks for a reason, which goes into the audit trail with the change."""
+step but adding asks for a reason, which goes into the audit trail with the change.
+
+The list is the app's common table (RowTableModel in row_table, as on every tab): no row
+numbers, sortable; its three short columns share the dialog's width between them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
+    QHeaderView,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.accounts.forms import AccountForm, Submit
+from gui.common.table_model import Column, RowTableModel
+from gui.common.widgets import row_table, selected_row
 from services import accounts
 from services.context import Actor, App
 from trialcore.roles import ROLES
+
+
+def _state(user: dict[str, Any]) -> str:
+    if not user["active"]:
+        return "disabled"
+    return f"locked until {user['locked_until']}" if user["locked_until"] else "enabled"
+
+
+COLUMNS = [Column("User", lambda u: u["user"]), Column("Role", lambda u: u["role"]),
+           Column("State", _state)]
 
 
 class ManageAccountsDialog(QDialog):
@@ -28,12 +43,10 @@ class ManageAccountsDialog(QDialog):
         self.setWindowTitle("Accounts")
         self.resize(560, 380)
         self.form: AccountForm | None = None
-        self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["User", "Role", "State"])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.model = RowTableModel(COLUMNS, self)
+        self.table = row_table(self.model, 0)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.add_button = QPushButton("&Add…", clicked=self.add)
         self.disable_button = QPushButton("&Disable…", clicked=lambda: self.set_active(False))
         self.enable_button = QPushButton("&Enable…", clicked=lambda: self.set_active(True))
@@ -54,19 +67,12 @@ class ManageAccountsDialog(QDialog):
         self.reload()
 
     def reload(self) -> None:
-        users = accounts.list_users(self.app, self.actor)
-        self.table.setRowCount(len(users))
-        for row, u in enumerate(users):
-            state = ("disabled" if not u["active"] else
-                     f"locked until {u['locked_until']}" if u["locked_until"] else "enabled")
-            for col, text in enumerate((u["user"], u["role"], state)):
-                self.table.setItem(row, col, QTableWidgetItem(str(text)))
-        self.table.resizeColumnsToContents()
+        self.model.set_rows(accounts.list_users(self.app, self.actor))
         self._update_buttons()
 
     def selected(self) -> str | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.table.item(rows[0].row(), 0).text() if rows else None
+        user = selected_row(self.table)
+        return user["user"] if user else None
 
     def _update_buttons(self) -> None:
         chosen = self.selected() is not None

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from gui.accounts.forms import AccountForm
 from gui.accounts.login_dialog import LoginDialog
+from gui.common.table_model import RowTableModel
 from gui.imports.import_tab import ImportsTab
 from gui.window.launcher import Launcher
 from gui.window.main_window import MainWindow
@@ -41,9 +42,10 @@ def _ok(qtbot: QtBot, form: AccountForm) -> None:
 
 def _select(qtbot: QtBot, dialog: QWidget, name: str) -> None:
     table = dialog.table  # type: ignore[attr-defined]
-    item = table.findItems(name, Qt.MatchFlag.MatchExactly)[0]
+    model = table.model()
+    row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == name)
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
-                     pos=table.visualItemRect(item).center())
+                     pos=table.visualRect(model.index(row, 0)).center())
 
 
 def test_the_admin_manages_accounts_with_reasons(qtbot: QtBot, sqlite_app: App,
@@ -65,7 +67,9 @@ def test_the_admin_manages_accounts_with_reasons(qtbot: QtBot, sqlite_app: App,
     assert not form.isVisible()
     assert [u["active"] for u in accounts.list_users(sqlite_app, Actor("admin", "admin"))
             if u["user"] == "cora"] == [False]
-    assert dialog.table.findItems("disabled", Qt.MatchFlag.MatchExactly)
+    model = dialog.table.model()
+    shown = {model.index(r, 0).data(): model.index(r, 2).data() for r in range(model.rowCount())}
+    assert shown["cora"] == "disabled"
 
     _select(qtbot, dialog, "cora")
     _click(qtbot, dialog.enable_button)
@@ -102,6 +106,26 @@ def test_the_admin_manages_accounts_with_reasons(qtbot: QtBot, sqlite_app: App,
     assert accounts.login(sqlite_app, "nina", STRONG) == Actor("nina", "coordinator")
     _click(qtbot, dialog.close_button)
     assert not dialog.isVisible()
+
+
+def test_the_accounts_list_is_the_app_s_table_filling_the_dialog(
+        qtbot: QtBot, open_window: Callable[[str], MainWindow]) -> None:
+    """As every tab's list: the common model and view, no row numbers, and the columns
+    share the width however wide the admin makes the dialog."""
+    window = open_window("admin")
+    window.account_menu.manage.trigger()
+    dialog = window.account_menu.manage_dialog
+    assert dialog is not None
+    table = dialog.table
+    assert isinstance(table.model(), RowTableModel) and not table.verticalHeader().isVisible()
+    header = table.horizontalHeader()
+    for width in (560, 900):
+        dialog.resize(width, 400)
+        qtbot.waitUntil(lambda: header.length() == table.viewport().width())
+        sections = [header.sectionSize(c) for c in range(header.count())]
+        assert min(sections) > table.viewport().width() // 4  # shared, none squeezed
+    _select(qtbot, dialog, "cora")
+    assert dialog.selected() == "cora" and dialog.role_button.isEnabled()
 
 
 def test_only_the_admin_may_open_account_management(
