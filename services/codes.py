@@ -65,6 +65,6 @@ def check(app: App, actor: Actor, participant: object, visit: str,
     with app.read() as s:
         p = load(s, app, participant)
         result = code_result(s, p.id, visit, typed)
-        message = MESSAGES[result].format(label=p.label, visit=visit,
+        message = MESSAGES[result].format(label=p.label, visit=spec.label,  # as screens say
                                           code=codes.format_code(typed))
     return {"result": result, "message": message}

@@ -269,15 +269,16 @@ def _participant_query(unblinded: bool) -> Select[Any]:
 
 def _visit_label(protocol: Protocol, visit_id: str, facts: _VisitFacts | None,
                  unblinded: bool) -> str:
-    """'dose1 · K7QX-M4PA' while blinded, 'dose1 · Placebo' after; non-dosing: the id."""
+    """'Dosing 1 · K7QX-M4PA' while blinded, 'Dosing 1 · Placebo' after; non-dosing: the
+    protocol's label (the id is in the timeline's tooltip)."""
     spec = protocol.visit(visit_id)
     if spec is None or not spec.dosing:
-        return visit_id
+        return protocol.visit_label(visit_id)
     if unblinded:
         condition = protocol.condition(facts.condition) if facts and facts.condition else None
-        return f"{visit_id} · {condition.label if condition else 'no condition'}"
+        return f"{spec.label} · {condition.label if condition else 'no condition'}"
     code = facts.code if facts else None
-    return f"{visit_id} · {code or 'no kit yet'}"
+    return f"{spec.label} · {code or 'no kit yet'}"
 
 
 def _slot(protocol: Protocol, facts: _VisitFacts | None) -> int:
@@ -343,7 +344,7 @@ def _timeline(protocol: Protocol, c: _Columns, visits: dict[str, _VisitFacts],
     status = tuple(r.status if r is not None else "not scheduled" for r in rows)
     deviation = np.array([bool(r is not None and r.status == "done" and r.deviation_days)
                           for r in rows])
-    tips = tuple(_visit_tooltip(spec.label, label, r)
+    tips = tuple(_visit_tooltip(label, spec.id, r)
                  for spec, label, r in zip(protocol.visits, c.labels, rows, strict=True))
     return VisitTimeline(
         visit_ids=c.ids, labels=c.labels, window_start=days("window_start"),

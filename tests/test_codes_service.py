@@ -30,7 +30,7 @@ def test_ok_mistyped_and_wrong_kit(app: App) -> None:
         return code_service.check(app, cora, "P001", visit, typed)
 
     assert check("dose1", mine["dose1"]) == {
-        "result": "ok", "message": "ok: this is the kit for P001 at dose1"}
+        "result": "ok", "message": "ok: this is the kit for P001 at Dosing 1"}
     assert check("dose2", " " + mine["dose2"].lower().replace("-", "") + " ")["result"] == "ok"
     assert check("dose1", _mistype(mine["dose1"]))["result"] == "mistyped"
     assert check("dose2", mine["dose1"])["result"] == "wrong kit"

@@ -163,7 +163,8 @@ def test_arrays_match_the_stored_values(app: App, built: dict[str, Actor]) -> No
             assert series.import_file[i] == file_name
             assert series.date[i] == plot_data.day_number(on)
             tip = series.tooltips[i]
-            assert f"{value:.4g}" in tip and on.isoformat() in tip and visit in tip
+            assert f"{value:.4g}" in tip and on.isoformat() in tip
+            assert f"visit {app.protocol.visit_label(visit)}" in tip  # its label, not its id
             assert (file_name or "entered by hand") in tip
 
 
@@ -240,11 +241,12 @@ def test_nothing_reveals_a_condition_before_unblinding(app: App,
     assert texts and revealing(app, texts) == []
     assert not any("revealed_conditions" in s for s in sql)
     codes = {r.visit: r.code for r in visits.list_visits(app, cora, "P001", today=TODAY)}
-    assert people[0].visit_labels[1:] == tuple(f"{v} · {codes[v]}"
-                                               for v in ("dose1", "dose2", "dose3"))
-    assert people[3].visit_labels[1] == "dose1 · no kit yet"
+    assert people[0].visit_labels == ("Baseline fMRI", *(  # the protocol's labels, not ids
+        f"Dosing {n} · {codes[f'dose{n}']}" for n in (1, 2, 3)))
+    assert people[3].visit_labels[1] == "Dosing 1 · no kit yet"
     assert people[0].heading.endswith("blinded: " + ", ".join(  # the codes, named once
-        f"{v} · {codes[v]}" for v in ("dose1", "dose2", "dose3")))
+        f"Dosing {n} · {codes[f'dose{n}']}" for n in (1, 2, 3)))
+    assert people[0].timeline.tooltips[1].startswith(f"Dosing 1 · {codes['dose1']} (dose1)")
     assert all(len(s.y) == 0 for s in people[3].measures.values())
     assert np.isnan(people[3].timeline.target[1:]).all()
     assert all((p.slot == plot_data.NO_CONDITION).all() for d in people
@@ -286,7 +288,8 @@ def test_after_unblinding_labels_and_groups_are_by_condition(app: App,
         assert data.unblinded
         assert [k.label for k in data.key[:3]] == [c.label for c in protocol.conditions]
         for visit, text in zip(("dose1", "dose2", "dose3"), data.visit_labels[1:], strict=True):
-            assert text == f"{visit} · {protocol.condition(revealed[label, visit]).label}"
+            assert text == (f"{protocol.visit_label(visit)} · "
+                            f"{protocol.condition(revealed[label, visit]).label}")
         series = data.measures["amygdala_threat"]
         for visit, slot in zip(series.visit_ids, series.slot, strict=True):
             expected = order.index(revealed[label, visit]) if visit != "baseline" else -1

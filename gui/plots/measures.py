@@ -41,8 +41,8 @@ Drawn = tuple[PointSeries, tuple[str, ...], tuple[KeyEntry, ...]]  # series, vis
 
 
 def visit_ticks(labels: Sequence[str]) -> list[tuple[float, str]]:
-    """'dose1 · K7QX-M4PA' on two lines, so four visits fit under a small plot; a bare
-    visit id stays on one."""
+    """'Dosing 1 · K7QX-M4PA' on two lines, so four visits fit under a small plot; a bare
+    visit label stays on one."""
     return [(i, label.replace(" · ", "\n")) for i, label in enumerate(labels)]
 
 
@@ -143,7 +143,7 @@ class MeasureGrid(pg.GraphicsLayout):
 
     def __init__(self, visits: Sequence[str], columns: int = 2) -> None:
         super().__init__()
-        self.visits = tuple(visits)  # the protocol's visit ids: every plot's visit axis
+        self.visits = tuple(visits)  # the protocol's visit labels: every plot's axis
         self.columns = columns
         self.key = legend(2)  # two a row: four (the conditions) would widen a laptop's figure
         self.plots: dict[str, MeasurePlot] = {}

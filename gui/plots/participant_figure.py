@@ -38,7 +38,8 @@ class ParticipantFigure(pg.GraphicsLayout):
         self.timeline = TimelinePlot()
         self.timeline.setMinimumSize(TIMELINE_WIDTH,
                                      TIMELINE_BASE + TIMELINE_ROW * len(protocol.visits))
-        self.grid = MeasureGrid([v.id for v in protocol.visits], columns)
+        self.grid = MeasureGrid([protocol.visit_label(v.id) for v in protocol.visits],
+                                columns)
         self.profile = ProfilePlot() if any(
             m.kind == "questionnaire" for m in protocol.measures) else None
         self.qc = [QcPlot() for m in protocol.measures if m.qc_max is not None]

@@ -31,6 +31,7 @@ MARKERS = {  # kind: (legend text, marker style)
                                 "brush": style.brush(style.GREY)}),
 }
 BAND = style.brush(style.SKY, 90)
+LABEL_WIDTH = 180  # pixels: a pyqtgraph axis drops a tick label wider than itself
 CANCELLED_BAND = style.brush(style.GREY, 110)  # a cancelled visit's window: grey, not blue
 TODAY_PEN = style.pen(style.PURPLE, 1.5, dashed=True)
 KEY = ["window", *(text for text, _ in MARKERS.values()), "today"]
@@ -76,7 +77,8 @@ class TimelinePlot(FigurePlot[VisitTimeline]):
     def __init__(self) -> None:
         super().__init__(legend_columns=2,  # four rows: fits above a laptop's data area
                          axisItems={"bottom": DateAxis(utcOffset=0)})
-        style.style_plot(self, "Visit timeline", bottom="date", sizes=(150, 45))
+        # the left axis holds the longest visit label: 'Dosing 2 · MDMA 120 mg' unblinded
+        style.style_plot(self, "Visit timeline", bottom="date", sizes=(LABEL_WIDTH, 45))
         self.invertY(True)
         self.setMouseEnabled(x=True, y=False)
         self.bands = pg.BarGraphItem(x0=[], x1=[], y=[], height=0.5)

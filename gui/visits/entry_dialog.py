@@ -13,6 +13,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from gui.participants.participant_dialogs import ServiceDialog
+from gui.visits.visit_dialogs import visit_heading
 from services import data_entry
 from services.context import Actor, App
 from services.data_entry import EntryResult
@@ -35,7 +36,8 @@ class EnterValuesDialog(ServiceDialog):
                                                                  row.visit)}
         self.fields: dict[str, QLineEdit] = {}
         self.before: dict[str, str] = {}
-        self.form.addRow(QLabel(f"<b>{row.participant}</b> – {row.label} ({row.visit})"))
+        self.heading = visit_heading(row)
+        self.form.addRow(self.heading)
         for m in app.protocol.measures:
             twice = " – entered twice (double data entry)" if m.double_entry else ""
             if m.kind == "questionnaire":

@@ -53,6 +53,14 @@ def _visit_words(status: str, on: object, code: str | None, reason: str | None) 
     return words + (f", reason “{reason}”" if reason else "")
 
 
+def visit_heading(row: VisitRow) -> QLabel:
+    """'P014 – Dosing 1' on top of a visit's dialog: the visit as the protocol names it
+    (the service's label), its id in the tooltip for matching files and commands."""
+    heading = QLabel(f"<b>{row.participant}</b> – {row.label}")
+    heading.setToolTip(f"{row.participant}, visit {row.visit}")
+    return heading
+
+
 class VisitDialog(ServiceDialog):
     """The participant, the visit and its window on top; saved emits a services Saved."""
 
@@ -61,7 +69,8 @@ class VisitDialog(ServiceDialog):
         super().__init__(app, actor, f"{title} {row.participant} – {row.label}", ok_text, parent)
         self.row = row
         self.setMinimumWidth(560)
-        self.form.addRow(QLabel(f"<b>{row.participant}</b> – {row.label} ({row.visit})"))
+        self.heading = visit_heading(row)
+        self.form.addRow(self.heading)
         self.form.addRow("Window:", QLabel(f"{row.window_start} … {row.window_end} "
                                            f"(target {row.target})"))
         self.window_note = _note()

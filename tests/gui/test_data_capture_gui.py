@@ -65,6 +65,8 @@ def test_enter_values_on_a_done_visit_and_correct_one_with_a_reason(
     _click(qtbot, view.capture.enter_button)
     dialog = view.capture.dialog
     assert dialog is not None
+    assert dialog.heading.text() == "<b>P001</b> – Baseline fMRI"  # not "(baseline)"
+    assert dialog.heading.toolTip() == "P001, visit baseline"
     qtbot.keyClicks(dialog.fields["tsnr"], "50")
     for item, answer in (("anx_1", "2"), ("anx_2", "3"), ("anx_3", "1"), ("anx_4", "4")):
         qtbot.keyClicks(dialog.fields[item], answer)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import shiboken6
 from PySide6.QtCore import QObject, QPointF, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QDialogButtonBox, QGraphicsItem, QStyle, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -147,7 +147,7 @@ def test_measure_plots_name_the_visits_once_for_all(tab: ParticipantPlotsTab, sq
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     tab.panel.chooser.set_chosen([m.name for m in sqlite_app.protocol.measures])
     tab.select("P001")
-    visits = [v.id for v in sqlite_app.protocol.visits]
+    visits = [v.label for v in sqlite_app.protocol.visits]  # Baseline fMRI, not baseline
     shown = tab.panel.figure.grid.shown()
     retitled: list[object] = []
     for plot in shown:  # every plot, not only the lowest of a column
@@ -168,11 +168,12 @@ def test_a_measure_exported_alone_names_its_kit_codes_or_conditions(
     codes = {r.visit: r.code for r in visits.list_visits(sqlite_app, study["cora"], 1,
                                                          today=TODAY)}
     plot = tab.panel.figure.grid.plots["amygdala_threat"]
-    assert [t for _, t in plot.ticks["bottom"]] == ["baseline", "dose1", "dose2", "dose3"]
+    assert [t for _, t in plot.ticks["bottom"]] == [
+        "Baseline fMRI", "Dosing 1", "Dosing 2", "Dosing 3"]
     alone = plot.replica()
     try:
         assert [t for _, t in alone.ticks["bottom"]] == [
-            "baseline", *(f"{v}\n{codes[v]}" for v in ("dose1", "dose2", "dose3"))]
+            "Baseline fMRI", *(f"Dosing {n}\n{codes[f'dose{n}']}" for n in (1, 2, 3))]
         assert revealed_words(sqlite_app, repr(alone.ticks)) == []
     finally:
         shiboken6.delete(alone)
@@ -186,7 +187,8 @@ def test_text_cached_on_screen_stays_text_in_exports(tab: ParticipantPlotsTab,
     for i, figure in enumerate((tab.panel.figure, plot)):
         _, svg = exported(figure, tmp_path, f"text{i}")
         texts = [t.strip() for t in re.findall(r">([^<>]+)</text>", svg)]
-        assert "baseline" in texts and "Amygdala threat reactivity (non-conscious faces)" in texts
+        assert "Baseline fMRI" in texts
+        assert "Amygdala threat reactivity (non-conscious faces)" in texts
         assert "beta" in texts
 
 
@@ -210,7 +212,7 @@ def test_tooltips_say_value_visit_date_and_import(tab: ParticipantPlotsTab,
     dose1 = next(r for r in visits.list_visits(sqlite_app, Actor("cora", "coordinator"), 3,
                                                today=TODAY) if r.visit == "dose1")
     assert f"{value_of('P003', 'dose1', 'amygdala_threat'):.4g} beta" in tip
-    assert f"dose1 · {dose1.code}" in tip and dose1.actual.isoformat() in tip
+    assert f"Dosing 1 · {dose1.code}" in tip and dose1.actual.isoformat() in tip
     assert "scans_batch1.csv" in tip
 
 
@@ -264,7 +266,8 @@ def test_empty_states_say_so(tab: ParticipantPlotsTab) -> None:
     figure = tab.panel.figure
     assert all(p.note.isVisible() for p in figure.grid.shown())
     assert figure.profile is not None and figure.profile.note.isVisible()
-    assert figure.timeline.ticks["left"][1] == (1, "dose1 · no kit yet")
+    assert figure.timeline.ticks["left"][:2] == [(0, "Baseline fMRI"),
+                                                  (1, "Dosing 1 · no kit yet")]
 
 
 def test_exports_open_at_the_size_asked_and_hide_conditions_until_unblinding(
@@ -423,6 +426,16 @@ def test_a_participant_s_plots_fit_a_laptop_window(qtbot: QtBot, sqlite_app: App
         assert panel.figure.minimum_size().width() <= panel.scroll.viewport().width()
         assert not panel.scroll.horizontalScrollBar().isVisible()
         assert panel.figure.bottom_columns == 1
+        timeline = panel.figure.timeline  # every visit's label drawn: pyqtgraph drops one
+        image = QImage(8, 8, QImage.Format.Format_ARGB32)  # wider than its axis, silently
+        painter = QPainter(image)
+        try:
+            drawn = [text for _, _, text in timeline.getAxis("left").generateDrawSpecs(
+                painter)[2]]
+        finally:
+            painter.end()
+        assert sorted(drawn) == sorted(t for _, t in timeline.ticks["left"])
+        assert any(t.startswith("Dosing") for t in drawn)  # labels, not ids
         window.resize(1400, 900)
         qtbot.waitUntil(lambda: panel.figure.bottom_columns == len(panel.figure.bottom_plots()))
 

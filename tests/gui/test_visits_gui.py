@@ -95,6 +95,9 @@ def test_book_and_log_through_the_dialogs(qtbot: QtBot, running: tuple[App, dict
     _click(qtbot, view.actions.book_button)
     book = view.actions.book_dialog
     assert book is not None and not book.window_note.isVisible()
+    # the visit as the protocol names it, its id one hover away
+    assert book.heading.text() == "<b>P001</b> – Dosing 1" and "dose1" not in book.windowTitle()
+    assert book.heading.toolTip() == "P001, visit dose1"
     book.date.setDate(QDate(today() + dt.timedelta(days=10)))
     assert book.window_note.isVisible() and "Outside the window" in book.window_note.text()
     book.date.setDate(QDate(today() + dt.timedelta(days=1)))
@@ -108,6 +111,7 @@ def test_book_and_log_through_the_dialogs(qtbot: QtBot, running: tuple[App, dict
     _click(qtbot, view.actions.log_button)
     log = view.actions.log_dialog
     assert log is not None and log.date.date().toPython() == today()
+    assert log.heading.text() == "<b>P001</b> – Dosing 1" and "dose1" not in log.windowTitle()
     _ok(qtbot, log)  # no code yet
     assert log.isVisible() and "give the kit code" in log.error.text()
     qtbot.keyClicks(log.code, codes["dose2"])
