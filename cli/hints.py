@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from services.errors import (
+    CREATE_STUDY,
     GENERATE_ALLOCATION,
     LOCK_FIRST,
     REPLACE_FILE,
@@ -12,6 +13,7 @@ from services.errors import (
 )
 
 HINTS = {
+    CREATE_STUDY: "init PROTOCOL.toml, or demo",
     GENERATE_ALLOCATION: "allocation generate",
     LOCK_FIRST: "lock --reason R",
     REPLACE_FILE: "use --force to replace it",

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from db.audit import Entry, append_entries
 from db.models import User, utcnow
 from services.context import Actor, App, need_reason, require
-from services.errors import NotFound, Refused
+from services.errors import NotFound, Refused, no_study
 from trialcore.passwords import check_password, hash_password, weakness
 from trialcore.roles import ROLES
 
@@ -32,7 +32,7 @@ SIGN_IN = Actor("(sign-in)", "")
 def login(app: App, name: str, password: str) -> Actor:
     """The same answer for an unknown name, a disabled account and a wrong password."""
     if not app.has_study():
-        raise Refused(f"{app.safe_url} holds no study yet: run `init PROTOCOL.toml` or `demo`")
+        raise no_study(app.safe_url)
     with app.read() as s:
         user = s.scalar(select(User).where(User.name == name))
     now = utcnow()

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from db.models import Study
 from services.context import Actor, App, require
 from services.dates import checked_days
-from services.errors import Refused
+from services.errors import Refused, no_study
 from services.files import refuse_existing, written_whole
 from services.visits import VisitRow, list_visits
 
@@ -112,7 +112,7 @@ def export_calendar(app: App, actor: Actor, path: str | Path, days: int | None =
     with app.read() as s:
         study = s.scalar(select(Study))
     if study is None:
-        raise Refused("this database holds no study yet: run `init PROTOCOL.toml` or `demo`")
+        raise no_study()
     # Stable for this study's database, different for another study with the same protocol.
     uid_suffix = hashlib.sha256(f"{study.protocol_sha256}{study.created_at.isoformat()}"
                                 .encode()).hexdigest()[:16]

@@ -24,7 +24,14 @@ from db.engine import (
 )
 from db.migrate import SchemaTooNewError, downgrade_to_nothing, is_empty, upgrade
 from db.models import Study
-from services.errors import Busy, Collision, PasswordNeeded, PermissionDenied, Refused
+from services.errors import (
+    Busy,
+    Collision,
+    PasswordNeeded,
+    PermissionDenied,
+    Refused,
+    no_study,
+)
 from trialcore.protocol import Protocol, parse_protocol
 from trialcore.roles import allowed, roles_with
 
@@ -60,7 +67,7 @@ class App:
             existed = path is None or path.exists()
             if not existed:
                 if not create:
-                    raise Refused(f"no study at {path}; create one with init or demo")
+                    raise no_study(str(path))
                 self._made_folders = [d for d in (path.parent, *path.parent.parents)
                                       if not d.exists()]
             self.read_only = path is not None and path.exists() and not writable(path)
@@ -68,7 +75,7 @@ class App:
             empty = is_empty(self.engine)
             if empty and not create:
                 self.engine.dispose()
-                raise Refused(f"no study at {self.safe_url}; create one with init or demo")
+                raise no_study(self.safe_url)
             # An empty SQLite file the user made stays theirs; an empty PostgreSQL schema
             # only ever holds what we create in it.
             self.created = empty and (path is None or not existed)
@@ -147,7 +154,7 @@ class App:
         with self.read() as s:
             study = s.scalar(select(Study))
         if study is None:
-            raise Refused("this database holds no study yet: run `init PROTOCOL.toml` or `demo`")
+            raise no_study()
         return parse_protocol(study.protocol_toml, source="stored protocol")
 
     def has_study(self) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 # What the user can do about a refusal, named by the service and worded by each front end
 # in its own terms (cli/hints.py: a command and its flags; gui/common/hints.py: a tab and a
 # button), so the window never advises typing a command.
+CREATE_STUDY = "create_study"  # the database is empty: make a study in it, or open another
 GENERATE_ALLOCATION = "generate_allocation"  # the randomizer makes the allocation list
 LOCK_FIRST = "lock_first"  # the study must be locked first
 REPLACE_FILE = "replace_file"  # the target file exists: say to replace it, or choose another
@@ -25,6 +26,12 @@ class Refused(Exception):
         # the inputs the refusal is about ("reason", "term"): the command line names its
         # flags (--reason); the window's form shows the field beside the message
         self.fields = fields
+
+
+def no_study(where: str = "this database") -> Refused:
+    """The one refusal for a database that holds no study: every service raises this, and
+    each front end words the remedy (a command, or File → New study from protocol…)."""
+    return Refused(f"{where} holds no study yet", hint=CREATE_STUDY)
 
 
 class PermissionDenied(Refused):

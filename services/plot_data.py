@@ -37,7 +37,7 @@ from db.models import (
     Visit,
 )
 from services.context import Actor, App, require
-from services.errors import NotFound, Refused
+from services.errors import NotFound, Refused, no_study
 from services.participants import label_of, number_of
 from trialcore.counted import NOT_GIVEN, FailedCheck, failed_checks, given, scans_left_out
 from trialcore.protocol import Measure, Protocol
@@ -186,7 +186,7 @@ def _number(value: float) -> str:
 def _stage(session: Session) -> str:
     value = session.scalar(select(Study.stage))
     if value is None:
-        raise Refused("this database holds no study yet: run `init PROTOCOL.toml` or `demo`")
+        raise no_study()
     return value
 
 

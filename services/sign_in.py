@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from db.models import Study
 from services.context import App
-from services.errors import Refused
+from services.errors import no_study
 
 
 @dataclass(frozen=True)
@@ -27,5 +27,5 @@ def study_banner(app: App) -> StudyBanner:
     with app.read() as s:
         study = s.scalar(select(Study))
     if study is None:
-        raise Refused("this database holds no study yet: run `init PROTOCOL.toml` or `demo`")
+        raise no_study()
     return StudyBanner(study.title, study.synthetic, study.stage)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from db.models import AuditEntry, Participant, Study
 from services.accounts import bootstrap_admin
 from services.context import Actor, App, require
-from services.errors import Refused
+from services.errors import Refused, no_study
 from trialcore.protocol import Protocol, ProtocolError, load_protocol
 
 STAGES = ("setup", "running", "locked", "unblinded")
@@ -49,7 +49,7 @@ def stage(app: App) -> str:
     with app.read() as s:
         value = s.scalar(select(Study.stage))
     if value is None:
-        raise Refused("this database holds no study yet: run `init PROTOCOL.toml` or `demo`")
+        raise no_study()
     return value
 
 

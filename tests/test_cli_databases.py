@@ -69,7 +69,7 @@ def test_a_mistyped_sqlite_path_creates_nothing(tmp_path: Path, capsys, monkeypa
     path = tmp_path / "typo" / "deeper" / "study.sqlite"
     r = cli(capsys, monkeypatch, str(path), "participants", "list", **CORA)
     assert r.code == 1
-    assert f"no study at {path}; create one with init or demo" in r.err
+    assert f"{path} holds no study yet (init PROTOCOL.toml, or demo)" in r.err
     assert not (tmp_path / "typo").exists()
 
 
@@ -78,7 +78,7 @@ def test_an_empty_database_is_not_made_a_study_by_a_command(db_url: str, capsys,
     if db_url.startswith("sqlite"):
         Path(db_url.removeprefix("sqlite:///")).touch()
     r = cli(capsys, monkeypatch, db_url, "--json", "participants", "list", **CORA)
-    assert r.code == 1 and "no study at" in one_error(r.out)["error"]
+    assert r.code == 1 and "holds no study yet" in one_error(r.out)["error"]
     assert tables(db_url) == []
 
 

@@ -15,10 +15,12 @@ import numpy as np
 import pytest
 from sqlalchemy import event, select
 
+from cli.hints import worded as cli_worded
 from db.models import ImportRecord, Observation, Participant, RevealedCondition, Visit
+from gui.common.hints import worded as gui_worded
 from services import analysis, lock, participants, plot_data, unblinding, visits
 from services.context import Actor, App
-from services.errors import NotFound, Refused
+from services.errors import CREATE_STUDY, NotFound, Refused
 from tests.lock_helpers import PASSPHRASE, TODAY, allocated, enrol, log_all, password, record
 
 SCANS = ("amygdala_threat", "fd_mean")
@@ -414,3 +416,16 @@ def test_the_group_plot_counts_what_the_analysis_counts(app: App, built: dict[st
     assert _plot_n(app, group) == {(c["stratum"], c["condition"]): c["n"] for c in cells}
     assert group.left_out == note
     assert sum(s.n.sum() for s in group.strata) == sum(len(DONE[p]) - 1 for p in DONE) - scan
+
+
+def test_an_empty_database_gets_the_one_no_study_refusal(app: App) -> None:
+    """The plots refuse an empty database as every service does (services.errors.no_study):
+    no command in the message; each front end words the remedy from the hint."""
+    with pytest.raises(Refused) as refused:
+        plot_data.participant_plots(app, Actor("cora", "coordinator"), "P001", today=TODAY)
+    assert refused.value.message == "this database holds no study yet"
+    assert refused.value.hint == CREATE_STUDY
+    assert cli_worded(refused.value) == ("this database holds no study yet "
+                                         "(init PROTOCOL.toml, or demo)")
+    assert gui_worded(refused.value) == ("this database holds no study yet (File → New study "
+                                         "from protocol…, or File → Open database…)")

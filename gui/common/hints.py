@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from services.errors import (
+    CREATE_STUDY,
     GENERATE_ALLOCATION,
     LOCK_FIRST,
     REPLACE_FILE,
@@ -12,6 +13,7 @@ from services.errors import (
 )
 
 HINTS = {
+    CREATE_STUDY: "File → New study from protocol…, or File → Open database…",
     GENERATE_ALLOCATION: "Randomization tab → Generate allocation list…",
     LOCK_FIRST: "Lock tab → Sign & lock…",
     REPLACE_FILE: "choose another file name, or agree to replace the file when asked",
