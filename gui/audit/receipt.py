@@ -12,6 +12,10 @@ from services.errors import Refused
 from trialcore.roles import allowed
 from trialcore.wording import counted
 
+# What checks a receipt: only the command line does (docs/cli.md), so the tooltip names it
+# whole, as the IT person or monitor who checks it would type it.
+VERIFY_COMMAND = "trialdesk audit verify --receipt FILE"
+
 
 class ReceiptButton(QPushButton):
     """Hidden for roles that may not read the trail."""
@@ -20,8 +24,8 @@ class ReceiptButton(QPushButton):
         super().__init__("Save audit &receipt…", parent)
         self.app, self.actor = app, actor
         self.setToolTip("Save the audit trail's head (entries, hash, time) to a file to keep "
-                        "outside the database: audit verify --receipt FILE proves later that "
-                        "the trail was not rewritten")
+                        f"outside the database: the command {VERIFY_COMMAND} proves later "
+                        "that the trail was not rewritten")
         self.setVisible(allowed(actor.role, "audit.read"))
         self.dialog: QFileDialog | None = None
         self.message: QMessageBox | None = None

@@ -4,6 +4,7 @@ audit receipt button, each driven by clicks and keys on the real widgets."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from gui.window.tabs import TABS, shown_to
 from services import accounts
 from services.context import Actor, App
 from services.errors import Refused
+from tests.cli_helpers import cli
 from tests.conftest import PASSWORDS
 
 STRONG = "velvet-orbit-canyon-42"
@@ -181,8 +183,9 @@ def test_sign_out_asks_who_signs_in_next(qtbot: QtBot, sqlite_url: str,
 
 
 def test_a_receipt_is_saved_from_the_imports_tab(qtbot: QtBot, sqlite_app: App,
-                                                 actors: dict[str, Actor],
-                                                 tmp_path: Path) -> None:
+                                                 actors: dict[str, Actor], tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     tab = ImportsTab(sqlite_app, actors["cora"])
     qtbot.addWidget(tab)
     tab.show()
@@ -194,6 +197,14 @@ def test_a_receipt_is_saved_from_the_imports_tab(qtbot: QtBot, sqlite_app: App,
     receipt = json.loads((tmp_path / "after-import.json").read_text())
     assert receipt["entries"] > 0 and len(receipt["head"]) == 64
     assert "Receipt saved" in tab.receipt_button.message.windowTitle()
+    # the tooltip's command, typed as it says, checks the receipt just saved
+    command = re.search(r"the command (trialdesk .+ FILE) proves",
+                        tab.receipt_button.toolTip())
+    assert command is not None
+    args = command[1].replace("FILE", str(tmp_path / "after-import.json")).split()[1:]
+    checked = cli(capsys, monkeypatch, sqlite_app.url, "--json", *args, user="cora",
+                  password=PASSWORDS["cora"])
+    assert checked.code == 0 and [r["ok"] for r in checked.json["receipts"]] == [True]
 
 
 def test_roles_that_may_not_read_values_get_notes(qtbot: QtBot, sqlite_app: App,
