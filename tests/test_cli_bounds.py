@@ -8,6 +8,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from services import calendar_export, participants, visits
 from services.context import Actor, App
@@ -90,3 +92,40 @@ def test_participant_numbers_have_nine_digits_at_most(text: object) -> None:
 def test_the_largest_participant_number_and_leading_zeros_pass() -> None:
     assert participant_number("P" + "0" * 40 + "999999999", "P") == 999_999_999
     assert participant_number(999_999_999, "P") == 999_999_999
+
+
+def _days_or_none(text: str) -> int | None:
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return value if 0 <= value <= 36600 else None
+
+
+@pytest.mark.parametrize("command", [("visits", "list", "--due"),
+                                     ("calendar", "out.ics", "--days")])
+def test_any_bad_day_count_is_a_usage_error_naming_its_flag(command: tuple[str, ...],
+                                                            study_db: str, capsys, monkeypatch,  # type: ignore[no-untyped-def]
+                                                            tmp_path) -> None:
+    """Whatever is typed after --due or --days that is no whole number of days from 0 to
+    36600 (words, decimals, signs, huge numbers, control characters): exit 2 and a one-line
+    message that names the flag, before any sign-in; nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    before = digest(study_db)
+    flag = command[-1]
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(typed=st.one_of(st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+                           st.integers().map(str),
+                           st.sampled_from(["1e3", "0x10", "3.5", "", " ", "-1", "36601"])))
+    def typed_after_the_flag(typed: str) -> None:
+        assume(_days_or_none(typed) is None)
+        r = cli(capsys, monkeypatch, study_db, "--json", *command, typed, **CORA)
+        assert r.code == 2 and "Traceback" not in r.err, typed
+        error = json.loads(r.out)["error"]
+        assert f"argument {flag}:" in error and "\n" not in error, (typed, error)
+
+    typed_after_the_flag()
+    assert digest(study_db) == before
+    assert not (tmp_path / "out.ics").exists()
