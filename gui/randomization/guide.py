@@ -39,10 +39,11 @@ ROLE_STEPS = {
         "Register participants (Participants tab); their baseline scan gives their stratum.",
         "Once the list exists, enrol each one here (Enrol participant…): the next slot of "
         "their stratum and a kit code per dosing visit.",
-        "Before each dose, check the kit's code below (or from the Visits tab).",
+        "Before each dose, check the kit's code under Check a kit code (or as you log the "
+        "visit on the Visits tab).",
     ),
     "investigator": (
-        "Before each dose, check the kit's code below.",
+        "Before each dose, check the kit's code under Check a kit code.",
         "In a medical emergency only, open one participant's envelope (Emergency "
         "envelope…): their conditions for you alone, recorded with your reason.",
         "When the data are complete, sign the lock on the Lock tab.",
