@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.audit import VerifyResult, head_hash, verify
@@ -106,21 +106,30 @@ def _record(row: StudyLock) -> LockRecord:
 
 # -- the checklist ----------------------------------------------------------------------
 
-def _unresolved(p: Participant, v: Visit) -> str | None:
+def _unresolved(v: Row[Any]) -> str | None:
     if v.status == "done":
         return None
     if v.status == "missed":
         return None if (v.reason or "").strip() else "missed without a reason: give one"
     if v.status == "cancelled":
-        return None if p.status == "withdrawn" else \
-            f"cancelled but {p.label} is not withdrawn: {RESOLVED_HINT}"
+        return None if v.participant_status == "withdrawn" else \
+            f"cancelled but {v.label} is not withdrawn: {RESOLVED_HINT}"
     return f"still {v.status}: {RESOLVED_HINT}"
 
 
-def _visit_rows(session: Session, protocol: Protocol) -> list[tuple[Participant, Visit]]:
+def _visit_rows(session: Session, protocol: Protocol) -> list[Row[Any]]:
+    """The visits that may keep the study from locking (not done, or outside their
+    window), in register and protocol order: plain columns of the few, not ORM objects
+    of the study's tens of thousands of visits."""
     order = {v.id: i for i, v in enumerate(protocol.visits)}
-    rows = session.execute(select(Participant, Visit).join(Visit.participant)).all()
-    return sorted(rows, key=lambda r: (r[0].number, order.get(r[1].visit, len(order))))
+    rows = session.execute(
+        select(Participant.id.label("participant_id"), Participant.number, Participant.label,
+               Participant.status.label("participant_status"), Visit.visit, Visit.status,
+               Visit.reason, Visit.deviation_days, Visit.deviation_reason)
+        .join(Visit, Visit.participant_id == Participant.id)
+        .where(or_(Visit.status != "done",
+                   and_(Visit.deviation_days.is_not(None), Visit.deviation_days != 0)))).all()
+    return sorted(rows, key=lambda r: (r.number, order.get(r.visit, len(order))))
 
 
 def _items(session: Session, protocol: Protocol, audit: CheckItem | None) -> list[CheckItem]:
@@ -128,23 +137,24 @@ def _items(session: Session, protocol: Protocol, audit: CheckItem | None) -> lis
     quick checklist: the window verifies the trail in the background)."""
     rows = _visit_rows(session, protocol)
     open_visits, deviations = [], []
-    for p, v in rows:
-        key = f"{p.label}/{v.visit}"
-        problem = _unresolved(p, v)
+    for v in rows:
+        key = f"{v.label}/{v.visit}"
+        problem = _unresolved(v)
         if problem:
-            open_visits.append(Problem(key, p.label, v.visit, problem,
+            open_visits.append(Problem(key, v.label, v.visit, problem,
                                        protocol.visit_label(v.visit)))
         if v.deviation_days and not (v.deviation_reason or "").strip():
-            deviations.append(Problem(key, p.label, v.visit,
+            deviations.append(Problem(key, v.label, v.visit,
                                       f"{v.deviation_days:+d} days outside its window "
                                       "without a deviation reason",
                                       protocol.visit_label(v.visit)))
+    visits = session.scalar(select(func.count()).select_from(Visit)) or 0
     imports = session.scalar(select(func.count()).select_from(ImportRecord)) or 0
     stranded = _values_on_unresolved_visits(session, protocol, rows)
     opened = [label for label, in session.execute(
         select(Participant.label).where(Participant.emergency_unblinded.is_(True))
         .order_by(Participant.number))]
-    items = [*_visit_items(open_visits, deviations, len(rows), imports),
+    items = [*_visit_items(open_visits, deviations, visits, imports),
              *monitoring_items(session, protocol),
              # Does not stop the lock, but the signer should know (and say so in the reason).
              CheckItem("emergency", "Emergency unblindings", True,
@@ -202,21 +212,27 @@ def _visit_items(open_visits: list[Problem], deviations: list[Problem], visits: 
 
 
 def _values_on_unresolved_visits(session: Session, protocol: Protocol,
-                                 rows: list[tuple[Participant, Visit]]) -> list[Problem]:
+                                 rows: list[Row[Any]]) -> list[Problem]:
     """Participant and visit of every visit not logged done (of `rows`, _visit_rows's)
     that holds values (scan values, scores or item answers): a visit changed from done to
-    missed keeps them."""
+    missed keeps them. Only those visits' values are counted (through the unique index
+    on participant and visit), not the study's millions."""
+    # the statuses by name (IN, not !=): so SQLite starts from the visits' status index
+    statuses = sorted({v.status for v in rows} - {"done"})
     held: dict[tuple[int, str], int] = {}
-    for model in (Observation, ResponseSet):
+    for model in (Observation, ResponseSet) if statuses else ():
         for pid, visit, n in session.execute(
                 select(model.participant_id, model.visit, func.count())
+                .join(Visit, (Visit.participant_id == model.participant_id)
+                      & (Visit.visit == model.visit))
+                .where(Visit.status.in_(statuses))
                 .group_by(model.participant_id, model.visit)):
             held[pid, visit] = held.get((pid, visit), 0) + n
     out = []
-    for p, v in rows:
-        n = held.get((p.id, v.visit), 0)
+    for v in rows:
+        n = held.get((v.participant_id, v.visit), 0)
         if n and v.status != "done":
-            out.append(Problem(f"{p.label}/{v.visit}", p.label, v.visit,
+            out.append(Problem(f"{v.label}/{v.visit}", v.label, v.visit,
                                f"{n} value(s) stored on a visit logged {v.status}: kept, "
                                "never analysed; if the visit was given, log it as done",
                                protocol.visit_label(v.visit)))

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from db.models import DataQuery, Participant, QueryMessage, utcnow
 from services.context import Actor, App, need_reason, require
@@ -164,7 +164,8 @@ def reopen(app: App, actor: Actor, number: int, text: str | None) -> QueryRow:
 def unresolved(s: Session, protocol: Protocol) -> list[QueryRow]:
     """Queries not closed (open or answered), for the lock checklist."""
     return [_row(q, protocol) for q in s.scalars(
-        select(DataQuery).where(DataQuery.status != CLOSED).order_by(DataQuery.id))]
+        select(DataQuery).where(DataQuery.status != CLOSED).order_by(DataQuery.id)
+        .options(selectinload(DataQuery.messages)))]  # one read, not one per query
 
 
 def list_queries(app: App, actor: Actor, *, status: str | None = None,
