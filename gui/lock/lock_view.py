@@ -58,7 +58,7 @@ class LockView(QWidget):
         self.runner.done.connect(self._job_done)
         window_trail = getattr(parent, "trail", None)
         self.trail = window_trail if isinstance(window_trail, TrailCheck) else \
-            TrailCheck(app, actor, JobRunner(self), self)
+            TrailCheck(app, actor, self.runner, self)
         self.trail.changed.connect(self._trail_changed)
         self.status: LockStatus | None = None
         self.again = False  # a refresh asked for while the checklist was being read
