@@ -21,7 +21,7 @@ from gui.window.main_window import MainWindow
 from services import lock, participants
 from services.context import Actor, App
 from tests.gui.conftest import JOBS_CEILING
-from tests.lock_helpers import ACTORS, ready_app
+from tests.lock_helpers import ACTORS, password, ready_app
 from tests.tamper import rewrite_audit_log
 
 
@@ -198,3 +198,27 @@ def test_a_role_that_may_not_read_the_trail_sees_only_that_it_failed(
     assert not [t for t in shown if "audit entry" in t or "edited" in t]
     role = ACTORS[name].role
     assert window.audit_label.text() == f"Audit trail: not shown to the {role} role"
+
+
+def test_a_locked_study_reads_its_certificate_once_per_signature(
+        qtbot: QtBot, app: App, windows: list[MainWindow], gate: Gate,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The certificate digests all the data: read when the tab first shows a lock and on
+    Check again, not each time the tab is shown (locked data cannot change)."""
+    gate.open()
+    lock.lock(app, ACTORS["ivan"], "final", password(ACTORS["ivan"]))
+    reads: list[int] = []
+    certificate = lock.certificate
+    monkeypatch.setattr(lock, "certificate", lambda a, actor: reads.append(1) or
+                        certificate(a, actor))
+    window = _window(qtbot, app, windows, "ivan")
+    view = _lock_tab(qtbot, window)
+    assert len(reads) == 1 and "data unchanged since" in view.summary.text()
+    assert view.certificate_button.isEnabled() and view.unlock_button.isEnabled()
+    _click_tab(qtbot, window, "Participants")
+    _click_tab(qtbot, window, "Lock")
+    qtbot.waitUntil(lambda: not view.runner.runs, timeout=JOBS_CEILING)
+    assert len(reads) == 1 and view.certificate_button.isEnabled()
+    qtbot.mouseClick(view.recheck_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(reads) == 2 and not view.runner.runs, timeout=JOBS_CEILING)
+    assert "Locked by ivan" in view.summary.text() and "unchanged since" in view.summary.text()
