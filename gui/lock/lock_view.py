@@ -11,7 +11,7 @@ verifying every row again itself (services.lock.lock).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
@@ -29,7 +29,6 @@ from gui.audit.receipt import ReceiptButton
 from gui.audit.trail_check import TrailCheck
 from gui.common.events import events
 from gui.common.jobs import Job, JobRunner
-from gui.lock.lock_certificate import CertificateDialog
 from gui.lock.lock_status import (
     CertificateJob,
     LockStatus,
@@ -39,9 +38,12 @@ from gui.lock.lock_status import (
     summary,
 )
 from gui.lock.signature_dialog import SignatureDialog
-from services import lock, unblinding
+from services import lock
 from services.context import Actor, App
 from trialcore.roles import allowed
+
+if TYPE_CHECKING:
+    from gui.lock.lock_certificate import CertificateDialog
 
 PROBLEM_ROLE = Qt.ItemDataRole.UserRole + 1
 FAIL_COLOUR = QColor("#b3261e")
@@ -223,6 +225,8 @@ class LockView(QWidget):
             "study is unblinded.", parent=self))
 
     def open_unblind(self) -> None:
+        from services import unblinding  # the sealing's cryptography: loaded when used
+
         app, actor = self.app, self.actor
         self._sign(SignatureDialog(
             actor, lambda reason, password, passphrase: unblinding.unblind_study(
@@ -235,6 +239,8 @@ class LockView(QWidget):
             "and the study can never be unlocked afterwards.", parent=self))
 
     def open_certificate(self) -> None:
+        from gui.lock.lock_certificate import CertificateDialog  # Qt's printing: when used
+
         if self.status is not None and self.status.certificate is not None:
             self.certificate_dialog = CertificateDialog(self.status.certificate, self)
             self.certificate_dialog.open()
