@@ -63,7 +63,8 @@ class LockView(QWidget):
             TrailCheck(app, actor, self.runner, self)
         self.trail.changed.connect(self._trail_changed)
         self.status: LockStatus | None = None
-        self.again = False  # a refresh asked for while the checklist was being read
+        # a reload asked for while the checklist was being read (True: with the certificate)
+        self.again: bool | None = None
         self.dialog: SignatureDialog | None = None
         self.certificate_dialog: CertificateDialog | None = None
         self.summary = QLabel("Checking…")
@@ -113,15 +114,15 @@ class LockView(QWidget):
 
     def _load(self, *, certificate: bool = False) -> None:
         if any(isinstance(run.job, LockStatusJob) for run in self.runner.runs):
-            self.again = True
+            self.again = certificate or bool(self.again)
             return
         self.runner.start(LockStatusJob(
             self.app, self.actor, lambda status: self.show_status(status, certificate)))
 
     def _job_done(self, job: Job) -> None:
-        if isinstance(job, LockStatusJob) and self.again:
-            self.again = False
-            self._load()
+        if isinstance(job, LockStatusJob) and self.again is not None:
+            certificate, self.again = self.again, None
+            self._load(certificate=certificate)
 
     def show_status(self, status: LockStatus, reread_certificate: bool = False) -> None:
         """The quick checklist; the certificate kept if it is the same signature's (data
@@ -135,8 +136,11 @@ class LockView(QWidget):
         self._show()
 
     def _certificate_read(self, certificate: dict[str, Any] | None) -> None:
-        if self.status is not None:
-            self.status = replace(self.status, certificate=certificate)
+        """Shown if it is still the signature on screen (not one unlocked meanwhile)."""
+        record = self.status.record if self.status else None
+        if record is not None and certificate is not None and \
+                certificate["locked_at"] == record.as_dict()["locked_at"]:
+            self.status = replace(self.status, certificate=certificate)  # type: ignore[arg-type]
             self._show()
 
     def _trail_changed(self) -> None:
