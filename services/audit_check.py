@@ -37,10 +37,16 @@ def in_memory(url: str) -> bool:
 
 
 def verify(app: App, actor: Actor, cancelled: Callable[[], bool]) -> audit.VerifyResult:
-    """audit_trail.verify's result, computed by a child process (killed if cancelled).
-    The child holds the read end of a pipe whose write end only this process holds: when
-    this process ends, however it ends, the child reads end-of-file and stops."""
+    """audit_trail.verify's result, computed by a child process (killed if cancelled)."""
     require(actor, "audit.read")
+    return in_child(app, cancelled)
+
+
+def in_child(app: App, cancelled: Callable[[], bool]) -> audit.VerifyResult:
+    """The verification, problems and all, computed by a child process; for a service
+    that checked its caller's role (verify here, services.lock.verify_trail). The child
+    holds the read end of a pipe whose write end only this process holds: when this
+    process ends, however it ends, the child reads end-of-file and stops."""
     if in_memory(app.url):  # another process cannot see it
         with app.read() as s:
             return audit.verify(s)

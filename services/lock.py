@@ -11,13 +11,14 @@ the signed record first, then the stage.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from db.audit import head_hash, verify
+from db.audit import VerifyResult, head_hash, verify
 from db.models import (
     AuditEntry,
     ImportRecord,
@@ -29,6 +30,7 @@ from db.models import (
     Visit,
     utcnow,
 )
+from services import audit_check
 from services.accounts import confirm_password
 from services.canonical_export import data_digest
 from services.context import Actor, App, need_reason, require
@@ -38,6 +40,7 @@ from services.queries import unresolved
 from services.sdv import rows as sdv_rows
 from services.study import stage
 from trialcore.protocol import Protocol, require_sdv
+from trialcore.roles import allowed
 from trialcore.wording import counted
 
 MEANING = "I approve the lock of this study"
@@ -103,57 +106,95 @@ def _record(row: StudyLock) -> LockRecord:
 
 # -- the checklist ----------------------------------------------------------------------
 
-def _unresolved(p: Participant, v: Visit) -> str | None:
+def _unresolved(v: Row[Any]) -> str | None:
     if v.status == "done":
         return None
     if v.status == "missed":
         return None if (v.reason or "").strip() else "missed without a reason: give one"
     if v.status == "cancelled":
-        return None if p.status == "withdrawn" else \
-            f"cancelled but {p.label} is not withdrawn: {RESOLVED_HINT}"
+        return None if v.participant_status == "withdrawn" else \
+            f"cancelled but {v.label} is not withdrawn: {RESOLVED_HINT}"
     return f"still {v.status}: {RESOLVED_HINT}"
 
 
-def _visit_rows(session: Session, protocol: Protocol) -> list[tuple[Participant, Visit]]:
+def _visit_rows(session: Session, protocol: Protocol) -> list[Row[Any]]:
+    """The visits that may keep the study from locking (not done, or outside their
+    window), in register and protocol order: plain columns of the few, not ORM objects
+    of the study's tens of thousands of visits."""
     order = {v.id: i for i, v in enumerate(protocol.visits)}
-    rows = session.execute(select(Participant, Visit).join(Visit.participant)).all()
-    return sorted(rows, key=lambda r: (r[0].number, order.get(r[1].visit, len(order))))
+    rows = session.execute(
+        select(Participant.id.label("participant_id"), Participant.number, Participant.label,
+               Participant.status.label("participant_status"), Visit.visit, Visit.status,
+               Visit.reason, Visit.deviation_days, Visit.deviation_reason)
+        .join(Visit, Visit.participant_id == Participant.id)
+        .where(or_(Visit.status != "done",
+                   and_(Visit.deviation_days.is_not(None), Visit.deviation_days != 0)))).all()
+    return sorted(rows, key=lambda r: (r.number, order.get(r.visit, len(order))))
 
 
-def _items(session: Session, protocol: Protocol) -> list[CheckItem]:
+def _items(session: Session, protocol: Protocol, audit: CheckItem | None) -> list[CheckItem]:
+    """The checklist in its order; without the audit item when `audit` is None (the
+    quick checklist: the window verifies the trail in the background)."""
     rows = _visit_rows(session, protocol)
     open_visits, deviations = [], []
-    for p, v in rows:
-        key = f"{p.label}/{v.visit}"
-        problem = _unresolved(p, v)
+    for v in rows:
+        key = f"{v.label}/{v.visit}"
+        problem = _unresolved(v)
         if problem:
-            open_visits.append(Problem(key, p.label, v.visit, problem,
+            open_visits.append(Problem(key, v.label, v.visit, problem,
                                        protocol.visit_label(v.visit)))
         if v.deviation_days and not (v.deviation_reason or "").strip():
-            deviations.append(Problem(key, p.label, v.visit,
+            deviations.append(Problem(key, v.label, v.visit,
                                       f"{v.deviation_days:+d} days outside its window "
                                       "without a deviation reason",
                                       protocol.visit_label(v.visit)))
+    visits = session.scalar(select(func.count()).select_from(Visit)) or 0
     imports = session.scalar(select(func.count()).select_from(ImportRecord)) or 0
-    stranded = _values_on_unresolved_visits(session, protocol)
+    stranded = _values_on_unresolved_visits(session, protocol, rows)
     opened = [label for label, in session.execute(
         select(Participant.label).where(Participant.emergency_unblinded.is_(True))
         .order_by(Participant.number))]
-    audit = verify(session)
-    return [*_visit_items(open_visits, deviations, len(rows), imports),
-            *monitoring_items(session, protocol),
-            CheckItem("audit", "Audit chain verified", audit.ok,
-                      f"{audit.entries} entries, head {audit.head[:16]}…",
-                      [Problem("audit trail", None, None, m) for m in audit.problems]),
-            # Does not stop the lock, but the signer should know (and say so in the reason).
-            CheckItem("emergency", "Emergency unblindings", True,
-                      f"emergency envelope opened for {', '.join(opened)}: their conditions "
-                      "are known to the investigator" if opened else "no emergency envelope "
-                      "was opened"),
-            CheckItem("values_on_unresolved_visits", "No values on visits not done", True,
-                      "values stored on a visit not logged done are kept but never "
-                      "analysed: if the visit was given, log it as done (a warning: it "
-                      "does not block the lock)", stranded, warning=bool(stranded))]
+    items = [*_visit_items(open_visits, deviations, visits, imports),
+             *monitoring_items(session, protocol),
+             # Does not stop the lock, but the signer should know (and say so in the reason).
+             CheckItem("emergency", "Emergency unblindings", True,
+                       f"emergency envelope opened for {', '.join(opened)}: their conditions "
+                       "are known to the investigator" if opened else "no emergency envelope "
+                       "was opened"),
+             CheckItem("values_on_unresolved_visits", "No values on visits not done", True,
+                       "values stored on a visit not logged done are kept but never "
+                       "analysed: if the visit was given, log it as done (a warning: it "
+                       "does not block the lock)", stranded, warning=bool(stranded))]
+    return items if audit is None else with_audit(items, audit)
+
+
+def with_audit(items: list[CheckItem], audit: CheckItem) -> list[CheckItem]:
+    """The quick checklist's `items` with the audit item in its place: after the
+    monitoring items, before the notes that do not stop the lock."""
+    at = next((i for i, item in enumerate(items) if item.key == "emergency"), len(items))
+    return [*items[:at], audit, *items[at:]]
+
+
+AUDIT_TITLE = "Audit chain verified"
+# What a role that may not read the trail learns of a failed check: the problems quote
+# entries and rows (participants, values), which are not that role's to read.
+UNDISCLOSED = ("the trail does not match the tables: the details are shown only to the "
+               "roles that may read the audit trail")
+
+
+def audit_item(result: VerifyResult) -> CheckItem:
+    """The checklist's audit item for a verification's outcome."""
+    return CheckItem("audit", AUDIT_TITLE, result.ok,
+                     f"{counted(result.entries, 'entry', 'entries')}, head {result.head[:16]}…",
+                     [Problem("audit trail", None, None, m) for m in result.problems])
+
+
+def disclosed(result: VerifyResult, role: str) -> VerifyResult:
+    """`result` as `role` may learn it: whether the trail holds, its length and head, and
+    the problems' wording only for the roles that may read the trail."""
+    if allowed(role, "audit.read") or result.ok:
+        return result
+    return VerifyResult(result.entries, result.head, [UNDISCLOSED])
 
 
 def _visit_items(open_visits: list[Problem], deviations: list[Problem], visits: int,
@@ -170,20 +211,28 @@ def _visit_items(open_visits: list[Problem], deviations: list[Problem], visits: 
     ]
 
 
-def _values_on_unresolved_visits(session: Session, protocol: Protocol) -> list[Problem]:
-    """Participant and visit of every visit not logged done that holds values (scan
-    values, scores or item answers): a visit changed from done to missed keeps them."""
+def _values_on_unresolved_visits(session: Session, protocol: Protocol,
+                                 rows: list[Row[Any]]) -> list[Problem]:
+    """Participant and visit of every visit not logged done (of `rows`, _visit_rows's)
+    that holds values (scan values, scores or item answers): a visit changed from done to
+    missed keeps them. Only those visits' values are counted (through the unique index
+    on participant and visit), not the study's millions."""
+    # the statuses by name (IN, not !=): so SQLite starts from the visits' status index
+    statuses = sorted({v.status for v in rows} - {"done"})
     held: dict[tuple[int, str], int] = {}
-    for model in (Observation, ResponseSet):
+    for model in (Observation, ResponseSet) if statuses else ():
         for pid, visit, n in session.execute(
                 select(model.participant_id, model.visit, func.count())
+                .join(Visit, (Visit.participant_id == model.participant_id)
+                      & (Visit.visit == model.visit))
+                .where(Visit.status.in_(statuses))
                 .group_by(model.participant_id, model.visit)):
             held[pid, visit] = held.get((pid, visit), 0) + n
     out = []
-    for p, v in _visit_rows(session, protocol):
-        n = held.get((p.id, v.visit), 0)
+    for v in rows:
+        n = held.get((v.participant_id, v.visit), 0)
         if n and v.status != "done":
-            out.append(Problem(f"{p.label}/{v.visit}", p.label, v.visit,
+            out.append(Problem(f"{v.label}/{v.visit}", v.label, v.visit,
                                f"{n} value(s) stored on a visit logged {v.status}: kept, "
                                "never analysed; if the visit was given, log it as done",
                                protocol.visit_label(v.visit)))
@@ -219,10 +268,28 @@ def monitoring_items(session: Session, protocol: Protocol) -> list[CheckItem]:
 
 
 def checklist(app: App, actor: Actor) -> list[CheckItem]:
-    """What must hold before the lock; failing items name the records to fix."""
+    """What must hold before the lock; failing items name the records to fix. Verifies
+    the audit trail here and now, every row of it (slow on a large study)."""
     require(actor, "study.read")
     with app.read() as s:
-        return _items(s, app.protocol)
+        return _items(s, app.protocol, audit_item(disclosed(verify(s), actor.role)))
+
+
+def quick_checklist(app: App, actor: Actor) -> list[CheckItem]:
+    """The checklist without its audit item: what a screen shows at once while the
+    trail is verified elsewhere (verify_trail, or the audit check of audit_check)."""
+    require(actor, "study.read")
+    with app.read() as s:
+        return _items(s, app.protocol, None)
+
+
+def verify_trail(app: App, actor: Actor, cancelled: Callable[[], bool] = lambda: False
+                 ) -> VerifyResult:
+    """The audit trail verified (in a child process, services.audit_check) for a role
+    that may see the checklist but not the trail: whether it holds, its length and head,
+    and no problem's wording (which quotes entries and rows)."""
+    require(actor, "study.read")
+    return disclosed(audit_check.in_child(app, cancelled), actor.role)
 
 
 def _refuse_open_items(items: list[CheckItem]) -> None:
@@ -254,7 +321,7 @@ def lock(app: App, actor: Actor, reason: str | None, password: str) -> LockRecor
         study = _locked_study(s)
         if study.stage != "running":
             raise Refused(f"the study is {study.stage}: only a running study can be locked")
-        _refuse_open_items(_items(s, app.protocol))
+        _refuse_open_items(_items(s, app.protocol, audit_item(verify(s))))
         row = StudyLock(signer=actor.name, locked_at=utcnow(), meaning=MEANING, reason=reason,
                         data_digest=data_digest(s), audit_head=head_hash(s))
         s.add(row)

@@ -162,9 +162,20 @@ def reopen(app: App, actor: Actor, number: int, text: str | None) -> QueryRow:
 
 
 def unresolved(s: Session, protocol: Protocol) -> list[QueryRow]:
-    """Queries not closed (open or answered), for the lock checklist."""
-    return [_row(q, protocol) for q in s.scalars(
-        select(DataQuery).where(DataQuery.status != CLOSED).order_by(DataQuery.id))]
+    """Queries not closed (open or answered), for the lock checklist: plain columns and
+    the opening text in one statement, without the conversation (answers and messages
+    left empty), so a study with hundreds of open queries lists them at once."""
+    opening = (select(QueryMessage.text).where(QueryMessage.query_id == DataQuery.id)
+               .order_by(QueryMessage.id).limit(1).scalar_subquery())
+    rows = s.execute(select(DataQuery.id, Participant.label, DataQuery.visit, DataQuery.name,
+                            DataQuery.status, opening, DataQuery.opened_by,
+                            DataQuery.opened_at)
+                     .join(Participant, Participant.id == DataQuery.participant_id)
+                     .where(DataQuery.status != CLOSED).order_by(DataQuery.id))
+    return [QueryRow(number, label, visit, name, status, text or "", by,
+                     at.isoformat() + "Z", protocol.visit_label(visit),
+                     protocol.name_label(name))
+            for number, label, visit, name, status, text, by, at in rows]
 
 
 def list_queries(app: App, actor: Actor, *, status: str | None = None,

@@ -127,6 +127,8 @@ GUARDED: dict[str, tuple[str, Call]] = {
     "import_records.list_imports": ("study.read", lambda app, a, _: imports.list_imports(app, a)),
     "import_records.provenance": ("data.read", lambda app, a, _: imports.provenance(app, a, 1)),
     "lock.checklist": ("study.read", lambda app, a, _: lock.checklist(app, a)),
+    "lock.quick_checklist": ("study.read", lambda app, a, _: lock.quick_checklist(app, a)),
+    "lock.verify_trail": ("study.read", lambda app, a, _: lock.verify_trail(app, a)),
     "lock.history": ("study.read", lambda app, a, _: lock.history(app, a)),
     "lock.certificate": ("study.read", lambda app, a, _: lock.certificate(app, a)),
     "participants.list_participants": ("study.read",

@@ -1,5 +1,6 @@
 """Verifying and exporting the audit trail as jobs: both read every entry, so they run
-off the GUI thread. The main window's status bar and the audit tab share them."""
+off the GUI thread. The audit tab's Verify button uses the first (the window's own check is
+gui/audit/trail_check.py's), its status text both."""
 
 from __future__ import annotations
 
@@ -28,10 +29,8 @@ class VerifyResult(Protocol):
 class VerifyAuditJob(Job):
     title = "Verifying the audit trail"
 
-    def __init__(self, app: App, actor: Actor, on_result: Callable[[VerifyResult], None],
-                 *, background: bool = False):
+    def __init__(self, app: App, actor: Actor, on_result: Callable[[VerifyResult], None]):
         self.app, self.actor, self.on_result = app, actor, on_result
-        self.background = background
 
     def run(self, progress: Progress, cancelled: Cancelled) -> VerifyResult:
         progress(0, 0, "Checking the hash chain and every audited table…")
