@@ -8,6 +8,8 @@ enforce the roles; the tab only leaves out what a role cannot use.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QDialog,
     QGridLayout,
@@ -21,15 +23,18 @@ from PySide6.QtWidgets import (
 from gui.common.events import events
 from gui.common.read_only import mark_write
 from gui.common.widgets import placeholder
-from gui.participants.enrol_dialog import EnrolDialog
-from gui.randomization.allocation_report import AllocationReportView, DispensingDialog
-from gui.randomization.allocation_wizard import AllocationWizard
-from gui.randomization.emergency_dialog import EmergencyDialog
 from gui.visits.code_check import CodeCheckWidget
 from services import allocation
 from services.context import Actor, App
 from trialcore.roles import allowed, roles_with
 from trialcore.wording import counted
+
+if TYPE_CHECKING:
+    from gui.randomization.allocation_report import AllocationReportView
+    from gui.randomization.allocation_wizard import AllocationWizard
+
+# The dialogs (and the balance report, the randomizer's only) are imported when opened:
+# the tab's first show then loads only what the role sees on it.
 
 # What each task is for, said beside its button: the tab explains itself to every role.
 TASKS = {
@@ -83,6 +88,8 @@ class AllocationTab(QWidget):
             QVBoxLayout(box).addWidget(self.code_check)
             layout.addWidget(box)
         if can["allocation.report"]:
+            from gui.randomization.allocation_report import AllocationReportView
+
             self.report = AllocationReportView(app, actor)
             layout.addWidget(self.report, 1)
         if not any(can.values()):
@@ -127,14 +134,22 @@ class AllocationTab(QWidget):
         self.refresh()
 
     def open_wizard(self) -> None:
+        from gui.randomization.allocation_wizard import AllocationWizard
+
         self.wizard = AllocationWizard(self.app, self.actor, self)
         self._open(self.wizard)
 
     def open_dispensing(self) -> None:
+        from gui.randomization.allocation_report import DispensingDialog
+
         self._open(DispensingDialog(self.app, self.actor, self))
 
     def open_enrol(self) -> None:
+        from gui.participants.enrol_dialog import EnrolDialog
+
         self._open(EnrolDialog(self.app, self.actor, self))
 
     def open_emergency(self) -> None:
+        from gui.randomization.emergency_dialog import EmergencyDialog
+
         self._open(EmergencyDialog(self.app, self.actor, self))
