@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -63,21 +65,36 @@ OPENED_HINT = ("serious adverse event: {label}'s emergency envelope has been ope
                "the investigator who opened it knows what {label} received")
 
 
-def _emergency(ae: AdverseEvent) -> str | None:
+def _emergency(serious: bool, label: str, unblinded: bool) -> str | None:
     """What a serious event means for the blind: how to unblind this participant, if
     treating the event needs it, or that it was done already."""
-    if not ae.serious:
+    if not serious:
         return None
-    hint = OPENED_HINT if ae.participant.emergency_unblinded else EMERGENCY_HINT
-    return hint.format(label=ae.participant.label)
+    return (OPENED_HINT if unblinded else EMERGENCY_HINT).format(label=label)
+
+
+# What an AeRow is made of, in AeRow's order, then whether the participant's envelope was
+# opened: the list reads these plain columns (ORM objects took 0.5 s for 3,400 events).
+LISTED = (AdverseEvent.id, Participant.label, AdverseEvent.term, AdverseEvent.onset,
+          AdverseEvent.severity, AdverseEvent.serious, AdverseEvent.related, AdverseEvent.visit,
+          AdverseEvent.resolved, AdverseEvent.outcome, AdverseEvent.action,
+          AdverseEvent.reported_by, AdverseEvent.term_code, AdverseEvent.dictionary,
+          Participant.emergency_unblinded)
+
+
+def _made(values: Sequence[Any], visit_label: Callable[[str], str]) -> AeRow:
+    """An AeRow from LISTED's values."""
+    (number, label, term, onset, severity, serious, related, visit, resolved, outcome, action,
+     reported_by, term_code, dictionary, unblinded) = values
+    return AeRow(number, label, term, onset.isoformat(), severity, serious, related, visit,
+                 resolved.isoformat() if resolved else None, outcome, action, reported_by,
+                 term_code, dictionary, _emergency(serious, label, unblinded),
+                 visit_label(visit) if visit else None)
 
 
 def _row(ae: AdverseEvent, protocol: Protocol) -> AeRow:
-    return AeRow(ae.id, ae.participant.label, ae.term, ae.onset.isoformat(), ae.severity,
-                 ae.serious, ae.related, ae.visit,
-                 ae.resolved.isoformat() if ae.resolved else None, ae.outcome, ae.action,
-                 ae.reported_by, ae.term_code, ae.dictionary, _emergency(ae),
-                 protocol.visit_label(ae.visit) if ae.visit else None)
+    return _made([getattr(ae.participant if c.class_ is Participant else ae, c.key)
+                  for c in LISTED], protocol.visit_label)
 
 
 def _choice(value: object, choices: tuple[str, ...], field: str) -> str:
@@ -181,11 +198,13 @@ def update(app: App, actor: Actor, number: int, reason: str | None, **fields: An
 def list_events(app: App, actor: Actor, participant: object | None = None) -> list[AeRow]:
     """Adverse events in the order they were reported; by participant if asked."""
     require(actor, "ae.read")
-    q = select(AdverseEvent).join(AdverseEvent.participant).order_by(AdverseEvent.id)
+    q = (select(*LISTED).join(Participant, AdverseEvent.participant_id == Participant.id)
+         .order_by(AdverseEvent.id))
     if participant is not None:
         q = q.where(Participant.number == number_of(app, participant))
+    visit_label = cache(app.protocol.visit_label)
     with app.read() as s:
-        return [_row(ae, app.protocol) for ae in s.scalars(q).unique()]
+        return [_made(r, visit_label) for r in s.execute(q)]
 
 
 def table(app: App, actor: Actor) -> dict[str, Any]:

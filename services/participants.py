@@ -86,13 +86,15 @@ def list_participants(app: App, actor: Actor) -> list[ParticipantRow]:
                                                       .order_by(Participant.number))]
 
 
-def statuses(app: App, actor: Actor) -> list[tuple[str, str]]:
-    """(label, status) of every participant in number order: what a chooser lists, read
-    without the rest of the register."""
+def chooser_rows(app: App, actor: Actor, *, status: str | None = None) -> list[tuple[str, str]]:
+    """(label, status) of every participant (or of those with `status`) in number order:
+    what a chooser lists, read without the rest of the register."""
     require(actor, "study.read")
+    q = select(Participant.label, Participant.status).order_by(Participant.number)
+    if status is not None:
+        q = q.where(Participant.status == status)
     with app.read() as s:
-        return [(label, status) for label, status in s.execute(
-            select(Participant.label, Participant.status).order_by(Participant.number))]
+        return [(label, state) for label, state in s.execute(q)]
 
 
 def get(app: App, actor: Actor, text: object) -> ParticipantRow:

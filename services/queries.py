@@ -10,9 +10,12 @@ refuses while any query is open or answered but not closed.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cache
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from db.models import DataQuery, Participant, QueryMessage, utcnow
@@ -161,6 +164,38 @@ def reopen(app: App, actor: Actor, number: int, text: str | None) -> QueryRow:
         return _row(q, app.protocol)
 
 
+# What a listed query is read from, in one statement: its columns, its participant's label
+# and its messages (one row each, outer-joined: every query has its opening message, but a
+# list must not lose a query that had none). ORM objects with their lazy-loaded messages
+# took a statement per query and 1.5 s for 1,800 queries.
+LISTED = (DataQuery.id, Participant.label, DataQuery.visit, DataQuery.name, DataQuery.status,
+          DataQuery.opened_by, DataQuery.opened_at, QueryMessage.kind, QueryMessage.text,
+          QueryMessage.by, QueryMessage.at)
+
+
+def _listed(s: Session, query: Select[Any], protocol: Protocol) -> list[QueryRow]:
+    """QueryRows (as _row makes them) from LISTED rows, ordered by query and message."""
+    out = []
+    visit_label, name_label = cache(protocol.visit_label), cache(protocol.name_label)
+    rows = s.execute(query.order_by(DataQuery.id, QueryMessage.id))
+    for _number, grouped in groupby(rows, key=itemgetter(0)):
+        group = list(grouped)
+        number, label, visit, name, status, opened_by, opened_at = group[0][:7]
+        messages = [{"kind": r[7], "text": r[8], "by": r[9], "at": r[10].isoformat() + "Z"}
+                    for r in group if r[7] is not None]
+        out.append(QueryRow(number, label, visit, name, status,
+                            messages[0]["text"] if messages else "", opened_by,
+                            opened_at.isoformat() + "Z", visit_label(visit),
+                            name_label(name),
+                            [m for m in messages if m["kind"] == "answer"], messages))
+    return out
+
+
+def _select() -> Select[Any]:
+    return (select(*LISTED).join(Participant, DataQuery.participant_id == Participant.id)
+            .outerjoin(QueryMessage, QueryMessage.query_id == DataQuery.id))
+
+
 def unresolved(s: Session, protocol: Protocol) -> list[QueryRow]:
     """Queries not closed (open or answered), for the lock checklist: plain columns and
     the opening text in one statement, without the conversation (answers and messages
@@ -179,15 +214,19 @@ def unresolved(s: Session, protocol: Protocol) -> list[QueryRow]:
 
 
 def list_queries(app: App, actor: Actor, *, status: str | None = None,
-                 participant: object | None = None) -> list[QueryRow]:
-    """Queries with their conversation, oldest first; filtered by status and participant."""
+                 participant: object | None = None,
+                 not_closed: bool = False) -> list[QueryRow]:
+    """Queries with their conversation, oldest first; filtered by status and participant,
+    and to those still open or answered when `not_closed`."""
     require(actor, "queries.read")
     if status is not None and status not in STATUSES:
         raise Refused(f"unknown query status {status!r}; statuses are {', '.join(STATUSES)}")
-    q = select(DataQuery).join(DataQuery.participant).order_by(DataQuery.id)
+    q = _select()
     if status is not None:
         q = q.where(DataQuery.status == status)
+    if not_closed:
+        q = q.where(DataQuery.status != CLOSED)
     if participant is not None:
         q = q.where(Participant.number == number_of(app, participant))
     with app.read() as s:
-        return [_row(x, app.protocol) for x in s.scalars(q).unique()]
+        return _listed(s, q, app.protocol)

@@ -70,6 +70,10 @@ def test_real_mriqc_table_names_unknown_ids_and_guards_the_blind(app: App,
     record = imports.list_imports(app, cora)[0]
     assert record["options"]["dropped_columns"] == ["group"]
     assert record["format"] == "tsv, BIDS names" and record["rows"] == 13
+    shown = imports.list_imports(app, cora, options=False)  # what the Imports tab lists
+    assert shown == [{k: v for k, v in r.items() if k != "options"}
+                     for r in imports.list_imports(app, cora)]
+    assert shown[0]["file"] == known.name and shown[0]["at"].endswith("Z")
     entry = next(e for e in audit_trail.entries(app, cora) if e["action"] == "import.scans")
     assert "group" in json.loads(json.loads(entry["after"])["options"])["dropped_columns"]
     assert verified(app, cora)

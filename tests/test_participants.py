@@ -72,3 +72,16 @@ def test_registration_schedules_the_visits_anchored_on_it(app: App,
     assert visits["baseline"].target_date == dt.date(2026, 3, 2)
     assert visits["baseline"].window_end == dt.date(2026, 3, 16)
     assert visits["dose1"].target_date is None  # waits for enrolment
+
+
+def test_a_chooser_lists_labels_and_statuses_in_number_order_or_one_status(
+        app: App, study: dict[str, Actor]) -> None:
+    cora = study["cora"]
+    for n in (12, 3, 7):
+        participants.add(app, cora, n)
+    participants.withdraw(app, cora, 7, "moved abroad")
+    assert participants.chooser_rows(app, cora) == [
+        ("P003", "registered"), ("P007", "withdrawn"), ("P012", "registered")]
+    assert participants.chooser_rows(app, cora, status="registered") == [
+        ("P003", "registered"), ("P012", "registered")]
+    assert participants.chooser_rows(app, cora, status="enrolled") == []

@@ -133,7 +133,8 @@ GUARDED: dict[str, tuple[str, Call]] = {
     "lock.certificate": ("study.read", lambda app, a, _: lock.certificate(app, a)),
     "participants.list_participants": ("study.read",
                                        lambda app, a, _: participants.list_participants(app, a)),
-    "participants.statuses": ("study.read", lambda app, a, _: participants.statuses(app, a)),
+    "participants.chooser_rows": ("study.read",
+                                  lambda app, a, _: participants.chooser_rows(app, a)),
     "participants.get": ("study.read", lambda app, a, _: participants.get(app, a, 1)),
     "plot_data.participant_plots": ("data.read", lambda app, a, _:
                                     plot_data.participant_plots(app, a, 1, today=TODAY)),

@@ -74,8 +74,6 @@ def handle_reopen(cli: Cli) -> Result:
 def handle_list(cli: Cli) -> Result:
     a = cli.args
     rows = queries.list_queries(cli.app, cli.actor, status=a.status,
-                                participant=a.participant)
-    if a.open:
-        rows = [q for q in rows if q.status != queries.CLOSED]
+                                participant=a.participant, not_closed=a.open)
     text = "\n".join(line(q) for q in rows)
     return Result({"queries": [q.as_dict() for q in rows]}, text or "no queries")

@@ -82,7 +82,7 @@ class ImportsTab(QWidget):
         return list(self.model.rows)
 
     def refresh(self) -> None:
-        self.model.set_rows(import_records.list_imports(self.app, self.actor))
+        self.model.set_rows(import_records.list_imports(self.app, self.actor, options=False))
         self.table.resizeColumnsToContents()
 
     def open_wizard(self) -> None:

@@ -153,12 +153,11 @@ class QueriesView(QWidget):
         try:
             rows = queries.list_queries(self.app, self.actor,
                                         status=None if state in (None, "unresolved") else state,
-                                        participant=self.participant.text().strip() or None)
+                                        participant=self.participant.text().strip() or None,
+                                        not_closed=state == "unresolved")
         except Refused as exc:
             self.message = show_message(self, "Queries", describe(exc))
             rows = []
-        if state == "unresolved":
-            rows = [q for q in rows if q.status != queries.CLOSED]
         self.model.set_rows(rows)
         # labels are long: on a laptop the value is shortened (whole in its tooltip), the
         # number, participant, visit and state stay whole

@@ -10,7 +10,7 @@ reason as tooltip, a task that cannot work yet (no list) or any more (list in us
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -25,10 +25,6 @@ from PySide6.QtWidgets import (
 from gui.common.events import events
 from gui.common.read_only import LOCKED_TIP, WRITE_PROPERTY, mark_write, study_open
 from gui.common.widgets import placeholder
-from gui.participants.enrol_dialog import EnrolDialog
-from gui.randomization.allocation_report import AllocationReportView, DispensingDialog
-from gui.randomization.allocation_wizard import AllocationWizard
-from gui.randomization.emergency_dialog import EmergencyDialog
 from gui.randomization.guide import STAGE_WORDS, list_in_use, no_list_yet, role_steps
 from gui.visits.code_check import CodeCheckWidget
 from services import allocation
@@ -36,6 +32,13 @@ from services.context import Actor, App
 from services.study import stage
 from trialcore.roles import allowed
 from trialcore.wording import counted
+
+if TYPE_CHECKING:
+    from gui.randomization.allocation_report import AllocationReportView
+    from gui.randomization.allocation_wizard import AllocationWizard
+
+# The dialogs (and the balance report, the randomizer's only) are imported when opened:
+# the tab's first show then loads only what the role sees on it.
 
 # What each task is for, said beside its button: the tab explains itself to every role.
 TASKS = {
@@ -99,6 +102,8 @@ class AllocationTab(QWidget):
             QVBoxLayout(steps_box).addWidget(self.steps)
             layout.addWidget(steps_box)
         if can["allocation.report"]:
+            from gui.randomization.allocation_report import AllocationReportView
+
             self.report = AllocationReportView(app, actor)
             layout.addWidget(self.report, 1)
         if not any(can.values()):
@@ -166,14 +171,22 @@ class AllocationTab(QWidget):
         self.refresh()
 
     def open_wizard(self) -> None:
+        from gui.randomization.allocation_wizard import AllocationWizard
+
         self.wizard = AllocationWizard(self.app, self.actor, self)
         self._open(self.wizard)
 
     def open_dispensing(self) -> None:
+        from gui.randomization.allocation_report import DispensingDialog
+
         self._open(DispensingDialog(self.app, self.actor, self))
 
     def open_enrol(self) -> None:
+        from gui.participants.enrol_dialog import EnrolDialog
+
         self._open(EnrolDialog(self.app, self.actor, self))
 
     def open_emergency(self) -> None:
+        from gui.randomization.emergency_dialog import EmergencyDialog
+
         self._open(EmergencyDialog(self.app, self.actor, self))

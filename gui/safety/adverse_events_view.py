@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.chooser import ParticipantChooser
 from gui.common.messages import show_message
 from gui.common.read_only import mark_write
 from gui.common.table_model import Column, RowTableModel, labelled
@@ -131,7 +132,7 @@ class AdverseEventsView(QWidget):
         self.app, self.actor = app, actor
         self.dialog: ServiceDialog | None = None
         self.message: QMessageBox | None = None
-        self.participant = QComboBox()
+        self.participant = ParticipantChooser()
         self.participant.currentIndexChanged.connect(self.reload)
         self.model = RowTableModel(COLUMNS, self)
         self.table = row_table(self.model, 0)
@@ -155,10 +156,9 @@ class AdverseEventsView(QWidget):
     def refresh(self) -> None:
         current = self.participant.currentData()
         self.participant.blockSignals(True)
-        self.participant.clear()
-        self.participant.addItem("All participants", None)
-        for label, _status in participants.statuses(self.app, self.actor):
-            self.participant.addItem(label, label)
+        self.participant.set_items([("All participants", None), *(
+            (label, label) for label, _status in participants.chooser_rows(self.app,
+                                                                           self.actor))])
         self.participant.setCurrentIndex(max(self.participant.findData(current), 0))
         self.participant.blockSignals(False)
         self.reload()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.chooser import ParticipantChooser
 from gui.common.messages import describe
 from services import codes, participants
 from services.context import Actor, App
@@ -42,7 +43,7 @@ class CodeCheckWidget(QWidget):
         super().__init__(parent)
         self.app, self.actor = app, actor
         self.result: str | None = None
-        self.participant = QComboBox(editable=not fixed)
+        self.participant = ParticipantChooser(editable=not fixed)
         self.reload()
         self.visit = QComboBox()
         for spec in app.protocol.dosing_visits:
@@ -71,10 +72,8 @@ class CodeCheckWidget(QWidget):
     def reload(self) -> None:
         """Offer the participants enrolled now, keeping the one typed or chosen."""
         current = self.participant.currentText()
-        self.participant.clear()
-        self.participant.addItems([row.label for row in
-                                   participants.list_participants(self.app, self.actor)
-                                   if row.status == "enrolled"])
+        self.participant.set_items([(label, label) for label, _status in participants.chooser_rows(
+            self.app, self.actor, status="enrolled")])
         self.participant.setCurrentText(current)
 
     def set_target(self, participant: str | None, visit: str | None) -> None:

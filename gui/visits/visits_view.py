@@ -13,13 +13,11 @@ from PySide6.QtCore import (
     QItemSelection,
     QModelIndex,
     QPersistentModelIndex,
-    QSize,
     Qt,
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -30,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.chooser import ParticipantChooser
 from gui.common.events import events
 from gui.common.freshness import Freshness
 from gui.common.messages import show_message
@@ -190,44 +189,6 @@ class VisitActions(QWidget):
         self.changed.emit()  # the dialog stays open with both versions; the list re-reads
 
 
-class ParticipantChooser(QComboBox):
-    """A combo box sized to its items as a plain QComboBox is, measuring one text of each
-    length (labels differ in their status): Qt measures every item, a third of a second
-    for 10,000."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        # Qt measures nothing under this policy; the hints below come from `probe`.
-        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.probe = QComboBox()  # never shown: holds the texts that set the size
-        self.probe.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.hints: tuple[QSize, QSize] | None = None
-
-    def set_items(self, items: list[tuple[str, str]]) -> None:
-        """Replace the items with these (text, data)."""
-        self.clear()
-        longest: dict[int, str] = {}
-        for text, data in items:
-            self.addItem(text, data)
-            longest.setdefault(len(text), text)
-        self.probe.clear()
-        self.probe.addItems(list(longest.values()))
-        self.hints = None
-        self.updateGeometry()
-
-    def _hints(self) -> tuple[QSize, QSize]:
-        if self.hints is None:
-            self.probe.setFont(self.font())
-            self.hints = (self.probe.sizeHint(), self.probe.minimumSizeHint())
-        return self.hints
-
-    def sizeHint(self) -> QSize:
-        return self._hints()[0]
-
-    def minimumSizeHint(self) -> QSize:
-        return self._hints()[1]
-
-
 class VisitsView(QWidget):
     """The selected participant's visits. It follows the participant chosen on any tab
     (the events hub) and announces the one chosen here; show_visit() opens one visit."""
@@ -275,7 +236,7 @@ class VisitsView(QWidget):
         current = self.participant.currentData() or events().participant
         self.participant.blockSignals(True)
         self.participant.set_items([(f"{label}  ({status})", label) for label, status
-                                    in participants.statuses(self.app, self.actor)])
+                                    in participants.chooser_rows(self.app, self.actor)])
         self.participant.blockSignals(False)
         self.stack.setCurrentWidget(self.table if self.participant.count() else self.empty)
         self.set_participant(current)

@@ -19,6 +19,7 @@ from gui.accounts.menu import AccountMenu
 from gui.audit.audit_jobs import VerifyResult, export_audit, verify_text
 from gui.audit.audit_view import AuditView
 from gui.audit.trail_check import TrailCheck
+from gui.common import heap
 from gui.common.events import events
 from gui.common.jobs import JobRunner
 from gui.common.messages import show_message
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self.resize(1180, 720)
         self.verify_audit()
+        heap.keep_for_the_window()  # what lives as long as the window: not walked again
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -241,5 +243,6 @@ class MainWindow(QMainWindow):
         for runner in self.findChildren(JobRunner):  # the tabs' runners too
             runner.cancel_all()
         self._leave_the_hub()
+        heap.release()
         super().closeEvent(event)
         (self.signed_out if self.signing_out else self.closed).emit(self)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialogButtonBox,
     QLabel,
     QMessageBox,
@@ -152,6 +153,9 @@ def test_enrol_then_check_kit_codes(qtbot: QtBot, sqlite_app: App) -> None:
     assert all(code in dialog.codes.text() for code in given.values())
     assert "slot 1" in dialog.codes.text() and ok.text() == "&Close"
     _click(qtbot, ok)
+    check = tab.code_check
+    assert isinstance(check, CodeCheckWidget)
+    assert _items(check.participant) == ["P001"]  # the enrolled only: P002 is registered
 
     _click(qtbot, _button(tab, "Enrol participant…"))
     dialog = tab.dialog
@@ -164,9 +168,7 @@ def test_enrol_then_check_kit_codes(qtbot: QtBot, sqlite_app: App) -> None:
     assert dialog.result is not None and dialog.result.stratum == "NTNA+"
     _click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))  # now Close
     assert not dialog.isVisible()
-
-    check = tab.code_check
-    assert isinstance(check, CodeCheckWidget)
+    assert _items(check.participant) == ["P001", "P002"]  # re-read once the dialog closed
     check.set_target("P001", "dose2")
     plain = codes.normalize(given["dose2"])
     mistyped = ("4" if plain[0] == "3" else "3") + plain[1:]
@@ -419,3 +421,7 @@ def test_the_enrol_dialog_s_long_notes_wrap_without_covering_its_fields(
         for note in (dialog.proposed, dialog.full):  # wrapped whole, never cut
             assert note.height() >= note.heightForWidth(note.width())
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+
+def _items(combo: QComboBox) -> list[str]:
+    return [combo.itemText(i) for i in range(combo.count())]

@@ -193,6 +193,10 @@ def test_report_an_adverse_event_through_the_dialog(
         window: Callable[[str], MainWindow]) -> None:
     view = window("cora").show_tab("Safety")
     assert isinstance(view, AdverseEventsView)
+    chooser = view.participant
+    assert [chooser.itemText(i) for i in range(chooser.count())] == [
+        "All participants", "P001", "P002"]
+    assert chooser.currentData() is None
     _click(qtbot, view.add_button)
     dialog = view.dialog
     assert dialog is not None
@@ -229,6 +233,10 @@ def test_report_an_adverse_event_through_the_dialog(
     with qtbot.waitSignal(update.saved):
         _ok(qtbot, update)
     assert view.model.rows[0].outcome == "recovered" and view.model.rows[0].resolved
+    qtbot.keyClick(chooser, Qt.Key.Key_Down)  # P001's events: the one reported
+    assert chooser.currentData() == "P001" and len(view.model.rows) == 1
+    qtbot.keyClick(chooser, Qt.Key.Key_Down)
+    assert chooser.currentData() == "P002" and view.model.rows == []
 
 
 def test_the_casebook_shows_the_values_and_saves_as_pdf(

@@ -18,6 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 from pytestqt.qtbot import QtBot
 
+from gui.common.chooser import ParticipantChooser
 from gui.common.events import events
 from gui.common.read_only import LOCKED_TIP
 from gui.dashboard.dashboard_view import DashboardView
@@ -131,6 +132,20 @@ def test_the_participant_chooser_is_as_wide_as_its_longest_item(
     chooser.set_items([(t, "P001") for t in texts])
     assert chooser.sizeHint() == _plain(texts).sizeHint()
     assert chooser.sizeHint().width() > _plain(texts[:1]).sizeHint().width()
+
+
+def test_an_editable_chooser_is_as_wide_as_an_editable_combo_box_of_every_item(
+        qtbot: QtBot) -> None:
+    """The kit check's chooser, typed into, asks the size its plain predecessor did."""
+    chooser = ParticipantChooser(editable=True)
+    qtbot.addWidget(chooser)
+    texts = ["P001", "P002", "P0000000001"]
+    chooser.set_items([(t, t) for t in texts])
+    plain = _plain(texts)
+    plain.setEditable(True)
+    assert chooser.isEditable()
+    assert chooser.sizeHint() == plain.sizeHint()
+    assert chooser.minimumSizeHint() == plain.minimumSizeHint()
 
 
 def _plain(texts: list[str]) -> QComboBox:
