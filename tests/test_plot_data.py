@@ -19,6 +19,7 @@ from db.models import ImportRecord, Observation, Participant, RevealedCondition,
 from services import analysis, lock, participants, plot_data, unblinding, visits
 from services.context import Actor, App
 from services.errors import NotFound, Refused
+from services.group_table import group_table
 from tests.lock_helpers import PASSPHRASE, TODAY, allocated, enrol, log_all, password, record
 
 SCANS = ("amygdala_threat", "fd_mean")
@@ -231,11 +232,9 @@ def test_nothing_reveals_a_condition_before_unblinding(app: App,
     assert len(sql) == 2 * len(people), "the stage and one data query per participant"
     with Statements(app) as sql:
         groups = [plot_data.group_plot(app, cora, m.name) for m in app.protocol.measures]
-    dosing = len(app.protocol.dosing_visits)
     checked = sum(m.qc_max is not None for m in app.protocol.measures)
-    assert len(sql) == sum(1 + dosing + 2 + checked * (m.kind == "scan")
-                           for m in app.protocol.measures), \
-        "the stage, each dosing visit's values, strata, visits not given, quality values"
+    assert len(sql) == sum(4 + checked * (m.kind == "scan") for m in app.protocol.measures), \
+        "the stage, the dosing visits' values, strata, visits not given, quality values"
     texts = [t for item in (*people, *groups) for t in strings_in(item)]
     assert texts and revealing(app, texts) == []
     assert not any("revealed_conditions" in s for s in sql)
@@ -367,7 +366,7 @@ def test_the_group_view_reads_what_one_joined_query_reads(app: App, built: dict[
         if unblinded:
             unblind(app, built)
         with app.read() as s:
-            table = plot_data.group_table(s, protocol, measure, checked, unblinded)
+            table = group_table(s, protocol, measure, checked, unblinded)
         expected = _joined_table(app, measure, unblinded)
         assert len(table) == len(expected) == sum(len(v) - 1 for v in DONE.values())
         table, expected = _in_order(table), _in_order(expected)
