@@ -16,6 +16,7 @@ never here: this module only turns the stored rows into numbers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -36,10 +37,15 @@ def group_table(s: Session, protocol: Protocol, measure: str, checked: Sequence[
     none, or plainly within the limit: the thousands of scans that pass are not read)."""
     read = _Reader(s, [v.id for v in protocol.dosing_visits])
     occasion_of, dosing = read.case("visit", read.dosing, -1), read.among("visit", read.dosing)
-    values = read(f"SELECT participant_id, {occasion_of}, value FROM observations"
-                  f" WHERE measure = {read.mark(measure)} AND {dosing}"
-                  " AND value IS NOT NULL", 3)
-    pid, occasion = values[:, 0].astype(np.int64), values[:, 1].astype(np.int64)
+    # a read per dosing visit, each a range of the covering index in participant order:
+    # two columns instead of three, so a third fewer numbers to convert
+    name = read.mark(measure)
+    per_visit = [read(f"SELECT participant_id, value FROM observations WHERE measure = {name}"
+                      f" AND visit = {visit} AND value IS NOT NULL", 2)
+                 for visit in read.visit_marks]
+    values = np.concatenate(per_visit)
+    pid = values[:, 0].astype(np.int64)
+    occasion = np.repeat(np.arange(len(per_visit)), [len(v) for v in per_visit])
     size = int(pid.max(initial=0)) + 1
     strata = list(protocol.strata)
     people = read(f"SELECT id, {read.case('stratum', strata, len(strata))} FROM participants", 2)
@@ -58,8 +64,12 @@ def group_table(s: Session, protocol: Protocol, measure: str, checked: Sequence[
                     f" {read.among('status', sorted(NOT_GIVEN))} AND {dosing}", 3), 1.0)
     if unblinded:
         codes = [c.code for c in protocol.conditions]
-        x = at(read(f"SELECT participant_id, {occasion_of}, {read.case('condition', codes, -1)}"
-                    f" FROM revealed_conditions WHERE {dosing}", 3), -1.0)
+        condition = read.case("condition", codes, -1)
+        x = at(np.concatenate([
+            np.column_stack([rows[:, 0], np.full(len(rows), i), rows[:, 1]])
+            for i, rows in enumerate(read(f"SELECT participant_id, {condition} FROM"
+                                          f" revealed_conditions WHERE visit = {visit}", 2)
+                                     for visit in read.visit_marks)]), -1.0)
     else:
         x = occasion.astype(float)
     # Only the quality values that may fail are read: a value plainly within its limit
@@ -69,7 +79,7 @@ def group_table(s: Session, protocol: Protocol, measure: str, checked: Sequence[
                        f" AND NOT (value <= {read.mark(m.qc_max)})", 3), np.nan)
                for m in checked]
     read.close()
-    return np.column_stack([pid, stratum[pid], x, values[:, 2], occasion, given,
+    return np.column_stack([pid, stratum[pid], x, values[:, 1], occasion, given,
                             *quality]).reshape(-1, FIXED_COLUMNS + len(checked))
 
 
@@ -87,6 +97,7 @@ class _Reader:
         self.cursor = connection.cursor() if self.sqlite else connection.cursor(binary=True)
         self.dosing = list(dosing)
         self.params: dict[str, Any] = {}
+        self.visit_marks = [self.mark(v) for v in self.dosing]
 
     def mark(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -94,7 +105,8 @@ class _Reader:
         return f":{name}" if self.sqlite else f"%({name})s"
 
     def among(self, column: str, names: Sequence[str]) -> str:
-        return f"{column} IN ({', '.join(self.mark(n) for n in names)})"
+        marks = self.visit_marks if names == self.dosing else [self.mark(n) for n in names]
+        return f"{column} IN ({', '.join(marks)})"
 
     def case(self, column: str, names: Sequence[str], otherwise: int) -> str:
         """`column`'s index in `names`, `otherwise` if none of them."""
@@ -102,11 +114,14 @@ class _Reader:
         return f"CASE {column} {whens} ELSE {otherwise} END" if names else str(otherwise)
 
     def __call__(self, sql: str, width: int) -> np.ndarray:
-        """The statement's rows as a float array of `width` columns (NULL: NaN)."""
+        """The statement's rows as a float array of `width` columns; fromiter over the
+        flattened tuples, about twice as quick as np.array over the rows."""
         self.connection.dispatch.before_cursor_execute(
             self.connection, self.cursor, sql, self.params, None, False)
         self.cursor.execute(sql, self.params)  # both drivers take the names they use
-        return np.array(self.cursor.fetchall(), dtype=float).reshape(-1, width)
+        rows = self.cursor.fetchall()
+        return np.fromiter(chain.from_iterable(rows), dtype=float,
+                           count=len(rows) * width).reshape(-1, width)
 
     def close(self) -> None:
         self.cursor.close()
