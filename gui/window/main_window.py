@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, qVersion
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from gui.accounts.menu import AccountMenu
@@ -24,6 +24,7 @@ from gui.common.messages import show_message
 from gui.common.read_only import ReadOnlyGate
 from gui.window.study_files import StudyFiles
 from gui.window.tabs import TAB_TIPS, TABS, TabPage, shown_to
+from gui.window.warm_up import warm_up_for
 from services.context import Actor, App
 from services.sign_in import study_banner
 from services.study import change_mark
@@ -68,6 +69,12 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self.resize(1180, 720)
         self.verify_audit()
+        self.warm_up = warm_up_for(actor.role)  # the plot tabs' imports, once idle
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.warm_up is not None:
+            self.warm_up.start_later(self)  # once: a later show finds it started or done
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
