@@ -6,8 +6,9 @@ A child opens the study at URL in TrialDesk's main window for ROLE, offscreen, a
 a user does (the window's background audit verification starts too), and waits
 for the window's first paint (the Dashboard's with it; to measure the Dashboard
 itself, the window opens on an empty tab instead) and for the idle work the window
-starts after it (the plot tabs' warm-up, gui/window/warm_up.py). It then makes two tabs current, one after the
-other, as a click on them would: first a baseline tab appended for the
+starts after it (the plot tabs' warm-up, gui/window/warm_up.py). It then makes two
+tabs current, one after the other, as a click on them would: first a baseline tab
+appended for the
 purpose (an empty QTableView, built by the same TabPage machinery), then the tab
 called TITLE, built then for the first time. Each time is from the tab
 becoming current to its content painted: the last Paint event on the page or

@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
             self.tabs.setTabToolTip(index, TAB_TIPS.get(title, ""))
         self.setCentralWidget(self.tabs)
         self.read_only = ReadOnlyGate(self)
+        self.warm_up = warm_up_for(actor.role)  # the plot tabs' imports, once idle
         self._build(self.tabs.currentIndex())  # the tab shown first; the others when shown
         self.tabs.currentChanged.connect(self._tab_shown)
         hub.data_changed.connect(self.refresh_status)
@@ -69,7 +70,6 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self.resize(1180, 720)
         self.verify_audit()
-        self.warm_up = warm_up_for(actor.role)  # the plot tabs' imports, once idle
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -151,6 +151,8 @@ class MainWindow(QMainWindow):
         page = self._page(index)
         if page.view is not None:
             return False
+        if self.warm_up is not None:
+            self.warm_up.wait()  # no import on this thread while it imports on its own
         view = page.build()
         for audit in [view, *view.findChildren(AuditView)]:
             if isinstance(audit, AuditView):

@@ -5,8 +5,9 @@ start-up short; but for the Participant plots and Group plots tabs that import
 (pyqtgraph, its graphics items, numpy's and the plot modules) was most of their first
 show: 0.5-1 s of a user's click. The window starts this a moment after it is shown,
 for a role that sees those tabs, while the user reads the Dashboard; the tab then
-builds from modules already loaded. A click before it is done waits only for the
-module being imported (Python's import lock), never for a second import.
+builds from modules already loaded. A tab built while it runs waits for it to end
+(wait()): the two threads importing at once could each hold a module the other
+needs, which Python breaks by failing one of the imports.
 
 The thread only imports: no widget is made off the GUI thread, and nothing it does
 reaches the window. A failure is logged and left for the tab to meet when shown.
@@ -37,16 +38,22 @@ class WarmUp:
     def __init__(self, modules: Sequence[str] = PLOT_MODULES):
         self.modules = tuple(modules)
         self.finished = threading.Event()  # set when every import was tried
+        self.thread: threading.Thread | None = None
 
     def start_later(self, window: QWidget) -> None:
         """Start once the window is idle; dropped if the window is deleted first."""
         QTimer.singleShot(IDLE_MS, window, self.start)
 
     def start(self) -> None:
-        if self.finished.is_set() or getattr(self, "thread", None) is not None:
+        if self.thread is not None:
             return
         self.thread = threading.Thread(target=self._run, name="plot warm-up", daemon=True)
         self.thread.start()
+
+    def wait(self) -> None:
+        """Until the imports are done, if they were started; at once if not."""
+        if self.thread is not None:
+            self.thread.join()
 
     def _run(self) -> None:
         try:
