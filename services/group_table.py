@@ -63,13 +63,15 @@ def group_table(s: Session, protocol: Protocol, measure: str, checked: Sequence[
     given = at(read(f"SELECT participant_id, {occasion_of}, 0 FROM visits WHERE"
                     f" {read.among('status', sorted(NOT_GIVEN))} AND {dosing}", 3), 1.0)
     if unblinded:
-        codes = [c.code for c in protocol.conditions]
-        condition = read.case("condition", codes, -1)
-        x = at(np.concatenate([
-            np.column_stack([rows[:, 0], np.full(len(rows), i), rows[:, 1]])
-            for i, rows in enumerate(read(f"SELECT participant_id, {condition} FROM"
-                                          f" revealed_conditions WHERE visit = {visit}", 2)
-                                     for visit in read.visit_marks)]), -1.0)
+        # one scan of the table, each row one number (participant, dosing visit and
+        # condition index + 1, packed): a third of the values to convert
+        codes, visits = [c.code for c in protocol.conditions], len(read.dosing)
+        kinds = len(codes) + 1  # 0: none of the protocol's conditions
+        packed = read(f"SELECT (participant_id * {visits} + {occasion_of}) * {kinds}"
+                      f" + {read.case('condition', codes, -1)} + 1"
+                      f" FROM revealed_conditions WHERE {dosing}", 1)[:, 0].astype(np.int64)
+        x = at(np.column_stack([packed // (kinds * visits), packed // kinds % visits,
+                                packed % kinds - 1]), -1.0)
     else:
         x = occasion.astype(float)
     # Only the quality values that may fail are read: a value plainly within its limit
