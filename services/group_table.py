@@ -16,6 +16,7 @@ never here: this module only turns the stored rows into numbers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import closing
 from itertools import chain
 from typing import Any
 
@@ -35,7 +36,12 @@ def group_table(s: Session, protocol: Protocol, measure: str, checked: Sequence[
     index; -1: none revealed), value, dosing visit index, given (1) or not (0), then the
     value of each `checked` quality measure at that visit if it may fail its check (NaN:
     none, or plainly within the limit: the thousands of scans that pass are not read)."""
-    read = _Reader(s, [v.id for v in protocol.dosing_visits])
+    with closing(_Reader(s, [v.id for v in protocol.dosing_visits])) as read:
+        return _table(read, protocol, measure, checked, unblinded)
+
+
+def _table(read: _Reader, protocol: Protocol, measure: str, checked: Sequence[Measure],
+           unblinded: bool) -> np.ndarray:
     occasion_of, dosing = read.case("visit", read.dosing, -1), read.among("visit", read.dosing)
     # a read per dosing visit, each a range of the covering index in participant order:
     # two columns instead of three, so a third fewer numbers to convert
@@ -80,7 +86,6 @@ def group_table(s: Session, protocol: Protocol, measure: str, checked: Sequence[
                        f" WHERE measure = {read.mark(m.name)} AND {dosing}"
                        f" AND NOT (value <= {read.mark(m.qc_max)})", 3), np.nan)
                for m in checked]
-    read.close()
     return np.column_stack([pid, stratum[pid], x, values[:, 1], occasion, given,
                             *quality]).reshape(-1, FIXED_COLUMNS + len(checked))
 
