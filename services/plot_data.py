@@ -6,9 +6,10 @@ first; revealed conditions are joined into the data query only when the study
 is unblinded. Until then dosing visits are labelled by visit and kit code, and
 the group view summarizes by dosing visit, never by condition.
 
-Each call runs two statements whatever the study's size: the stage, then one
-data query (a participant's visits, codes, observations and imports; or one
-measure over all participants). Dates are day numbers (days since 1970-01-01,
+A participant's plots take two statements whatever the study's size: the stage,
+then one data query (the participant's visits, codes, observations and imports).
+One measure over all participants is a few narrow reads through the driver's
+cursor (services/group_table.py). Dates are day numbers (days since 1970-01-01,
 NaN when unset) so they travel as float arrays.
 """
 
@@ -19,11 +20,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from itertools import chain
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Select, and_, bindparam, case, literal, not_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -38,8 +38,15 @@ from db.models import (
 )
 from services.context import Actor, App, require
 from services.errors import NotFound, Refused, no_study
+from services.group_table import group_table
 from services.participants import label_of, number_of
-from trialcore.counted import NOT_GIVEN, FailedCheck, failed_checks, given, scans_left_out
+from trialcore.counted import (
+    FailedCheck,
+    failed_checks,
+    given,
+    over_limits,
+    scans_left_out,
+)
 from trialcore.protocol import Measure, Protocol
 
 NO_CONDITION = -1  # colour slot of a value with no condition, or of any value while blinded
@@ -495,15 +502,10 @@ def group_plot(app: App, actor: Actor, measure: str) -> GroupPlotData:
     table = table[table[:, 2] >= 0]
     not_given = table[:, 5] == 0
     table = table[~not_given]
-    pid, occasion = table[:, 0].tolist(), table[:, 4].tolist()
-    failures = failed_checks(
-        ((p, o, m.name, None if np.isnan(x) else x) for i, m in enumerate(checked)
-         for p, o, x in table[~np.isnan(table[:, 6 + i])][:, [0, 4, 6 + i]].tolist()),
-        {m.name: m.qc_max for m in checked})
-    # only a row with a quality value read can have failed (see group_table)
-    out = scans_left_out(pid, occasion, ~np.isnan(table[:, 6:]).all(axis=1), failures)
-    left_out = _left_out(protocol, int(not_given.sum()), table[out], failures)
-    table = table[~out]
+    # the first quality check each row fails, in protocol order (-1: none)
+    failed = over_limits(table[:, 6:], [m.qc_max for m in checked])
+    left_out = _left_out(int(not_given.sum()), checked, failed)
+    table = table[failed < 0]
     names = [*strata, NO_STRATUM]
     summaries = tuple(
         _summary(names[k], table[table[:, 1] == k], x_labels, spec.unit, lines=unblinded)
@@ -521,84 +523,19 @@ def group_plot(app: App, actor: Actor, measure: str) -> GroupPlotData:
                          key=key, strata=summaries, left_out=left_out)
 
 
-def group_table(s: Session, protocol: Protocol, measure: str, checked: Sequence[Measure],
-                unblinded: bool) -> np.ndarray:
-    """One row per stored value of `measure` at a dosing visit: participant id, stratum
-    index (len(strata): none), x (condition index when unblinded, else dosing visit
-    index; -1: none revealed), value, dosing visit index, given (1) or not (0), then the
-    value of each `checked` quality measure at that visit if it may fail its check (NaN:
-    none, or plainly within the limit: the thousands of scans that pass are not read).
-
-    Each column comes from its own narrow query, matched up here by (participant, dosing
-    visit), instead of one query joining four tables for every value: the values and the
-    quality values are read from the covering index on observations (migration 0011),
-    strata and visits not given are a few small reads. At 10,000 participants this is
-    about a fifth of the joined query's time (benchmarks/plot_bench.py, group view)."""
-    dosing = [v.id for v in protocol.dosing_visits]
-    per_visit = [_floats(s, select(Observation.participant_id, Observation.value).where(
-        Observation.measure == measure, Observation.visit == visit,
-        Observation.value.is_not(None)), 2) for visit in dosing]  # a range of the index each
-    values = np.concatenate(per_visit)
-    pid = values[:, 0].astype(np.int64)
-    occasion = np.repeat(np.arange(len(dosing)), [len(v) for v in per_visit])
-    size = int(pid.max(initial=0)) + 1
-
-    def lookup(who: Any, visit: Any, x: Any, missing: float, *where: Any) -> np.ndarray:
-        """x of the (participant, dosing visit) of each value; `missing` where none."""
-        rows = _floats(s, select(who, case({v: i for i, v in enumerate(dosing)}, value=visit),
-                                 x).where(visit.in_(dosing), who < size, *where), 3)
-        grid = np.full((size, len(dosing)), missing)
-        grid[rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64)] = rows[:, 2]
-        return grid[pid, occasion]
-
-    strata = list(protocol.strata)
-    people = _floats(s, select(Participant.id, case(
-        {name: i for i, name in enumerate(strata)}, value=Participant.stratum,
-        else_=len(strata))).where(Participant.id < size), 2)
-    stratum = np.full(size, float(len(strata)))
-    stratum[people[:, 0].astype(np.int64)] = people[:, 1]
-    given_flag = lookup(Visit.participant_id, Visit.visit, literal(0.0), 1.0,
-                        Visit.status.in_(sorted(NOT_GIVEN)))
-    x = lookup(RevealedCondition.participant_id, RevealedCondition.visit, case(
-        {c.code: i for i, c in enumerate(protocol.conditions)},
-        value=RevealedCondition.condition, else_=-1), -1.0) if unblinded \
-        else occasion.astype(float)
-    # Only the quality values that may fail are read: a value plainly within its limit
-    # cannot, and one missing reads as NaN either way (trialcore.counted decides on the rest).
-    quality = [lookup(Observation.participant_id, Observation.visit, Observation.value, np.nan,
-                      Observation.measure == m.name, not_(Observation.value <= m.qc_max))
-               for m in checked]
-    return np.column_stack([pid, stratum[pid], x, values[:, 1], occasion, given_flag,
-                            *quality]).reshape(-1, 6 + len(checked))
-
-
-def _floats(s: Session, q: Select[Any], width: int) -> np.ndarray:
-    """q's rows as a float array (NULL: NaN). fromiter over the flattened rows:
-    np.array(rows) would probe every Row for array attributes, each probe a caught
-    exception (seconds at 30,000 rows)."""
-    rows = s.connection().execute(q).all()
-    return np.fromiter(chain.from_iterable(rows), dtype=float,
-                       count=len(rows) * width).reshape(-1, width)
-
-
-def _left_out(protocol: Protocol, not_given: int, failed_rows: np.ndarray,
-              failures: Sequence[FailedCheck]) -> tuple[str, ...]:
+def _left_out(not_given: int, checked: Sequence[Measure],
+              failed: np.ndarray) -> tuple[str, ...]:
     """One line per reason: values on visits not given, scans over each quality limit
-    (a scan over two limits is counted under the first the protocol names)."""
+    (`failed`: per row the index in `checked` of the first limit it is over, -1: none;
+    a scan over two limits is counted under the first the protocol names)."""
     out = []
     if not_given:
         out.append(f"{_values(not_given, 'value')} left out: stored on visits logged missed "
                    "or cancelled")
-    order = {m.name: i for i, m in enumerate(protocol.measures)}
-    reasons: dict[tuple[float, float], str] = {}
-    for f in sorted(failures, key=lambda f: order[f.measure]):
-        reasons.setdefault((f.participant, f.occasion), f.measure)
-    counts: dict[str, int] = defaultdict(int)
-    for pid, occasion in failed_rows[:, [0, 4]].tolist():
-        counts[reasons[pid, occasion]] += 1
-    for m in protocol.measures:
-        if counts.get(m.name):
-            out.append(f"{_values(counts[m.name], 'scan')} left out: {m.label} > "
+    counts = np.bincount(failed[failed >= 0], minlength=len(checked))
+    for m, count in zip(checked, counts.tolist(), strict=True):
+        if count:
+            out.append(f"{_values(count, 'scan')} left out: {m.label} > "
                        f"{m.qc_max:g} {m.unit}")
     return tuple(out)
 

@@ -21,6 +21,7 @@ from gui.common.hints import worded as gui_worded
 from services import analysis, lock, participants, plot_data, unblinding, visits
 from services.context import Actor, App
 from services.errors import CREATE_STUDY, NotFound, Refused
+from services.group_table import group_table
 from tests.lock_helpers import PASSPHRASE, TODAY, allocated, enrol, log_all, password, record
 
 SCANS = ("amygdala_threat", "fd_mean")
@@ -372,7 +373,7 @@ def test_the_group_view_reads_what_one_joined_query_reads(app: App, built: dict[
         if unblinded:
             unblind(app, built)
         with app.read() as s:
-            table = plot_data.group_table(s, protocol, measure, checked, unblinded)
+            table = group_table(s, protocol, measure, checked, unblinded)
         expected = _joined_table(app, measure, unblinded)
         assert len(table) == len(expected) == sum(len(v) - 1 for v in DONE.values())
         table, expected = _in_order(table), _in_order(expected)

@@ -56,3 +56,15 @@ def scans_left_out(participant: Sequence[Hashable], occasion: Sequence[Hashable]
         rows = np.flatnonzero(is_scan)
         out[rows] = [(participant[i], occasion[i]) in bad for i in rows]
     return out
+
+
+def over_limits(quality: np.ndarray, limits: Sequence[float]) -> np.ndarray:
+    """failed_checks and scans_left_out over a table at once: `quality` holds one row
+    per participant and occasion, one column per checked measure (NaN: none), `limits`
+    their limits in the same order. Per row, the index of the first column above its
+    limit (the measure its scans are left out under), -1 where none is."""
+    if quality.shape[1] == 0:  # nothing checked (a questionnaire score): none fails
+        return np.full(len(quality), -1)
+    with np.errstate(invalid="ignore"):  # NaN is above no limit
+        over = quality > np.asarray(limits, dtype=float)
+    return np.where(over.any(axis=1), over.argmax(axis=1), -1)

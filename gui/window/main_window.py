@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, qVersion
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from gui.accounts.menu import AccountMenu
@@ -26,6 +26,7 @@ from gui.common.messages import show_message
 from gui.common.read_only import ReadOnlyGate
 from gui.window.study_files import StudyFiles
 from gui.window.tabs import TAB_TIPS, TABS, TabPage, shown_to
+from gui.window.warm_up import warm_up_for
 from services.context import Actor, App
 from services.sign_in import study_banner
 from services.study import change_mark
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
             self.tabs.setTabToolTip(index, TAB_TIPS.get(title, ""))
         self.setCentralWidget(self.tabs)
         self.read_only = ReadOnlyGate(self)
+        self.warm_up = warm_up_for(actor.role)  # the plot tabs' imports, once idle
         self._build(self.tabs.currentIndex())  # the tab shown first; the others when shown
         self.tabs.currentChanged.connect(self._tab_shown)
         hub.data_changed.connect(self.refresh_status)
@@ -74,6 +76,11 @@ class MainWindow(QMainWindow):
         self.resize(1180, 720)
         self.verify_audit()
         heap.keep_for_the_window()  # what lives as long as the window: not walked again
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.warm_up is not None:
+            self.warm_up.start_later(self)  # once: a later show finds it started or done
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -150,6 +157,8 @@ class MainWindow(QMainWindow):
         page = self._page(index)
         if page.view is not None:
             return False
+        if self.warm_up is not None:
+            self.warm_up.wait()  # no import on this thread while it imports on its own
         view = page.build()
         for audit in [view, *view.findChildren(AuditView)]:
             if isinstance(audit, AuditView):

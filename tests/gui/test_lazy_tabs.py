@@ -187,19 +187,29 @@ def test_a_tab_built_after_lock_is_read_only_even_unseen(
         app.close()
 
 
-def _heavy_after(url: str, tmp_path: Path, role: str, tabs: list[str]) -> list[str]:
+def _heavy_after(url: str, tmp_path: Path, role: str, tabs: list[str], *,
+                 warm: bool = False) -> list[str]:
     """The heavy libraries imported by a fresh interpreter that shows the main window
-    on `url` for `role`, waits for its audit check, then shows `tabs` one by one."""
+    on `url` for `role`, waits for its audit check, then shows `tabs` one by one. With
+    `warm`, it waits for the plot tabs' warm-up too (gui/window/warm_up.py); without,
+    the warm-up never starts, so what is listed is what start-up and the tabs import."""
     script = tmp_path / "start.py"
     script.write_text(
         "import sys, time\n"
         "from PySide6.QtWidgets import QApplication\n"
         "qapp = QApplication([])\n"
+        "from gui.window import warm_up\n"
         "from gui.window.main_window import MainWindow\n"
         "from services.context import Actor, App\n"
+        f"warm = {warm!r}\n"
+        "if not warm:\n"
+        "    warm_up.IDLE_MS = 10**8\n"
         f"window = MainWindow(App(sys.argv[1]), Actor('cora', {role!r}))\n"
         "window.show()\n"
-        "while window.runner.runs:\n"
+        "def waiting():\n"
+        "    return window.runner.runs or (warm and window.warm_up is not None\n"
+        "                                  and not window.warm_up.finished.is_set())\n"
+        "while waiting():\n"
         "    qapp.processEvents()\n"
         "    time.sleep(0.01)\n"
         f"for title in {tabs!r}:\n"
@@ -222,6 +232,19 @@ def test_start_up_imports_none_of_the_heavy_libraries(tmp_path: Path,
     scipy, statsmodels, pandas, pyqtgraph and openpyxl wait for the tabs that use them."""
     participants.add(sqlite_app, actors["cora"], 1)
     assert _heavy_after(sqlite_app.url, tmp_path, "coordinator", []) == ["none"]
+
+
+@pytest.mark.parametrize(("role", "warmed"), [("coordinator", ["pyqtgraph"]),
+                                             ("statistician", ["pyqtgraph"]),
+                                             ("pharmacist", ["none"])])
+def test_once_idle_the_window_imports_what_the_plot_tabs_need_for_roles_that_see_them(
+        tmp_path: Path, sqlite_app: App, actors: dict[str, Actor], role: str,
+        warmed: list[str]) -> None:
+    """The plot tabs' first show would spend most of its time importing pyqtgraph: the
+    window imports it on a thread once idle, and nothing heavier, for a role with
+    those tabs; a pharmacist, who has none, is spared it."""
+    participants.add(sqlite_app, actors["cora"], 1)
+    assert _heavy_after(sqlite_app.url, tmp_path, role, [], warm=True) == warmed
 
 
 @pytest.mark.parametrize(("role", "tabs"), [
