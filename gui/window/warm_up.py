@@ -15,6 +15,7 @@ reaches the window. A failure is logged and left for the tab to meet when shown.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import threading
@@ -56,12 +57,21 @@ class WarmUp:
             self.thread.join()
 
     def _run(self) -> None:
+        # The imports allocate enough to start a garbage collection, which runs on the
+        # thread that allocates: collected here, a closed window's or dialog's wrapper
+        # would delete its Qt object off the GUI thread and crash the process. No
+        # collection while this thread imports (well under a second); the GUI thread's
+        # next allocations collect what is due.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             for name in self.modules:
                 importlib.import_module(name)
         except Exception:  # the tab imports it again when shown, and reports it then
             log.exception("warming up the plot modules failed")
         finally:
+            if collecting:
+                gc.enable()
             self.finished.set()
 
 

@@ -3,6 +3,7 @@ service tests cover both databases) and a main window whose first audit check is
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -19,6 +20,16 @@ from tests.conftest import make_study
 # A ceiling, not a clock the test races: jobs (the start-up audit check runs in a child
 # process) take what a loaded machine gives them, and pytest-timeout ends a real hang.
 JOBS_CEILING = 120_000  # ms
+
+
+@pytest.fixture(autouse=True)
+def collected_here() -> Iterator[None]:
+    """After each GUI test (and pytest-qt's closing of its widgets), collect its cyclic
+    garbage on the GUI thread. Left for later, a collection started by an allocation on
+    a job's worker thread in the next test would delete those widgets' Qt objects there,
+    which crashes the process (seen as a lost xdist worker)."""
+    yield
+    gc.collect()
 
 
 def settled(qtbot: QtBot, window: QWidget) -> None:
