@@ -228,8 +228,14 @@ def _field_counts(text: str, delimiter: str) -> np.ndarray:
     """Fields per record (0 for a blank record), in record order."""
     if '"' in text:
         reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"')
-        return np.fromiter((0 if not r or (len(r) == 1 and not r[0].strip()) else len(r)
-                            for r in reader), dtype=np.int64)
+        try:
+            return np.fromiter((0 if not r or (len(r) == 1 and not r[0].strip()) else len(r)
+                                for r in reader), dtype=np.int64)
+        except csv.Error as exc:  # a bare carriage return inside a value not in quotes
+            row = reader.line_num
+            raise fail(f"row {row} has a line break (carriage return) inside a value that "
+                       "is not in quotes, so its rows cannot be told apart; export the "
+                       "table again, or quote that value", row=row) from exc
     data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     breaks = np.flatnonzero(data == 10)
     ends = breaks if data[-1] == 10 else np.append(breaks, data.size)

@@ -103,6 +103,8 @@ def test_workbooks_read_numbers_dates_and_blank_rows(tmp_path: Path) -> None:
      "row 3 has 2 values", 3, None),
     ("ragged_quoted.csv", b'participant,note\nP1,"a\nb"\nP2,"x",3\n', "row 3 has 3 values",
      3, "C"),
+    ("bare_return.csv", b'participant,note\nP1,"a"\nP2,x\ry\n', "row 3 has a line break",
+     3, None),
     ("duplicated.csv", b"participant,fd_mean,visit,fd_mean\nP1,1,baseline,2\n",
      "columns B and D are both named 'fd_mean'", 1, "fd_mean"),
     ("one_line.csv", b"fd_mean," * 1_300_000, "without a line break", None, None),
