@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from cli.hints import worded as cli_worded
 from db.models import ImportRecord, Observation, Participant, RevealedCondition, Visit
@@ -23,6 +23,7 @@ from services.context import Actor, App
 from services.errors import CREATE_STUDY, NotFound, Refused
 from services.group_table import group_table
 from tests.lock_helpers import PASSPHRASE, TODAY, allocated, enrol, log_all, password, record
+from tests.statements import Statements
 
 SCANS = ("amygdala_threat", "fd_mean")
 SCALES = ("likability_angry", "subjective_anxiety")
@@ -111,24 +112,6 @@ def condition_words(app: App) -> list[str]:
 def revealing(app: App, texts: Iterator[str]) -> list[str]:
     words = [w.lower() for w in condition_words(app)]
     return [t for t in texts if any(w in t.lower() for w in words)]
-
-
-class Statements:
-    """The queries an engine runs while the block is open."""
-
-    def __init__(self, app: App):
-        self.engine, self.seen = app.engine, []
-
-    def _record(self, conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's BEGIN
-            self.seen.append(statement)
-
-    def __enter__(self) -> list[str]:
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self.seen
-
-    def __exit__(self, *exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._record)
 
 
 def stored(app: App, label: str) -> list[tuple[str, str, float, int | None, str | None,
