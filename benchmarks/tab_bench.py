@@ -62,7 +62,7 @@ def role_for(title: str) -> str:
 
 class PaintClock:
     """Runs `act`, then times until `widget` and its children have settled: the last
-    Paint event among them, once an event-loop turn brought no new paint and no job of
+    Paint event among them, once `quiet_ms` passed without a new paint and no job of
     `page`'s is running (gui/common/jobs.py; not the window's background audit check,
     which runs on). `done` gets the milliseconds."""
 
